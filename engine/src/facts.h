@@ -1,0 +1,18 @@
+// The OpenPhone source adapter: computes facts from a parsed event document.
+#ifndef SWITCHBOARD_SRC_FACTS_H_
+#define SWITCHBOARD_SRC_FACTS_H_
+
+#include <simdjson.h>
+
+#include "switchboard/event.h"
+
+namespace switchboard {
+
+// Fills facts[0..kFactCount) from the document root (a JSON object). Every fact
+// that cannot be computed is left absent; never throws, whatever the document.
+// String facts point into the document or into static storage.
+void ComputeFacts(simdjson::dom::element root, FactValue* facts);
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_SRC_FACTS_H_

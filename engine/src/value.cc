@@ -1,0 +1,160 @@
+#include "switchboard/value.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "event_rep.h"
+
+namespace switchboard {
+
+const Value* Value::Find(std::string_view key) const {
+  if (!is_object()) return nullptr;
+  for (const auto& [k, v] : as_object()) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+Value& Value::Set(std::string key, Value value) {
+  if (!is_object()) v_ = Object();
+  for (auto& [k, v] : as_object()) {
+    if (k == key) return v = std::move(value);
+  }
+  as_object().emplace_back(std::move(key), std::move(value));
+  return as_object().back().second;
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+          out->append(buf);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+std::string FormatNumber(double n) {
+  if (!std::isfinite(n)) return "null";
+  if (n == std::floor(n) && std::fabs(n) < 9007199254740992.0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+    return buf;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", n);
+  // Prefer the shortest text that reads back as the same number.
+  for (int precision = 1; precision < 17; ++precision) {
+    char shorter[32];
+    std::snprintf(shorter, sizeof shorter, "%.*g", precision, n);
+    if (std::strtod(shorter, nullptr) == n) return shorter;
+  }
+  return buf;
+}
+
+namespace {
+
+void AppendJson(const Value& v, std::string* out) {
+  switch (v.type()) {
+    case Value::Type::kNull: out->append("null"); break;
+    case Value::Type::kBool: out->append(v.as_bool() ? "true" : "false"); break;
+    case Value::Type::kNumber: out->append(FormatNumber(v.as_number())); break;
+    case Value::Type::kString: AppendJsonString(v.as_string(), out); break;
+    case Value::Type::kArray: {
+      out->push_back('[');
+      bool first = true;
+      for (const Value& e : v.as_array()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJson(e, out);
+      }
+      out->push_back(']');
+      break;
+    }
+    case Value::Type::kObject: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [k, e] : v.as_object()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonString(k, out);
+        out->push_back(':');
+        AppendJson(e, out);
+      }
+      out->push_back('}');
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string Value::ToJson() const {
+  std::string out;
+  AppendJson(*this, &out);
+  return out;
+}
+
+std::string Value::ToText() const {
+  switch (type()) {
+    case Type::kNull: return "";
+    case Type::kString: return as_string();
+    default: return ToJson();
+  }
+}
+
+Value ElementToValue(simdjson::dom::element element) {
+  using simdjson::dom::element_type;
+  switch (element.type()) {
+    case element_type::ARRAY: {
+      Value::Array array;
+      simdjson::dom::array elements = element.get_array().value_unsafe();
+      for (simdjson::dom::element e : elements) {
+        array.push_back(ElementToValue(e));
+      }
+      return Value(std::move(array));
+    }
+    case element_type::OBJECT: {
+      Value::Object object;
+      simdjson::dom::object fields = element.get_object().value_unsafe();
+      for (auto field : fields) {
+        object.emplace_back(std::string(field.key), ElementToValue(field.value));
+      }
+      return Value(std::move(object));
+    }
+    case element_type::INT64: return Value(static_cast<double>(element.get_int64().value_unsafe()));
+    case element_type::UINT64:
+      return Value(static_cast<double>(element.get_uint64().value_unsafe()));
+    case element_type::DOUBLE: return Value(element.get_double().value_unsafe());
+    case element_type::STRING: return Value(element.get_string().value_unsafe());
+    case element_type::BOOL: return Value(element.get_bool().value_unsafe());
+    case element_type::NULL_VALUE: return Value();
+  }
+  return Value();
+}
+
+Result<Value> Value::FromJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  auto error = parser.parse(json.data(), json.size()).get(root);
+  if (error) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(error));
+  return ElementToValue(root);
+}
+
+}  // namespace switchboard
