@@ -1,0 +1,71 @@
+// Actions: what a fired rule does. Evaluation only renders them (pure, no side
+// effect); running them is the job of the server, or of the embedding program
+// through the action types it registers.
+#ifndef SWITCHBOARD_ACTION_H_
+#define SWITCHBOARD_ACTION_H_
+
+#include <string>
+#include <vector>
+
+#include "switchboard/status.h"
+#include "switchboard/value.h"
+
+namespace switchboard {
+
+// One parameter an action type accepts; the loader checks every rule's action
+// against these at load time, with positions, and rejects unknown names.
+struct ParamSpec {
+  enum class Kind {
+    kTemplate,   // a string template
+    kUrl,        // a URL template: scheme and host must be literal text; the
+                 // rendered values in path and query are percent-encoded
+    kLiteral,    // a string with no template
+    kTemplateMap,  // a mapping of names to string templates (headers, columns)
+    kAny,        // a string template, or a mapping/list whose string leaves are templates
+    kDuration,   // a literal duration ("10s")
+    kIntList,    // a list of integers (HTTP status codes)
+  };
+  std::string name;
+  Kind kind = Kind::kTemplate;
+  bool required = false;
+  // Used when the parameter is absent (a template for kTemplate); "" for none.
+  std::string default_value;
+  // The rendered value is a secret (redacted in traces and the eval output).
+  bool secret = false;
+};
+
+// An action after rendering: the type and its parameters with every template
+// expanded. `redacted_params` is the same with secrets replaced by "[redacted]";
+// it is what may be printed, logged or stored in traces.
+struct FiredAction {
+  std::string type;
+  Value params;           // an object
+  Value redacted_params;  // an object
+  std::string error;      // non-empty when the rendered parameters are invalid
+};
+
+// An action type. Implementations must be thread-safe: the same instance serves
+// every rule and every evaluation.
+class ActionType {
+ public:
+  virtual ~ActionType() = default;
+
+  // The parameters this type accepts.
+  virtual std::vector<ParamSpec> params() const = 0;
+
+  // Load-time check of the parameters as written (strings are unrendered
+  // templates; absent optional parameters are absent). Default: OK.
+  virtual Status Validate(const Value& params) const;
+
+  // Check of the rendered parameters before the action runs (e.g. a message
+  // length). A failure is recorded as the action's error. Default: OK.
+  virtual Status CheckRendered(const Value& rendered) const;
+
+  // Runs the action with its rendered parameters. The default returns
+  // kUnimplemented: the built-in types are run by the server.
+  virtual Status Execute(const FiredAction& action) const;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_ACTION_H_

@@ -1,0 +1,186 @@
+// Switchboard: an automation rules engine for phone-system webhooks.
+//
+// A program creates an Engine (which knows the action types), loads YAML rules
+// into an immutable RuleSet, parses each webhook body into an Event and asks the
+// RuleSet which rules fire:
+//
+//   auto engine = switchboard::Engine::Create();
+//   switchboard::LoadResult loaded = engine->LoadFiles({"rules/"});
+//   if (!loaded.ok()) { std::cerr << loaded.FormatErrors(); return 1; }
+//   auto event = switchboard::Event::Parse(body);
+//   if (!event.ok()) { ... event.status().message() ... }
+//   switchboard::Evaluation result = loaded.rules->Evaluate(*event);
+//   for (const auto& fired : result.fired)
+//     for (const auto& action : fired.actions) engine->Execute(action);
+//
+// Evaluation is pure: it decides which rules fire and renders their actions;
+// nothing runs until the caller executes the actions. No exception crosses this
+// API: failures come back as Status, Result<T> or a LoadResult's diagnostics.
+#ifndef SWITCHBOARD_ENGINE_H_
+#define SWITCHBOARD_ENGINE_H_
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "switchboard/action.h"
+#include "switchboard/event.h"
+#include "switchboard/status.h"
+#include "switchboard/throttle.h"
+#include "switchboard/value.h"
+
+namespace switchboard {
+
+// One load error, with its position in the rule file.
+struct Diagnostic {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based; 0 when unknown
+  std::string item;     // what it concerns, e.g. "rule 'hours'"; may be empty
+  std::string message;  // e.g. "unknown operator 'match' (did you mean 'matches'?)"
+  std::string snippet;  // the source line and a caret under the column; may be empty
+
+  // "file:line:col: item: message" (the parts that are known).
+  std::string Headline() const;
+  // Headline() then the snippet.
+  std::string ToString() const;
+};
+
+// An inline test from a rule file's `tests:` section.
+struct InlineTest {
+  std::string file;
+  int line = 0;
+  std::string name;
+  std::string event_json;  // the event, read from `event:` or `payload:`
+  std::vector<std::pair<std::string, Value>> set;  // path -> value overrides
+  std::vector<std::string> expect_fired;           // rule ids, in firing order
+};
+
+// The result of one inline test.
+struct TestOutcome {
+  bool passed = false;
+  std::vector<std::string> fired;  // the rules of the test's file (and named ones) that fired
+  std::string message;             // why it failed; empty when passed
+};
+
+// Options for one evaluation.
+struct EvalOptions {
+  // The processing time: `now` in templates, the throttle window, and the
+  // schedule time of events without facts.created_at. Default: the clock.
+  std::optional<TimeStamp> now;
+  // Throttle state to read. Default: none, and throttles are not applied.
+  const ThrottleStore* throttle = nullptr;
+  // Record for every rule that did not fire the first failing condition and
+  // the actual value. Default: false (only a short reason).
+  bool explain = false;
+};
+
+struct FiredRule {
+  std::string rule_id;
+  std::vector<FiredAction> actions;
+  // The rendered throttle key; empty when the rule has no throttle.
+  std::string throttle_key;
+  std::vector<std::pair<std::string, std::string>> captures;
+};
+
+struct NotFiredRule {
+  std::string rule_id;
+  // e.g. "facts.text matches '(?i)hours': \"hello\"", "throttled",
+  // "stopped by rule 'stop-words'", "schedule business_hours: inside".
+  std::string reason;
+  // With EvalOptions::explain: the failing condition and the actual value
+  // (absent when the path is missing).
+  std::string condition;
+  std::optional<Value> actual;
+};
+
+struct Evaluation {
+  std::vector<FiredRule> fired;       // in firing order
+  std::vector<NotFiredRule> not_fired;  // enabled rules for the event's type
+};
+
+// Summary of one loaded rule, for listings.
+struct RuleInfo {
+  std::string id;
+  std::string description;
+  std::string file;
+  int line = 0;
+  std::vector<std::string> events;
+  int priority = 0;
+  bool enabled = true;
+  bool stop = false;
+};
+
+// A compiled, immutable set of rules. Thread-safe: any number of threads may
+// evaluate at once. Shared by pointer so that a server can swap it atomically.
+class RuleSet {
+ public:
+  ~RuleSet();
+  RuleSet(const RuleSet&) = delete;
+  RuleSet& operator=(const RuleSet&) = delete;
+
+  // Which rules fire for `event`, highest priority first, with their actions
+  // rendered. Deterministic given the event, options.now and the throttle state.
+  Evaluation Evaluate(const Event& event, const EvalOptions& options = {}) const;
+
+  // Records the throttled firings of `evaluation` in `store`.
+  void RecordFirings(const Evaluation& evaluation, TimeStamp at, ThrottleStore* store) const;
+
+  std::vector<RuleInfo> rules() const;
+  const std::vector<InlineTest>& tests() const;
+  // Runs one inline test with a fresh throttle state.
+  TestOutcome RunTest(const InlineTest& test) const;
+
+  struct Rep;  // internal
+  explicit RuleSet(std::unique_ptr<Rep> rep);
+
+ private:
+  std::unique_ptr<Rep> rep_;
+};
+
+struct LoadResult {
+  std::shared_ptr<const RuleSet> rules;  // null when there are errors
+  std::vector<Diagnostic> errors;        // every error of the load, in file order
+
+  bool ok() const { return rules != nullptr; }
+  // Every diagnostic's ToString(), separated by newlines.
+  std::string FormatErrors() const;
+};
+
+class Engine {
+ public:
+  // An engine that knows the built-in action types.
+  static std::unique_ptr<Engine> Create();
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Registers (or replaces) an action type under `name`, e.g. "crm.note". Rule
+  // sets loaded afterwards may use it. Not thread-safe against loads.
+  Status RegisterAction(std::string name, std::shared_ptr<const ActionType> type);
+
+  // Loads YAML rule files; a directory contributes its *.yaml and *.yml files.
+  // Files are loaded in name order; one bad file fails the whole load.
+  LoadResult LoadFiles(const std::vector<std::string>& paths) const;
+  // Loads one rule document from memory; `file_name` is used in diagnostics and
+  // to resolve tests' relative event paths.
+  LoadResult LoadString(std::string_view yaml, std::string_view file_name = "<string>") const;
+
+  // Runs one fired action through its type's Execute.
+  Status Execute(const FiredAction& action) const;
+
+  struct Rep;  // internal
+
+ private:
+  Engine();
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_ENGINE_H_

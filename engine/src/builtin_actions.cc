@@ -1,0 +1,213 @@
+#include "builtin_actions.h"
+
+#include <algorithm>
+
+namespace switchboard {
+
+Status ActionType::Validate(const Value&) const { return Status::OK(); }
+Status ActionType::CheckRendered(const Value&) const { return Status::OK(); }
+Status ActionType::Execute(const FiredAction& action) const {
+  return Status::Unimplemented("no executor for action type '" + action.type + "'");
+}
+
+bool IsSqlIdentifier(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  return lower.rfind("sqlite_", 0) != 0;
+}
+
+bool IsE164(std::string_view n) {
+  if (n.size() < 3 || n.size() > 16 || n[0] != '+' || n[1] == '0') return false;
+  return std::all_of(n.begin() + 1, n.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+size_t Utf8Length(std::string_view s) {
+  return std::count_if(s.begin(), s.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
+namespace {
+
+using Kind = ParamSpec::Kind;
+
+bool IsLiteralTemplate(const Value* v) {
+  return v != nullptr && v->is_string() && v->as_string().find("{{") == std::string::npos;
+}
+
+class SendMessage : public ActionType {
+ public:
+  std::vector<ParamSpec> params() const override {
+    return {
+        {"to", Kind::kTemplate, true, "", false},
+        {"content", Kind::kTemplate, true, "", false},
+        {"from", Kind::kTemplate, false, "{{ facts.line }}", false},
+        {"user_id", Kind::kTemplate, false, "", false},
+        {"set_inbox_status", Kind::kLiteral, false, "", false},
+    };
+  }
+  Status Validate(const Value& params) const override {
+    const Value* content = params.Find("content");
+    if (IsLiteralTemplate(content)) {
+      size_t n = Utf8Length(content->as_string());
+      if (n == 0 || n > 1600) {
+        return Status::InvalidArgument("parameter 'content' must be 1 to 1600 characters, not " +
+                                       std::to_string(n));
+      }
+    }
+    const Value* to = params.Find("to");
+    if (IsLiteralTemplate(to) && !IsE164(to->as_string())) {
+      return Status::InvalidArgument("parameter 'to' must be one E.164 number such as "
+                                     "+15555550100, not '" + to->as_string() + "'");
+    }
+    const Value* status = params.Find("set_inbox_status");
+    if (status != nullptr && (!status->is_string() || status->as_string() != "done")) {
+      return Status::InvalidArgument("parameter 'set_inbox_status' can only be 'done'");
+    }
+    return Status::OK();
+  }
+  Status CheckRendered(const Value& p) const override {
+    const Value* to = p.Find("to");
+    std::string to_text = to ? to->ToText() : "";
+    if (!IsE164(to_text)) {
+      return Status::InvalidArgument("'to' is not one E.164 number: '" + to_text + "'");
+    }
+    const Value* content = p.Find("content");
+    size_t n = content ? Utf8Length(content->ToText()) : 0;
+    if (n == 0 || n > 1600) {
+      return Status::InvalidArgument("'content' must be 1 to 1600 characters after rendering, not " +
+                                     std::to_string(n));
+    }
+    const Value* from = p.Find("from");
+    if (from == nullptr || from->ToText().empty()) {
+      return Status::InvalidArgument("'from' is empty (the event has no facts.line; set 'from')");
+    }
+    return Status::OK();
+  }
+};
+
+class Http : public ActionType {
+ public:
+  std::vector<ParamSpec> params() const override {
+    return {
+        {"url", Kind::kUrl, true, "", false},
+        {"method", Kind::kLiteral, false, "POST", false},
+        {"headers", Kind::kTemplateMap, false, "", false},
+        {"body", Kind::kAny, false, "", false},
+        {"timeout", Kind::kDuration, false, "10s", false},
+        {"success", Kind::kIntList, false, "", false},
+    };
+  }
+  Status Validate(const Value& params) const override {
+    static const char* kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
+    if (const Value* m = params.Find("method")) {
+      if (std::none_of(std::begin(kMethods), std::end(kMethods),
+                       [&](const char* k) { return m->as_string() == k; })) {
+        return Status::InvalidArgument("parameter 'method': unknown HTTP method '" +
+                                       m->as_string() +
+                                       "' (expected GET, POST, PUT, PATCH, DELETE or HEAD)");
+      }
+    }
+    if (const Value* h = params.Find("headers")) {
+      for (const auto& [name, value] : h->as_object()) {
+        bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) ||
+                 std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+        });
+        if (!token) {
+          return Status::InvalidArgument("parameter 'headers': invalid header name '" + name + "'");
+        }
+      }
+    }
+    if (const Value* s = params.Find("success")) {
+      for (const Value& code : s->as_array()) {
+        if (code.as_number() < 100 || code.as_number() > 599) {
+          return Status::InvalidArgument("parameter 'success': " + code.ToJson() +
+                                         " is not an HTTP status code");
+        }
+      }
+    }
+    return Status::OK();
+  }
+  Status CheckRendered(const Value& p) const override {
+    if (const Value* h = p.Find("headers")) {
+      for (const auto& [name, value] : h->as_object()) {
+        if (value.ToText().find_first_of("\r\n") != std::string::npos) {
+          return Status::InvalidArgument("header '" + name +
+                                         "' contains a line break after rendering");
+        }
+      }
+    }
+    return Status::OK();
+  }
+};
+
+class Sqlite : public ActionType {
+ public:
+  std::vector<ParamSpec> params() const override {
+    return {
+        {"table", Kind::kLiteral, true, "", false},
+        {"values", Kind::kTemplateMap, true, "", false},
+        {"database", Kind::kLiteral, false, "", false},
+    };
+  }
+  Status Validate(const Value& params) const override {
+    const std::string& table = params.Find("table")->as_string();
+    if (!IsSqlIdentifier(table)) {
+      return Status::InvalidArgument("parameter 'table': '" + table +
+                                     "' is not a valid SQL identifier (letters, digits, _)");
+    }
+    const Value* values = params.Find("values");
+    if (values->as_object().empty()) {
+      return Status::InvalidArgument("parameter 'values' needs at least one column");
+    }
+    for (const auto& [column, v] : values->as_object()) {
+      if (!IsSqlIdentifier(column)) {
+        return Status::InvalidArgument("parameter 'values': '" + column +
+                                       "' is not a valid SQL column name (letters, digits, _)");
+      }
+      if (column == "id" || column == "created_at") {
+        return Status::InvalidArgument("parameter 'values': column '" + column +
+                                       "' is filled in automatically");
+      }
+    }
+    return Status::OK();
+  }
+};
+
+class Log : public ActionType {
+ public:
+  std::vector<ParamSpec> params() const override {
+    return {
+        {"message", Kind::kTemplate, true, "", false},
+        {"level", Kind::kLiteral, false, "info", false},
+    };
+  }
+  Status Validate(const Value& params) const override {
+    if (const Value* level = params.Find("level")) {
+      const std::string& l = level->as_string();
+      if (l != "debug" && l != "info" && l != "warning" && l != "error") {
+        return Status::InvalidArgument("parameter 'level': '" + l +
+                                       "' is not one of debug, info, warning, error");
+      }
+    }
+    return Status::OK();
+  }
+};
+
+}  // namespace
+
+std::map<std::string, std::shared_ptr<const ActionType>, std::less<>> BuiltinActionTypes() {
+  return {
+      {"openphone.send_message", std::make_shared<SendMessage>()},
+      {"http", std::make_shared<Http>()},
+      {"sqlite", std::make_shared<Sqlite>()},
+      {"log", std::make_shared<Log>()},
+  };
+}
+
+}  // namespace switchboard

@@ -1,0 +1,25 @@
+// The built-in action types: openphone.send_message, http, sqlite, log. The
+// engine validates their parameters; the server runs them.
+#ifndef SWITCHBOARD_SRC_BUILTIN_ACTIONS_H_
+#define SWITCHBOARD_SRC_BUILTIN_ACTIONS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "switchboard/action.h"
+
+namespace switchboard {
+
+std::map<std::string, std::shared_ptr<const ActionType>, std::less<>> BuiltinActionTypes();
+
+// [A-Za-z_][A-Za-z0-9_]*, at most 64 characters, not starting with "sqlite_".
+bool IsSqlIdentifier(std::string_view name);
+// One E.164 number: '+', then 2 to 15 digits, the first not 0.
+bool IsE164(std::string_view number);
+// Counts UTF-8 code points.
+size_t Utf8Length(std::string_view s);
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_SRC_BUILTIN_ACTIONS_H_

@@ -1,0 +1,418 @@
+#include "condition.h"
+
+#include <cstdlib>
+
+namespace switchboard {
+
+namespace {
+
+// A scalar view of a JSON value or fact, without copying strings.
+struct Scalar {
+  enum class Type { kNull, kBool, kNumber, kString, kOther };
+  Type type = Type::kNull;
+  std::string_view string;
+  double number = 0;
+  bool boolean = false;
+};
+
+Scalar FromElement(simdjson::dom::element e) {
+  Scalar s;
+  using simdjson::dom::element_type;
+  switch (e.type()) {
+    case element_type::STRING:
+      s.type = Scalar::Type::kString;
+      s.string = e.get_string().value_unsafe();
+      break;
+    case element_type::INT64:
+      s.type = Scalar::Type::kNumber;
+      s.number = static_cast<double>(e.get_int64().value_unsafe());
+      break;
+    case element_type::UINT64:
+      s.type = Scalar::Type::kNumber;
+      s.number = static_cast<double>(e.get_uint64().value_unsafe());
+      break;
+    case element_type::DOUBLE:
+      s.type = Scalar::Type::kNumber;
+      s.number = e.get_double().value_unsafe();
+      break;
+    case element_type::BOOL:
+      s.type = Scalar::Type::kBool;
+      s.boolean = e.get_bool().value_unsafe();
+      break;
+    case element_type::NULL_VALUE: s.type = Scalar::Type::kNull; break;
+    default: s.type = Scalar::Type::kOther; break;
+  }
+  return s;
+}
+
+Scalar FromFact(const FactValue& f) {
+  Scalar s;
+  if (f.kind == FactValue::Kind::kString) {
+    s.type = Scalar::Type::kString;
+    s.string = f.string;
+  } else {
+    s.type = Scalar::Type::kBool;
+    s.boolean = f.boolean;
+  }
+  return s;
+}
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualStrings(std::string_view a, std::string_view b, bool icase) {
+  if (a.size() != b.size()) return false;
+  if (!icase) return a == b;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool FindString(std::string_view hay, std::string_view needle, bool icase) {
+  if (!icase) return hay.find(needle) != std::string_view::npos;
+  if (needle.size() > hay.size()) return false;
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    if (EqualStrings(hay.substr(i, needle.size()), needle, true)) return true;
+  }
+  return false;
+}
+
+bool ScalarEquals(const Scalar& v, const Value& arg, bool icase) {
+  switch (arg.type()) {
+    case Value::Type::kString:
+      return v.type == Scalar::Type::kString && EqualStrings(v.string, arg.as_string(), icase);
+    case Value::Type::kNumber:
+      return v.type == Scalar::Type::kNumber && v.number == arg.as_number();
+    case Value::Type::kBool:
+      return v.type == Scalar::Type::kBool && v.boolean == arg.as_bool();
+    case Value::Type::kNull: return v.type == Scalar::Type::kNull;
+    default: return false;
+  }
+}
+
+// The text a string operator sees: strings, and numbers as written in JSON.
+bool ScalarText(const Scalar& v, std::string* storage, std::string_view* out) {
+  if (v.type == Scalar::Type::kString) {
+    *out = v.string;
+    return true;
+  }
+  if (v.type == Scalar::Type::kNumber) {
+    *storage = FormatNumber(v.number);
+    *out = *storage;
+    return true;
+  }
+  return false;
+}
+
+void CollectCaptures(const RE2& re, std::string_view text, Captures* captures) {
+  const auto& names = re.CapturingGroupNames();
+  if (names.empty() || captures == nullptr) return;
+  int n = re.NumberOfCapturingGroups() + 1;
+  std::vector<re2::StringPiece> groups(n);
+  if (!re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
+                groups.data(), n)) {
+    return;
+  }
+  for (const auto& [index, name] : names) {
+    const re2::StringPiece& g = groups[index];
+    std::string value = g.data() == nullptr ? "" : std::string(g.data(), g.size());
+    bool replaced = false;
+    for (auto& [k, v] : *captures) {
+      if (k == name) {
+        v = value;
+        replaced = true;
+      }
+    }
+    if (!replaced) captures->emplace_back(name, std::move(value));
+  }
+}
+
+// The positive form of an operator on one scalar.
+bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* captures) {
+  std::string storage;
+  std::string_view text;
+  switch (op.kind) {
+    case OpKind::kEquals:
+    case OpKind::kNotEquals:
+    case OpKind::kContains:  // on an array element: the element equals the argument
+    case OpKind::kNotContains:
+      return ScalarEquals(v, op.arg, icase);
+    case OpKind::kIn:
+    case OpKind::kNotIn:
+      for (const Value& item : op.list) {
+        if (ScalarEquals(v, item, icase)) return true;
+      }
+      return false;
+    case OpKind::kMatches:
+    case OpKind::kNotMatches: {
+      if (!ScalarText(v, &storage, &text)) return false;
+      if (!RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *op.regex)) return false;
+      if (op.kind == OpKind::kMatches) CollectCaptures(*op.regex, text, captures);
+      return true;
+    }
+    case OpKind::kStartsWith: {
+      if (!ScalarText(v, &storage, &text)) return false;
+      const std::string& prefix = op.arg.as_string();
+      return text.size() >= prefix.size() &&
+             EqualStrings(text.substr(0, prefix.size()), prefix, icase);
+    }
+    case OpKind::kEndsWith: {
+      if (!ScalarText(v, &storage, &text)) return false;
+      const std::string& suffix = op.arg.as_string();
+      return text.size() >= suffix.size() &&
+             EqualStrings(text.substr(text.size() - suffix.size()), suffix, icase);
+    }
+    case OpKind::kGt:
+    case OpKind::kGte:
+    case OpKind::kLt:
+    case OpKind::kLte: {
+      double left;
+      double right;
+      if (op.is_time) {
+        if (v.type != Scalar::Type::kString) return false;
+        auto t = ParseIsoTime(v.string);
+        if (!t.ok()) return false;
+        left = static_cast<double>(t->time_since_epoch().count());
+        right = static_cast<double>(op.time_ms);
+      } else {
+        if (v.type != Scalar::Type::kNumber) return false;
+        left = v.number;
+        right = op.number;
+      }
+      switch (op.kind) {
+        case OpKind::kGt: return left > right;
+        case OpKind::kGte: return left >= right;
+        case OpKind::kLt: return left < right;
+        default: return left <= right;
+      }
+    }
+    case OpKind::kExists: return true;
+  }
+  return false;
+}
+
+bool IsNegated(OpKind kind) {
+  return kind == OpKind::kNotEquals || kind == OpKind::kNotIn || kind == OpKind::kNotMatches ||
+         kind == OpKind::kNotContains;
+}
+
+// Whether the operator's positive form holds for the resolved value: for an
+// array, whether it holds for any element.
+bool PositiveHoldsResolved(const Operator& op, const Resolved& r, bool icase,
+                           Captures* captures) {
+  if (r.is_fact) return PositiveHolds(op, FromFact(r.fact), icase, captures);
+  if (op.kind == OpKind::kContains || op.kind == OpKind::kNotContains) {
+    // contains: substring of a string, element of an array.
+    simdjson::dom::array array;
+    if (!r.element.get_array().get(array)) {
+      for (simdjson::dom::element e : array) {
+        if (ScalarEquals(FromElement(e), op.arg, icase)) return true;
+      }
+      return false;
+    }
+    Scalar v = FromElement(r.element);
+    if (v.type != Scalar::Type::kString || !op.arg.is_string()) return false;
+    return FindString(v.string, op.arg.as_string(), icase);
+  }
+  simdjson::dom::array array;
+  if (!r.element.get_array().get(array)) {
+    for (simdjson::dom::element e : array) {
+      if (PositiveHolds(op, FromElement(e), icase, captures)) return true;
+    }
+    return false;
+  }
+  return PositiveHolds(op, FromElement(r.element), icase, captures);
+}
+
+bool OperatorHolds(const Operator& op, bool present, const Resolved& r, bool icase,
+                   Captures* captures) {
+  if (op.kind == OpKind::kExists) {
+    bool exists = present && (r.is_fact || !r.element.is_null());
+    return exists == op.exists;
+  }
+  if (!present) return IsNegated(op.kind);
+  bool positive = PositiveHoldsResolved(op, r, icase, captures);
+  return IsNegated(op.kind) ? !positive : positive;
+}
+
+TimePoint EventTime(ConditionContext* context) {
+  if (!context->event_time) {
+    const FactValue& created = context->event->facts[static_cast<int>(Fact::kCreatedAt)];
+    std::optional<TimePoint> t;
+    if (created.kind == FactValue::Kind::kString) {
+      auto parsed = ParseIsoTime(created.string);
+      if (parsed.ok()) t = *parsed;
+    }
+    context->event_time = t ? *t : context->now;
+  }
+  return *context->event_time;
+}
+
+std::string JoinTypes(const std::vector<std::string>& types) {
+  std::string out;
+  for (const auto& t : types) {
+    if (!out.empty()) out += ", ";
+    out += t;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ResolvePath(const PathRef& path, const Event::Rep& event, Resolved* out) {
+  if (path.fact >= 0) {
+    out->is_fact = true;
+    out->fact = event.facts[path.fact];
+    return out->fact.present();
+  }
+  out->is_fact = false;
+  return WalkPath(event.root, path.path.segments, 0, &out->element);
+}
+
+Value ResolvedToValue(const Resolved& r) {
+  if (r.is_fact) {
+    if (r.fact.kind == FactValue::Kind::kString) return Value(r.fact.string);
+    if (r.fact.kind == FactValue::Kind::kBool) return Value(r.fact.boolean);
+    return Value();
+  }
+  return ElementToValue(r.element);
+}
+
+std::string Failure::Reason() const {
+  std::string out = condition;
+  out += ": ";
+  if (!detail.empty()) {
+    out += detail;
+  } else if (actual) {
+    std::string json = actual->ToJson();
+    if (json.size() > 200) json = json.substr(0, 200) + "...";
+    out += json;
+  } else {
+    out += "(missing)";
+  }
+  return out;
+}
+
+bool EvalCondition(const Condition& c, ConditionContext* context, Failure* failure) {
+  switch (c.kind) {
+    case Condition::Kind::kAll:
+      for (const Condition& child : c.children) {
+        if (!EvalCondition(child, context, failure)) return false;
+      }
+      return true;
+    case Condition::Kind::kAny: {
+      Failure first;
+      for (size_t i = 0; i < c.children.size(); ++i) {
+        if (EvalCondition(c.children[i], context, failure && i == 0 ? &first : nullptr)) {
+          return true;
+        }
+      }
+      if (failure) {
+        *failure = first;
+        if (c.children.size() > 1) {
+          failure->condition = "any (none held; first) " + failure->condition;
+        }
+      }
+      return false;
+    }
+    case Condition::Kind::kNot: {
+      // Captures of a negated condition are not kept.
+      Captures ignored;
+      Captures* saved = context->captures;
+      context->captures = &ignored;
+      bool held = EvalCondition(c.children[0], context, nullptr);
+      context->captures = saved;
+      if (!held) return true;
+      if (failure) {
+        // Describe what held: re-run the inner condition to name it.
+        const Condition& child = c.children[0];
+        if (child.kind == Condition::Kind::kSchedule) {
+          failure->condition = "schedule " + child.schedule_name;
+          failure->detail = "inside";
+          failure->actual.reset();
+        } else if (child.kind == Condition::Kind::kPath) {
+          failure->condition = "not " + child.path.path.text;
+          Resolved r;
+          if (ResolvePath(child.path, *context->event, &r)) {
+            failure->actual = ResolvedToValue(r);
+          } else {
+            failure->actual.reset();
+          }
+          failure->detail.clear();
+        } else if (child.kind == Condition::Kind::kEvent) {
+          failure->condition = "not event " + JoinTypes(child.types);
+          failure->actual = Value(std::string(context->event->facts[0].string));
+          failure->detail.clear();
+        } else {
+          failure->condition = "not (...)";
+          failure->detail = "the negated condition held";
+          failure->actual.reset();
+        }
+      }
+      return false;
+    }
+    case Condition::Kind::kSchedule: {
+      bool inside = (*context->schedules)[c.schedule].Contains(EventTime(context));
+      if (!inside && failure) {
+        failure->condition = "schedule " + c.schedule_name;
+        failure->detail = "outside";
+        failure->actual.reset();
+      }
+      return inside;
+    }
+    case Condition::Kind::kEvent: {
+      std::string_view type = context->event->facts[static_cast<int>(Fact::kType)].string;
+      for (const std::string& pattern : c.types) {
+        if (GlobMatch(pattern, type)) return true;
+      }
+      if (failure) {
+        failure->condition = "event " + JoinTypes(c.types);
+        failure->actual = Value(type);
+        failure->detail.clear();
+      }
+      return false;
+    }
+    case Condition::Kind::kPath: {
+      Resolved r;
+      bool present = ResolvePath(c.path, *context->event, &r);
+      for (const Operator& op : c.ops) {
+        if (!OperatorHolds(op, present, r, c.ignore_case, context->captures)) {
+          if (failure) {
+            failure->condition = c.path.path.text + " " + op.text;
+            if (present) {
+              failure->actual = ResolvedToValue(r);
+            } else {
+              failure->actual.reset();
+            }
+            failure->detail.clear();
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace switchboard

@@ -1,0 +1,47 @@
+// Evaluation of compiled conditions against one event.
+#ifndef SWITCHBOARD_SRC_CONDITION_H_
+#define SWITCHBOARD_SRC_CONDITION_H_
+
+#include <optional>
+#include <string>
+
+#include "event_rep.h"
+#include "rule_set_rep.h"
+
+namespace switchboard {
+
+struct ConditionContext {
+  const Event::Rep* event = nullptr;
+  const std::vector<Schedule>* schedules = nullptr;
+  TimePoint now;
+  // The event time for schedules: facts.created_at, else now; computed on first use.
+  std::optional<TimePoint> event_time;
+  Captures* captures = nullptr;  // named groups of `matches` that held
+};
+
+// Why a condition did not hold.
+struct Failure {
+  std::string condition;        // "facts.text matches '(?i)hours'"
+  std::optional<Value> actual;  // absent when the path is missing
+  std::string detail;           // overrides the actual value in the reason ("inside")
+
+  // "facts.text matches '(?i)hours': \"hello\"".
+  std::string Reason() const;
+};
+
+// True when `condition` holds. When it does not and `failure` is not null,
+// *failure describes the first failing condition.
+bool EvalCondition(const Condition& condition, ConditionContext* context, Failure* failure);
+
+// Resolves a path: the fact, or the document element. Returns false when absent.
+struct Resolved {
+  bool is_fact = false;
+  FactValue fact;
+  simdjson::dom::element element;
+};
+bool ResolvePath(const PathRef& path, const Event::Rep& event, Resolved* out);
+Value ResolvedToValue(const Resolved& r);
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_SRC_CONDITION_H_

@@ -1,0 +1,1242 @@
+#include "loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+#include <unordered_map>
+
+#include "builtin_actions.h"
+#include "rule_set_rep.h"
+#include "suggest.h"
+#include "yaml_util.h"
+
+namespace switchboard {
+
+namespace {
+
+const std::vector<std::string_view> kTopKeys = {"version", "vars",  "lists", "schedules",
+                                                "macros",  "rules", "tests"};
+const std::vector<std::string_view> kRuleKeys = {"id",       "description", "event",   "when",
+                                                 "throttle", "priority",    "stop",    "enabled",
+                                                 "actions"};
+const std::vector<std::string_view> kOperators = {
+    "equals",      "not_equals", "in",  "not_in", "matches", "not_matches", "contains",
+    "not_contains", "starts_with", "ends_with", "exists", "gt", "gte", "lt", "lte",
+    "ignore_case"};
+const std::vector<std::string_view> kConditionKeys = {"all", "any", "not", "macro", "schedule",
+                                                      "event"};
+const std::vector<std::string_view> kScheduleKeys = {"timezone", "weekly", "closed"};
+const std::vector<std::string_view> kThrottleKeys = {"key", "per", "limit"};
+const std::vector<std::string_view> kTestKeys = {"name", "event", "payload", "set", "expect"};
+const std::vector<std::string_view> kExpectKeys = {"fired"};
+const std::vector<std::string_view> kTemplateRoots = {"facts", "vars", "captures", "rule",
+                                                      "now",   "env"};
+
+std::vector<std::string_view> FactNames() {
+  std::vector<std::string_view> names;
+  for (int i = 0; i < kFactCount; ++i) names.push_back(FactName(static_cast<Fact>(i)));
+  return names;
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+struct SourceFile {
+  std::string name;
+  std::string dir;  // for relative test event paths
+  std::vector<std::string> lines;
+  YAML::Node root;
+};
+
+// A definition collected from some file, compiled later.
+struct Named {
+  const SourceFile* file;
+  YAML::Node key;
+  YAML::Node node;
+};
+
+class Loader {
+ public:
+  Loader(const ActionRegistry& actions, std::vector<Diagnostic> errors)
+      : actions_(actions), errors_(std::move(errors)), rep_(std::make_unique<RuleSet::Rep>()) {}
+
+  LoadResult Load(const std::vector<RuleSource>& sources) {
+    files_.reserve(sources.size());
+    for (const RuleSource& source : sources) Read(source);
+    for (const SourceFile& file : files_) Collect(file);
+    for (const auto& [name, def] : macro_nodes_) macros_[name].def = def;
+    CompileSchedules();
+    for (auto& [name, macro] : macros_) CompileMacro(name, nullptr);
+    for (const Named& rule : rule_nodes_) CompileRule(rule);
+    for (const Named& test : test_nodes_) CompileTest(test);
+    LoadResult result;
+    if (!errors_.empty()) {
+      // Report in reading order: by file, then position.
+      auto file_index = [&](const std::string& name) {
+        for (size_t i = 0; i < files_.size(); ++i) {
+          if (files_[i].name == name) return static_cast<int>(i);
+        }
+        return -1;
+      };
+      std::stable_sort(errors_.begin(), errors_.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+        return std::make_tuple(file_index(a.file), a.line, a.column) <
+               std::make_tuple(file_index(b.file), b.line, b.column);
+      });
+      result.errors = std::move(errors_);
+      return result;
+    }
+    std::stable_sort(rep_->rules.begin(), rep_->rules.end(),
+                     [](const CompiledRule& a, const CompiledRule& b) {
+                       return a.priority > b.priority;
+                     });
+    BuildIndex(rep_.get());
+    result.rules = std::make_shared<const RuleSet>(std::move(rep_));
+    return result;
+  }
+
+ private:
+  struct MacroState {
+    Named def;
+    enum { kNew, kCompiling, kDone, kFailed } state = kNew;
+    Condition condition;
+    std::set<std::string> groups;  // named regex groups inside
+  };
+
+  // ---- diagnostics ----
+
+  void Error(const SourceFile* file, const YAML::Mark& mark, const std::string& item,
+             const std::string& message, int column_offset = 0) {
+    Diagnostic d;
+    d.file = file ? file->name : "";
+    d.item = item;
+    d.message = message;
+    if (!mark.is_null() && mark.line >= 0) {
+      d.line = mark.line + 1;
+      d.column = mark.column + 1 + column_offset;
+      if (file && mark.line < static_cast<int>(file->lines.size())) {
+        const std::string& text = file->lines[mark.line];
+        std::string number = std::to_string(d.line);
+        std::string pad(number.size(), ' ');
+        d.snippet = " " + number + " | " + text + "\n " + pad + " | ";
+        for (int i = 0; i < d.column - 1 && i < static_cast<int>(text.size()); ++i) {
+          d.snippet += text[i] == '\t' ? '\t' : ' ';
+        }
+        d.snippet += "^";
+      }
+    }
+    errors_.push_back(std::move(d));
+  }
+  void Error(const SourceFile* file, const YAML::Node& node, const std::string& item,
+             const std::string& message, int column_offset = 0) {
+    Error(file, node.Mark(), item, message, column_offset);
+  }
+
+  // Checks that a mapping has only known keys (and no key twice).
+  bool CheckKeys(const SourceFile* f, const YAML::Node& map, const std::vector<std::string_view>& keys,
+                 const std::string& item, const std::string& what) {
+    bool ok = true;
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        Error(f, it->first, item, "keys must be plain names");
+        ok = false;
+        continue;
+      }
+      const std::string& key = it->first.Scalar();
+      if (!seen.insert(key).second) {
+        Error(f, it->first, item, "duplicate key " + Quote(key));
+        ok = false;
+      }
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        Error(f, it->first, item, "unknown key " + Quote(key) + " in " + what + DidYouMean(key, keys));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  // ---- reader ----
+
+  void Read(const RuleSource& source) {
+    SourceFile file;
+    file.name = source.name;
+    size_t slash = source.name.find_last_of('/');
+    file.dir = slash == std::string::npos ? "." : source.name.substr(0, slash);
+    std::istringstream lines(source.text);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      file.lines.push_back(std::move(line));
+    }
+    files_.push_back(std::move(file));
+    SourceFile& f = files_.back();
+    try {
+      f.root = YAML::Load(source.text);
+    } catch (const YAML::Exception& e) {
+      Error(&f, e.mark, "", "invalid YAML: " + e.msg);
+      f.root = YAML::Node(YAML::NodeType::Undefined);
+    }
+  }
+
+  // ---- collector ----
+
+  void Collect(const SourceFile& file) {
+    const SourceFile* f = &file;
+    const YAML::Node& root = file.root;
+    if (!root.IsDefined()) return;  // YAML error already reported
+    if (root.IsNull()) {
+      Error(f, YAML::Mark(), "", "the file is empty (expected a mapping that starts with 'version: 1')");
+      errors_.back().line = 1;
+      errors_.back().column = 1;
+      return;
+    }
+    if (!root.IsMap()) {
+      Error(f, root, "", "a rule file must be a mapping with 'version', 'rules', ...");
+      return;
+    }
+    CheckKeys(f, root, kTopKeys, "", "a rule file");
+    YAML::Node version = root["version"];
+    if (!version) {
+      Error(f, root, "", "missing required key 'version' (write 'version: 1')");
+    } else if (!version.IsScalar() || version.Scalar() != "1") {
+      Error(f, version, "", "unsupported rule format version " +
+                                Quote(version.IsScalar() ? version.Scalar() : "?") +
+                                " (this Switchboard reads version 1)");
+    }
+    CollectNamed(f, root["vars"], "vars", &var_nodes_);
+    CollectNamed(f, root["lists"], "lists", &list_nodes_);
+    CollectNamed(f, root["schedules"], "schedules", &schedule_nodes_);
+    CollectNamed(f, root["macros"], "macros", &macro_nodes_);
+    for (auto& [name, def] : var_nodes_) {
+      if (def.file == f && !rep_->vars.Find(name)) rep_->vars.Set(name, YamlToValue(def.node));
+    }
+    for (auto& [name, def] : list_nodes_) {
+      if (def.file != f || lists_.count(name)) continue;
+      std::vector<Value> items;
+      if (!def.node.IsSequence()) {
+        Error(f, def.node, "list " + Quote(name), "a list must be a sequence of values");
+      } else {
+        for (const auto& item : def.node) {
+          if (!item.IsScalar()) {
+            Error(f, item, "list " + Quote(name), "list items must be strings or numbers");
+            continue;
+          }
+          items.push_back(YamlToValue(item));
+        }
+      }
+      lists_[name] = std::move(items);
+    }
+    if (YAML::Node rules = root["rules"]) {
+      if (!rules.IsSequence()) {
+        if (!rules.IsNull()) Error(f, rules, "", "'rules' must be a list of rules");
+      } else {
+        for (const auto& rule : rules) rule_nodes_.push_back({f, YAML::Node(), rule});
+      }
+    }
+    if (YAML::Node tests = root["tests"]) {
+      if (!tests.IsSequence()) {
+        if (!tests.IsNull()) Error(f, tests, "", "'tests' must be a list of tests");
+      } else {
+        for (const auto& test : tests) test_nodes_.push_back({f, YAML::Node(), test});
+      }
+    }
+  }
+
+  template <typename Container>
+  void CollectNamed(const SourceFile* f, const YAML::Node& section, const std::string& what,
+                    Container* out) {
+    if (!section || section.IsNull()) return;
+    if (!section.IsMap()) {
+      Error(f, section, "", Quote(what) + " must be a mapping of names to definitions");
+      return;
+    }
+    for (auto it = section.begin(); it != section.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        Error(f, it->first, "", "names in " + Quote(what) + " must be plain strings");
+        continue;
+      }
+      const std::string& name = it->first.Scalar();
+      auto existing = std::find_if(out->begin(), out->end(),
+                                   [&](const auto& p) { return p.first == name; });
+      if (existing != out->end()) {
+        const Named& first = existing->second;
+        Error(f, it->first, "", what.substr(0, what.size() - 1) + " " + Quote(name) +
+                                    " is already defined at " + first.file->name + ":" +
+                                    std::to_string(first.key.Mark().line + 1));
+        continue;
+      }
+      out->push_back({name, Named{f, it->first, it->second}});
+    }
+  }
+
+  // ---- schedules ----
+
+  void CompileSchedules() {
+    for (auto& [name, def] : schedule_nodes_) {
+      const SourceFile* f = def.file;
+      std::string item = "schedule " + Quote(name);
+      Schedule schedule;
+      const YAML::Node& node = def.node;
+      if (!node.IsMap()) {
+        Error(f, node, item, "a schedule must be a mapping with 'timezone' and 'weekly'");
+      } else {
+        CheckKeys(f, node, kScheduleKeys, item, "a schedule");
+        YAML::Node tz = node["timezone"];
+        if (!tz || !tz.IsScalar()) {
+          Error(f, tz ? tz : node, item, "missing 'timezone' (an IANA name such as America/New_York)");
+        } else {
+          Status s = schedule.SetTimeZone(tz.Scalar());
+          if (!s.ok()) Error(f, tz, item, s.message());
+        }
+        YAML::Node weekly = node["weekly"];
+        if (!weekly || !weekly.IsMap()) {
+          Error(f, weekly ? weekly : node, item,
+                "missing 'weekly' (a mapping such as mon-fri: [\"09:00-17:00\"])");
+        } else {
+          for (auto it = weekly.begin(); it != weekly.end(); ++it) {
+            YAML::Node ranges = it->second;
+            std::vector<YAML::Node> list;
+            if (ranges.IsScalar()) {
+              list.push_back(ranges);
+            } else if (ranges.IsSequence()) {
+              for (const auto& r : ranges) list.push_back(r);
+            } else if (!ranges.IsNull()) {
+              Error(f, ranges, item, "expected a list of time ranges such as \"09:00-17:00\"");
+            }
+            for (const auto& r : list) {
+              if (!r.IsScalar()) {
+                Error(f, r, item, "expected a time range such as \"09:00-17:00\"");
+                continue;
+              }
+              Status s = schedule.AddWeekly(it->first.Scalar(), r.Scalar());
+              if (!s.ok()) {
+                // Day errors point at the key, range errors at the range.
+                bool day_error = s.message().find("day") != std::string::npos;
+                Error(f, day_error ? it->first : r, item, s.message());
+              }
+            }
+          }
+        }
+        if (YAML::Node closed = node["closed"]) {
+          if (!closed.IsSequence()) {
+            Error(f, closed, item, "'closed' must be a list of dates (YYYY-MM-DD)");
+          } else {
+            for (const auto& d : closed) {
+              Status s = d.IsScalar() ? schedule.AddClosed(d.Scalar())
+                                      : Status::InvalidArgument("expected a date (YYYY-MM-DD)");
+              if (!s.ok()) Error(f, d, item, s.message());
+            }
+          }
+        }
+      }
+      rep_->schedule_names.push_back(name);
+      rep_->schedules.push_back(std::move(schedule));
+    }
+  }
+
+  int ScheduleIndex(std::string_view name) const {
+    for (size_t i = 0; i < rep_->schedule_names.size(); ++i) {
+      if (rep_->schedule_names[i] == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  template <typename Map>
+  static std::vector<std::string_view> Names(const Map& m) {
+    std::vector<std::string_view> out;
+    for (const auto& entry : m) out.push_back(entry.first);
+    return out;
+  }
+
+  // ---- conditions ----
+
+  struct CondScope {
+    const SourceFile* file;
+    std::string item;
+    std::set<std::string>* groups;  // named regex groups seen
+  };
+
+  // Compiles a macro once; `cycle` is the chain of macros being compiled.
+  MacroState* CompileMacro(const std::string& name, std::vector<std::string>* chain) {
+    auto it = macros_.find(name);
+    if (it == macros_.end()) return nullptr;
+    MacroState& m = it->second;
+    if (m.state == MacroState::kDone || m.state == MacroState::kFailed) return &m;
+    if (m.state == MacroState::kCompiling) return &m;  // caller reports the cycle
+    m.state = MacroState::kCompiling;
+    std::vector<std::string> local_chain;
+    if (chain == nullptr) chain = &local_chain;
+    chain->push_back(name);
+    size_t errors_before = errors_.size();
+    CondScope scope{m.def.file, "macro " + Quote(name), &m.groups};
+    m.condition = CompileCondition(scope, m.def.node, chain);
+    chain->pop_back();
+    m.state = errors_.size() == errors_before ? MacroState::kDone : MacroState::kFailed;
+    return &m;
+  }
+
+  Condition CompileCondition(const CondScope& s, const YAML::Node& node,
+                             std::vector<std::string>* chain) {
+    Condition all;
+    all.kind = Condition::Kind::kAll;
+    if (node.IsSequence()) {
+      for (const auto& item : node) all.children.push_back(CompileCondition(s, item, chain));
+    } else if (node.IsMap()) {
+      std::set<std::string> seen;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!it->first.IsScalar()) {
+          Error(s.file, it->first, s.item, "condition keys must be plain names or paths");
+          continue;
+        }
+        if (!seen.insert(it->first.Scalar()).second) {
+          Error(s.file, it->first, s.item, "duplicate key " + Quote(it->first.Scalar()));
+        }
+        all.children.push_back(CompileEntry(s, it->first, it->second, chain));
+      }
+      if (node.size() == 0) Error(s.file, node, s.item, "empty condition");
+    } else {
+      Error(s.file, node, s.item,
+            "a condition must be a mapping (path: matcher, all:, any:, not:, macro:, "
+            "schedule:, event:) or a list of conditions");
+    }
+    if (all.children.size() == 1) return std::move(all.children[0]);
+    return all;
+  }
+
+  Condition CompileEntry(const CondScope& s, const YAML::Node& key, const YAML::Node& value,
+                         std::vector<std::string>* chain) {
+    const std::string& k = key.Scalar();
+    Condition c;
+    if (k == "all" || k == "any") {
+      c.kind = k == "all" ? Condition::Kind::kAll : Condition::Kind::kAny;
+      if (!value.IsSequence() || value.size() == 0) {
+        Error(s.file, value, s.item, Quote(k) + " takes a non-empty list of conditions");
+        return c;
+      }
+      for (const auto& item : value) c.children.push_back(CompileCondition(s, item, chain));
+      return c;
+    }
+    if (k == "not") {
+      c.kind = Condition::Kind::kNot;
+      c.children.push_back(CompileCondition(s, value, chain));
+      return c;
+    }
+    if (k == "macro") {
+      if (!value.IsScalar()) {
+        Error(s.file, value, s.item, "'macro' takes the name of a macro");
+        return c;
+      }
+      const std::string& name = value.Scalar();
+      if (std::find(chain->begin(), chain->end(), name) != chain->end()) {
+        std::string cycle;
+        auto start = std::find(chain->begin(), chain->end(), name);
+        for (auto i = start; i != chain->end(); ++i) cycle += *i + " -> ";
+        Error(s.file, value, s.item, "macro cycle: " + cycle + name);
+        return c;
+      }
+      MacroState* m = CompileMacro(name, chain);
+      if (m == nullptr) {
+        Error(s.file, value, s.item, "unknown macro " + Quote(name) + DidYouMean(name, Names(macros_)));
+        return c;
+      }
+      s.groups->insert(m->groups.begin(), m->groups.end());
+      return m->condition;
+    }
+    if (k == "schedule") {
+      c.kind = Condition::Kind::kSchedule;
+      if (!value.IsScalar()) {
+        Error(s.file, value, s.item, "'schedule' takes the name of a schedule");
+        return c;
+      }
+      c.schedule_name = value.Scalar();
+      c.schedule = ScheduleIndex(c.schedule_name);
+      if (c.schedule < 0) {
+        Error(s.file, value, s.item,
+              "unknown schedule " + Quote(c.schedule_name) +
+                  DidYouMean(c.schedule_name, {rep_->schedule_names.begin(), rep_->schedule_names.end()}));
+        c.kind = Condition::Kind::kAll;  // keeps evaluation safe; the load fails anyway
+      }
+      return c;
+    }
+    if (k == "event") {
+      c.kind = Condition::Kind::kEvent;
+      c.types = EventTypes(s, value);
+      return c;
+    }
+    // A path and its matcher.
+    c.kind = Condition::Kind::kPath;
+    if (!CompilePathRef(s, key, &c.path)) return c;
+    CompileMatcher(s, value, &c);
+    return c;
+  }
+
+  bool CompilePathRef(const CondScope& s, const YAML::Node& key, PathRef* out) {
+    const std::string& text = key.Scalar();
+    auto path = ParsePath(text);
+    if (!path.ok()) {
+      Error(s.file, key, s.item, path.status().message());
+      return false;
+    }
+    out->path = std::move(path.value());
+    const auto& seg = out->path.segments;
+    if (seg[0].key == "facts") {
+      if (seg.size() != 2 || seg[1].index >= 0) {
+        Error(s.file, key, s.item, "a fact path is 'facts.NAME', not " + Quote(text));
+        return false;
+      }
+      auto fact = FactFromName(seg[1].key);
+      if (!fact) {
+        Error(s.file, key, s.item, "unknown fact " + Quote(seg[1].key) + DidYouMean(seg[1].key, FactNames()));
+        return false;
+      }
+      out->fact = static_cast<int>(*fact);
+    } else if (std::find(kConditionKeys.begin(), kConditionKeys.end(), seg[0].key) ==
+                   kConditionKeys.end() &&
+               seg.size() == 1) {
+      // A bare word that is no envelope key is most likely a misspelt keyword.
+      static const std::vector<std::string_view> kEnvelope = {"id", "type", "object", "apiVersion",
+                                                              "createdAt", "data"};
+      if (std::find(kEnvelope.begin(), kEnvelope.end(), seg[0].key) == kEnvelope.end()) {
+        std::string hint = Closest(seg[0].key, kConditionKeys);
+        if (!hint.empty()) {
+          Error(s.file, key, s.item, "unknown condition " + Quote(seg[0].key) + " (did you mean '" + hint + "'?)");
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  std::vector<std::string> EventTypes(const CondScope& s, const YAML::Node& value) {
+    std::vector<std::string> types;
+    auto add = [&](const YAML::Node& n) {
+      if (!n.IsScalar() || n.Scalar().empty()) {
+        Error(s.file, n, s.item, "an event type must be a non-empty string such as message.received");
+        return;
+      }
+      types.push_back(n.Scalar());
+    };
+    if (value.IsSequence()) {
+      for (const auto& n : value) add(n);
+      if (value.size() == 0) Error(s.file, value, s.item, "'event' needs at least one type");
+    } else {
+      add(value);
+    }
+    return types;
+  }
+
+  void CompileMatcher(const CondScope& s, const YAML::Node& value, Condition* c) {
+    if (value.IsScalar() || value.IsNull()) {
+      Operator op;
+      op.kind = OpKind::kEquals;
+      op.arg = YamlToValue(value);
+      op.text = "equals " + op.arg.ToJson();
+      c->ops.push_back(std::move(op));
+      return;
+    }
+    if (!value.IsMap()) {
+      Error(s.file, value, s.item,
+            "a matcher is a value (for equals) or a mapping of operators such as "
+            "{ matches: '...' }");
+      return;
+    }
+    if (YAML::Node ic = value["ignore_case"]) {
+      if (!YamlBool(ic, &c->ignore_case)) Error(s.file, ic, s.item, "'ignore_case' takes true or false");
+    }
+    std::set<std::string> seen;
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      const YAML::Node& key = it->first;
+      const YAML::Node& arg = it->second;
+      std::string name = key.IsScalar() ? key.Scalar() : "";
+      if (!seen.insert(name).second) Error(s.file, key, s.item, "duplicate operator " + Quote(name));
+      if (name == "ignore_case") continue;
+      Operator op;
+      if (!CompileOperator(s, key, arg, c->ignore_case, &op)) continue;
+      c->ops.push_back(std::move(op));
+    }
+    if (c->ops.empty() && seen.size() <= 1 && value.size() == 0) {
+      Error(s.file, value, s.item, "empty matcher");
+    }
+  }
+
+  bool ScalarArg(const CondScope& s, const YAML::Node& arg, const std::string& name, Value* out) {
+    if (!arg.IsScalar() && !arg.IsNull()) {
+      Error(s.file, arg, s.item, Quote(name) + " takes a single value (string, number, true/false or null)");
+      return false;
+    }
+    *out = YamlToValue(arg);
+    return true;
+  }
+
+  bool CompileOperator(const CondScope& s, const YAML::Node& key, const YAML::Node& arg,
+                       bool ignore_case, Operator* op) {
+    static const std::unordered_map<std::string, OpKind> kKinds = {
+        {"equals", OpKind::kEquals},       {"not_equals", OpKind::kNotEquals},
+        {"in", OpKind::kIn},               {"not_in", OpKind::kNotIn},
+        {"matches", OpKind::kMatches},     {"not_matches", OpKind::kNotMatches},
+        {"contains", OpKind::kContains},   {"not_contains", OpKind::kNotContains},
+        {"starts_with", OpKind::kStartsWith}, {"ends_with", OpKind::kEndsWith},
+        {"exists", OpKind::kExists},       {"gt", OpKind::kGt},
+        {"gte", OpKind::kGte},             {"lt", OpKind::kLt},
+        {"lte", OpKind::kLte}};
+    const std::string name = key.IsScalar() ? key.Scalar() : "";
+    auto kind = kKinds.find(name);
+    if (kind == kKinds.end()) {
+      Error(s.file, key, s.item, "unknown operator " + Quote(name) + DidYouMean(name, kOperators));
+      return false;
+    }
+    op->kind = kind->second;
+    switch (op->kind) {
+      case OpKind::kEquals:
+      case OpKind::kNotEquals:
+      case OpKind::kContains:
+      case OpKind::kNotContains:
+        if (!ScalarArg(s, arg, name, &op->arg)) return false;
+        op->text = name + " " + op->arg.ToJson();
+        return true;
+      case OpKind::kStartsWith:
+      case OpKind::kEndsWith:
+        if (!arg.IsScalar()) {
+          Error(s.file, arg, s.item, Quote(name) + " takes a string");
+          return false;
+        }
+        op->arg = Value(arg.Scalar());
+        op->text = name + " " + op->arg.ToJson();
+        return true;
+      case OpKind::kIn:
+      case OpKind::kNotIn: {
+        if (arg.IsScalar()) {
+          auto list = lists_.find(arg.Scalar());
+          if (list == lists_.end()) {
+            Error(s.file, arg, s.item, "unknown list " + Quote(arg.Scalar()) + DidYouMean(arg.Scalar(), Names(lists_)));
+            return false;
+          }
+          op->list = list->second;
+          op->text = name + " list " + arg.Scalar();
+          return true;
+        }
+        if (!arg.IsSequence()) {
+          Error(s.file, arg, s.item, Quote(name) + " takes a list of values or the name of a list");
+          return false;
+        }
+        for (const auto& item : arg) {
+          Value v;
+          if (ScalarArg(s, item, name, &v)) op->list.push_back(std::move(v));
+        }
+        op->text = name + " " + Value(Value::Array(op->list)).ToJson();
+        return true;
+      }
+      case OpKind::kMatches:
+      case OpKind::kNotMatches: {
+        if (!arg.IsScalar()) {
+          Error(s.file, arg, s.item, Quote(name) + " takes a regular expression (RE2 syntax)");
+          return false;
+        }
+        op->pattern = arg.Scalar();
+        RE2::Options options;
+        options.set_log_errors(false);
+        options.set_case_sensitive(!ignore_case);
+        auto re = std::make_shared<RE2>(op->pattern, options);
+        if (!re->ok()) {
+          Error(s.file, arg, s.item, "invalid regular expression " + Quote(op->pattern) + ": " + re->error());
+          return false;
+        }
+        for (const auto& [index, group] : re->CapturingGroupNames()) s.groups->insert(group);
+        op->regex = std::move(re);
+        op->text = name + " '" + op->pattern + "'";
+        return true;
+      }
+      case OpKind::kExists:
+        if (!YamlBool(arg, &op->exists)) {
+          Error(s.file, arg, s.item, "'exists' takes true or false");
+          return false;
+        }
+        op->text = std::string("exists ") + (op->exists ? "true" : "false");
+        return true;
+      case OpKind::kGt:
+      case OpKind::kGte:
+      case OpKind::kLt:
+      case OpKind::kLte: {
+        if (YamlNumber(arg, &op->number)) {
+          op->text = name + " " + FormatNumber(op->number);
+          return true;
+        }
+        if (arg.IsScalar()) {
+          auto t = ParseIsoTime(arg.Scalar());
+          if (t.ok()) {
+            op->is_time = true;
+            op->time_ms = t->time_since_epoch().count();
+            op->text = name + " " + arg.Scalar();
+            return true;
+          }
+        }
+        Error(s.file, arg, s.item, Quote(name) + " takes a number or an ISO 8601 time");
+        return false;
+      }
+    }
+    return false;
+  }
+
+  // ---- templates ----
+
+  // Compiles a template found in `node` and checks what it references.
+  std::optional<Template> CompileTemplate(const CondScope& s, const YAML::Node& node,
+                                          Template::Mode mode, const std::string& text,
+                                          bool* uses_env = nullptr) {
+    size_t offset = 0;
+    auto t = Template::Parse(text, mode, &offset);
+    int quote = node.Tag() == "!" ? 1 : 0;  // quoted scalars start one column later
+    if (!t.ok()) {
+      Error(s.file, node, s.item, t.status().message(), ColumnOffset(text, offset) + quote);
+      return std::nullopt;
+    }
+    for (const Template::Reference& ref : t->references()) {
+      std::string problem;
+      std::string first = ref.rest.substr(0, ref.rest.find_first_of(".["));
+      if (ref.root == "facts" && !ref.rest.empty()) {
+        if (!FactFromName(first) || first != ref.rest) {
+          problem = "unknown fact " + Quote(ref.rest) + DidYouMean(ref.rest, FactNames());
+        }
+      } else if (ref.root == "vars" && !ref.rest.empty()) {
+        if (!rep_->vars.Find(first) && !VarDefined(first)) {
+          problem = "undefined variable " + Quote(first) + DidYouMean(first, Names(var_nodes_));
+        }
+      } else if (ref.root == "captures") {
+        if (ref.rest.empty() || !s.groups->count(first)) {
+          std::vector<std::string_view> groups(s.groups->begin(), s.groups->end());
+          problem = "no named group " + Quote(ref.rest) +
+                    " in this rule's 'matches' patterns" + DidYouMean(first, groups);
+        }
+      } else if (ref.root == "rule") {
+        if (ref.rest != "id" && ref.rest != "description") {
+          problem = "unknown " + Quote("rule." + ref.rest) + " (rule.id or rule.description)";
+        }
+      } else if (ref.root == "now") {
+        if (!ref.rest.empty()) problem = "'now' has no fields";
+      } else if (ref.root == "env") {
+        if (ref.rest.empty()) problem = "'env' needs a variable name: env.NAME";
+        if (uses_env) *uses_env = true;
+      }
+      if (!problem.empty()) {
+        Error(s.file, node, s.item, problem, ColumnOffset(text, ref.offset) + quote);
+      }
+    }
+    return std::move(t.value());
+  }
+
+  bool VarDefined(const std::string& name) const {
+    return std::any_of(var_nodes_.begin(), var_nodes_.end(),
+                       [&](const auto& v) { return v.first == name; });
+  }
+
+  // Column offset of a byte offset in a single-line scalar; 0 past a line break.
+  static int ColumnOffset(const std::string& text, size_t offset) {
+    if (text.find('\n') < offset) return 0;
+    return static_cast<int>(offset);
+  }
+
+  // ---- actions ----
+
+  bool CompileParamTree(const CondScope& s, const YAML::Node& node, bool secret,
+                        ParamTree* out) {
+    out->secret = secret;
+    if (node.IsMap()) {
+      out->kind = ParamTree::Kind::kObject;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        ParamTree child;
+        if (!CompileParamTree(s, it->second, secret, &child)) return false;
+        out->members.emplace_back(it->first.Scalar(), std::move(child));
+      }
+      return true;
+    }
+    if (node.IsSequence()) {
+      out->kind = ParamTree::Kind::kArray;
+      for (const auto& item : node) {
+        ParamTree child;
+        if (!CompileParamTree(s, item, secret, &child)) return false;
+        out->items.push_back(std::move(child));
+      }
+      return true;
+    }
+    if (node.IsNull()) {
+      out->kind = ParamTree::Kind::kScalar;
+      return true;
+    }
+    double d;
+    bool b;
+    if (YamlNumber(node, &d) || YamlBool(node, &b)) {
+      out->kind = ParamTree::Kind::kScalar;
+      out->scalar = YamlToValue(node);
+      return true;
+    }
+    bool uses_env = false;
+    auto t = CompileTemplate(s, node, Template::Mode::kText, node.Scalar(), &uses_env);
+    if (!t) return false;
+    out->kind = ParamTree::Kind::kTemplate;
+    out->tpl = std::move(t);
+    out->secret = secret || uses_env;
+    return true;
+  }
+
+  static bool IsSecretHeader(std::string_view name) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    return lower == "authorization" || lower == "proxy-authorization" || lower == "x-api-key" ||
+           lower == "api-key" || lower == "cookie";
+  }
+
+  bool CompileParam(const CondScope& s, const ParamSpec& spec, const YAML::Node& node,
+                    ParamTree* tree, Value* written) {
+    using Kind = ParamSpec::Kind;
+    const std::string what = "parameter " + Quote(spec.name);
+    switch (spec.kind) {
+      case Kind::kTemplate:
+      case Kind::kUrl: {
+        if (!node.IsScalar()) {
+          Error(s.file, node, s.item, what + " must be a string");
+          return false;
+        }
+        const std::string& text = node.Scalar();
+        *written = Value(text);
+        bool uses_env = false;
+        auto mode = spec.kind == Kind::kUrl ? Template::Mode::kUrl : Template::Mode::kText;
+        auto t = CompileTemplate(s, node, mode, text, &uses_env);
+        if (!t) return false;
+        if (spec.kind == Kind::kUrl && !CheckUrl(s, node, *t)) return false;
+        tree->kind = ParamTree::Kind::kTemplate;
+        tree->tpl = std::move(t);
+        tree->secret = spec.secret || uses_env;
+        return true;
+      }
+      case Kind::kLiteral:
+        if (!node.IsScalar()) {
+          Error(s.file, node, s.item, what + " must be a string");
+          return false;
+        }
+        if (node.Scalar().find("{{") != std::string::npos) {
+          Error(s.file, node, s.item, what + " cannot be a template");
+          return false;
+        }
+        *written = Value(node.Scalar());
+        tree->kind = ParamTree::Kind::kScalar;
+        tree->scalar = *written;
+        return true;
+      case Kind::kDuration: {
+        auto d = node.IsScalar() ? ParseDuration(node.Scalar())
+                                 : Result<std::chrono::milliseconds>(
+                                       Status::InvalidArgument("expected a duration such as 10s"));
+        if (!d.ok()) {
+          Error(s.file, node, s.item, what + ": " + d.status().message());
+          return false;
+        }
+        *written = Value(node.Scalar());
+        tree->kind = ParamTree::Kind::kScalar;
+        tree->scalar = Value(static_cast<double>(d->count()) / 1000.0);
+        return true;
+      }
+      case Kind::kIntList: {
+        Value::Array codes;
+        auto add = [&](const YAML::Node& n) {
+          double d;
+          if (!YamlNumber(n, &d) || d != static_cast<int>(d)) {
+            Error(s.file, n, s.item, what + " takes whole numbers");
+            return false;
+          }
+          codes.push_back(Value(d));
+          return true;
+        };
+        if (node.IsSequence()) {
+          for (const auto& n : node) {
+            if (!add(n)) return false;
+          }
+        } else if (!add(node)) {
+          return false;
+        }
+        *written = Value(codes);
+        tree->kind = ParamTree::Kind::kScalar;
+        tree->scalar = *written;
+        return true;
+      }
+      case Kind::kTemplateMap: {
+        if (!node.IsMap()) {
+          Error(s.file, node, s.item, what + " must be a mapping of names to values");
+          return false;
+        }
+        Value map{Value::Object()};
+        tree->kind = ParamTree::Kind::kObject;
+        bool ok = true;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+          if (!it->first.IsScalar() || !(it->second.IsScalar() || it->second.IsNull())) {
+            Error(s.file, it->second, s.item, what + ": each value must be a single value");
+            ok = false;
+            continue;
+          }
+          const std::string& name = it->first.Scalar();
+          map.Set(name, Value(it->second.IsNull() ? "" : it->second.Scalar()));
+          ParamTree child;
+          if (!CompileParamTree(s, it->second, spec.secret || IsSecretHeader(name), &child)) {
+            ok = false;
+            continue;
+          }
+          if (child.kind == ParamTree::Kind::kScalar) {  // numbers and booleans as text
+            Template literal = *Template::Parse(it->second.IsNull() ? "" : it->second.Scalar());
+            child.kind = ParamTree::Kind::kTemplate;
+            child.tpl = std::move(literal);
+          }
+          tree->members.emplace_back(name, std::move(child));
+        }
+        *written = std::move(map);
+        return ok;
+      }
+      case Kind::kAny:
+        *written = YamlToValue(node);
+        return CompileParamTree(s, node, spec.secret, tree);
+    }
+    return false;
+  }
+
+  bool CheckUrl(const CondScope& s, const YAML::Node& node, const Template& t) {
+    const std::string& text = t.text();
+    size_t scheme_end = text.find("://");
+    size_t first_expr = t.first_expression_offset();
+    std::string scheme = scheme_end == std::string::npos ? "" : text.substr(0, scheme_end);
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), ::tolower);
+    if (scheme_end == std::string::npos || scheme_end > first_expr ||
+        (scheme != "http" && scheme != "https")) {
+      Error(s.file, node, s.item, "parameter 'url' must start with a literal http:// or https://");
+      return false;
+    }
+    size_t host_end = text.find_first_of("/?#", scheme_end + 3);
+    if (host_end == std::string::npos) host_end = text.size();
+    if (first_expr < host_end) {
+      Error(s.file, node, s.item,
+            "parameter 'url': the scheme and host must be literal text; templates may only fill "
+            "the path or query");
+      return false;
+    }
+    if (host_end == scheme_end + 3) {
+      Error(s.file, node, s.item, "parameter 'url' has no host");
+      return false;
+    }
+    return true;
+  }
+
+  void CompileAction(const CondScope& s, const YAML::Node& node, std::vector<CompiledAction>* out) {
+    if (!node.IsMap() || node.size() != 1) {
+      Error(s.file, node, s.item,
+            "an action is a mapping with one key, the action type, e.g. 'log: { message: ... }'");
+      return;
+    }
+    auto entry = node.begin();
+    const YAML::Node& key = entry->first;
+    const YAML::Node& params = entry->second;
+    std::string type = key.Scalar();
+    auto impl = actions_.find(type);
+    if (impl == actions_.end()) {
+      Error(s.file, key, s.item, "unknown action type " + Quote(type) + DidYouMean(type, Names(actions_)));
+      return;
+    }
+    CondScope scope{s.file, s.item + " action " + Quote(type), s.groups};
+    if (!params.IsMap() && !params.IsNull()) {
+      Error(s.file, params, scope.item, "action parameters must be a mapping");
+      return;
+    }
+    std::vector<ParamSpec> specs = impl->second->params();
+    std::vector<std::string_view> names;
+    for (const ParamSpec& spec : specs) names.push_back(spec.name);
+    CompiledAction action;
+    action.type = type;
+    action.impl = impl->second;
+    Value written{Value::Object()};
+    bool ok = true;
+    std::set<std::string> seen;
+    if (params.IsMap()) {
+      for (auto it = params.begin(); it != params.end(); ++it) {
+        const std::string name = it->first.Scalar();
+        if (!seen.insert(name).second) {
+          Error(s.file, it->first, scope.item, "duplicate parameter " + Quote(name));
+          ok = false;
+          continue;
+        }
+        auto spec = std::find_if(specs.begin(), specs.end(),
+                                 [&](const ParamSpec& p) { return p.name == name; });
+        if (spec == specs.end()) {
+          Error(s.file, it->first, scope.item, "unknown parameter " + Quote(name) + DidYouMean(name, names));
+          ok = false;
+          continue;
+        }
+        ParamTree tree;
+        Value value;
+        if (!CompileParam(scope, *spec, it->second, &tree, &value)) {
+          ok = false;
+          continue;
+        }
+        written.Set(name, value);
+        action.params.emplace_back(name, std::move(tree));
+      }
+    }
+    for (const ParamSpec& spec : specs) {
+      if (seen.count(spec.name)) continue;
+      if (spec.required) {
+        Error(s.file, key, scope.item, "missing required parameter " + Quote(spec.name));
+        ok = false;
+        continue;
+      }
+      if (spec.default_value.empty()) continue;
+      YAML::Node def(spec.default_value);
+      ParamTree tree;
+      Value value;
+      if (CompileParam(scope, spec, def, &tree, &value)) {
+        action.params.emplace_back(spec.name, std::move(tree));
+      }
+    }
+    if (!ok) return;
+    Status valid = impl->second->Validate(written);
+    if (!valid.ok()) {
+      // Point at the parameter when the message names one.
+      YAML::Node where = key;
+      const std::string& m = valid.message();
+      const std::string prefix = "parameter '";
+      if (m.rfind(prefix, 0) == 0 && params.IsMap()) {
+        std::string name = m.substr(prefix.size(), m.find('\'', prefix.size()) - prefix.size());
+        if (YAML::Node p = params[name]) where = p;
+      }
+      Error(s.file, where, scope.item, m);
+      return;
+    }
+    out->push_back(std::move(action));
+  }
+
+  // ---- rules ----
+
+  void CompileRule(const Named& def) {
+    const SourceFile* f = def.file;
+    const YAML::Node& node = def.node;
+    if (!node.IsMap()) {
+      Error(f, node, "", "a rule must be a mapping with 'id', 'event' and 'actions'");
+      return;
+    }
+    CompiledRule rule;
+    rule.file = f->name;
+    rule.line = node.Mark().line + 1;
+    rule.order = static_cast<int>(rep_->rules.size());
+    std::string item = "rule";
+    YAML::Node id = node["id"];
+    if (!id || !id.IsScalar()) {
+      Error(f, node, item, "missing required key 'id'");
+    } else {
+      rule.id = id.Scalar();
+      item = "rule " + Quote(rule.id);
+      if (!ValidRuleId(rule.id)) {
+        Error(f, id, item, "invalid rule id (use lowercase letters, digits, '.', '_' and '-', "
+                           "starting with a letter or digit)");
+      }
+      auto seen = rule_ids_.find(rule.id);
+      if (seen != rule_ids_.end()) {
+        Error(f, id, item, "duplicate rule id (first defined at " + seen->second + ")");
+      } else {
+        rule_ids_[rule.id] = f->name + ":" + std::to_string(id.Mark().line + 1);
+      }
+    }
+    CheckKeys(f, node, kRuleKeys, item, "a rule");
+    std::set<std::string> groups;
+    CondScope scope{f, item, &groups};
+    if (YAML::Node d = node["description"]) {
+      if (d.IsScalar()) rule.description = d.Scalar();
+      else Error(f, d, item, "'description' must be a string");
+    }
+    YAML::Node event = node["event"];
+    if (!event) {
+      Error(f, node, item, "missing required key 'event' (a type such as message.received, a "
+                           "list of types, or a glob such as call.*)");
+    } else {
+      rule.events = EventTypes(scope, event);
+    }
+    if (YAML::Node when = node["when"]) {
+      if (!when.IsNull()) {
+        std::vector<std::string> chain;
+        rule.when = CompileCondition(scope, when, &chain);
+        rule.has_when = true;
+      }
+    }
+    if (YAML::Node p = node["priority"]) {
+      double d;
+      if (!YamlNumber(p, &d) || d != static_cast<int>(d)) {
+        Error(f, p, item, "'priority' must be a whole number");
+      } else {
+        rule.priority = static_cast<int>(d);
+      }
+    }
+    if (YAML::Node st = node["stop"]) {
+      if (!YamlBool(st, &rule.stop)) Error(f, st, item, "'stop' takes true or false");
+    }
+    if (YAML::Node en = node["enabled"]) {
+      if (!YamlBool(en, &rule.enabled)) Error(f, en, item, "'enabled' takes true or false");
+    }
+    if (YAML::Node throttle = node["throttle"]) CompileThrottle(scope, throttle, &rule);
+    YAML::Node actions = node["actions"];
+    if (!actions) {
+      Error(f, node, item, "missing required key 'actions'");
+    } else if (!actions.IsSequence() || actions.size() == 0) {
+      Error(f, actions, item, "'actions' must be a non-empty list");
+    } else {
+      for (const auto& a : actions) CompileAction(scope, a, &rule.actions);
+    }
+    rep_->rules.push_back(std::move(rule));
+  }
+
+  static bool ValidRuleId(const std::string& id) {
+    if (id.empty()) return false;
+    auto ok_first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (!ok_first(id[0])) return false;
+    return std::all_of(id.begin(), id.end(), [&](char c) {
+      return ok_first(c) || c == '.' || c == '_' || c == '-';
+    });
+  }
+
+  void CompileThrottle(const CondScope& s, const YAML::Node& node, CompiledRule* rule) {
+    if (!node.IsMap()) {
+      Error(s.file, node, s.item, "'throttle' must be a mapping with 'key', 'per' and 'limit'");
+      return;
+    }
+    CheckKeys(s.file, node, kThrottleKeys, s.item, "a throttle");
+    YAML::Node key = node["key"];
+    std::string key_text = key && key.IsScalar() ? key.Scalar() : "";
+    if (key && !key.IsScalar()) Error(s.file, key, s.item, "throttle 'key' must be a string");
+    YAML::Node keynode = key ? key : YAML::Node(key_text);
+    rule->throttle_key = CompileTemplate(s, keynode, Template::Mode::kText, key_text);
+    YAML::Node per = node["per"];
+    if (!per) {
+      Error(s.file, node, s.item, "throttle needs 'per' (a duration such as 12h)");
+    } else {
+      auto d = per.IsScalar() ? ParseDuration(per.Scalar())
+                              : Result<std::chrono::milliseconds>(
+                                    Status::InvalidArgument("expected a duration such as 12h"));
+      if (!d.ok()) Error(s.file, per, s.item, "throttle 'per': " + d.status().message());
+      else rule->throttle_per_ms = d->count();
+    }
+    if (YAML::Node limit = node["limit"]) {
+      double d;
+      if (!YamlNumber(limit, &d) || d < 1 || d != static_cast<int>(d)) {
+        Error(s.file, limit, s.item, "throttle 'limit' must be a whole number of at least 1");
+      } else {
+        rule->throttle_limit = static_cast<int>(d);
+      }
+    }
+  }
+
+  // ---- tests ----
+
+  void CompileTest(const Named& def) {
+    const SourceFile* f = def.file;
+    const YAML::Node& node = def.node;
+    if (!node.IsMap()) {
+      Error(f, node, "test", "a test must be a mapping with 'name', 'event' or 'payload', and 'expect'");
+      return;
+    }
+    InlineTest test;
+    test.file = f->name;
+    test.line = node.Mark().line + 1;
+    YAML::Node name = node["name"];
+    std::string item = "test";
+    if (!name || !name.IsScalar()) {
+      Error(f, node, item, "missing required key 'name'");
+    } else {
+      test.name = name.Scalar();
+      item = "test " + Quote(test.name);
+    }
+    CheckKeys(f, node, kTestKeys, item, "a test");
+    YAML::Node event = node["event"];
+    YAML::Node payload = node["payload"];
+    if (event && payload) {
+      Error(f, payload, item, "a test has either 'event' (a file) or 'payload', not both");
+    } else if (event) {
+      if (!event.IsScalar()) {
+        Error(f, event, item, "'event' must be a file path (relative to this file)");
+      } else {
+        std::string path = event.Scalar();
+        if (path.empty() || path[0] != '/') path = f->dir + "/" + path;
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+          Error(f, event, item, "cannot read event file " + Quote(path));
+        } else {
+          std::ostringstream text;
+          text << in.rdbuf();
+          test.event_json = text.str();
+          auto parsed = Value::FromJson(test.event_json);
+          if (!parsed.ok()) Error(f, event, item, "event file " + Quote(path) + ": " + parsed.status().message());
+        }
+      }
+    } else if (payload) {
+      if (!payload.IsMap()) {
+        Error(f, payload, item, "'payload' must be a mapping (the event's JSON object)");
+      } else {
+        test.event_json = YamlToValue(payload).ToJson();
+      }
+    } else {
+      Error(f, node, item, "missing 'event' (a file) or 'payload' (an inline event)");
+    }
+    if (YAML::Node set = node["set"]) {
+      if (!set.IsMap()) {
+        Error(f, set, item, "'set' must be a mapping of paths to values");
+      } else {
+        for (auto it = set.begin(); it != set.end(); ++it) {
+          auto path = ParsePath(it->first.Scalar());
+          if (!path.ok()) {
+            Error(f, it->first, item, path.status().message());
+            continue;
+          }
+          test.set.emplace_back(it->first.Scalar(), YamlToValue(it->second));
+        }
+      }
+    }
+    YAML::Node expect = node["expect"];
+    if (!expect || !expect.IsMap()) {
+      Error(f, expect ? expect : node, item, "missing 'expect' (e.g. expect: { fired: [rule-id] })");
+    } else {
+      CheckKeys(f, expect, kExpectKeys, item, "'expect'");
+      YAML::Node fired = expect["fired"];
+      if (!fired || !fired.IsSequence()) {
+        Error(f, fired ? fired : expect, item, "'expect' needs 'fired', a list of rule ids (may be [])");
+      } else {
+        for (const auto& id : fired) {
+          if (!id.IsScalar()) {
+            Error(f, id, item, "expected a rule id");
+            continue;
+          }
+          if (!rule_ids_.count(id.Scalar())) {
+            Error(f, id, item, "unknown rule " + Quote(id.Scalar()) + DidYouMean(id.Scalar(), Names(rule_ids_)));
+          }
+          test.expect_fired.push_back(id.Scalar());
+        }
+      }
+    }
+    rep_->tests.push_back(std::move(test));
+  }
+
+  const ActionRegistry& actions_;
+  std::vector<Diagnostic> errors_;
+  std::unique_ptr<RuleSet::Rep> rep_;
+  std::vector<SourceFile> files_;
+  std::vector<std::pair<std::string, Named>> var_nodes_;
+  std::vector<std::pair<std::string, Named>> list_nodes_;
+  std::vector<std::pair<std::string, Named>> schedule_nodes_;
+  std::vector<std::pair<std::string, Named>> macro_nodes_;
+  std::map<std::string, MacroState> macros_;
+  std::map<std::string, std::vector<Value>> lists_;
+  std::map<std::string, std::string> rule_ids_;  // id -> "file:line"
+  std::vector<Named> rule_nodes_;
+  std::vector<Named> test_nodes_;
+};
+
+}  // namespace
+
+LoadResult LoadRuleSources(const std::vector<RuleSource>& sources, const ActionRegistry& actions,
+                           std::vector<Diagnostic> earlier_errors) {
+  Loader loader(actions, std::move(earlier_errors));
+  return loader.Load(sources);
+}
+
+}  // namespace switchboard

@@ -1,0 +1,28 @@
+// The rule loader: YAML files -> validated, compiled RuleSet (falco's
+// reader -> collector -> compiler, in one pass per stage).
+#ifndef SWITCHBOARD_SRC_LOADER_H_
+#define SWITCHBOARD_SRC_LOADER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchboard/engine.h"
+
+namespace switchboard {
+
+using ActionRegistry = std::map<std::string, std::shared_ptr<const ActionType>, std::less<>>;
+
+struct RuleSource {
+  std::string name;  // file name as given (used in diagnostics)
+  std::string text;
+};
+
+// Loads all sources as one rule set. Every error of every source is reported.
+LoadResult LoadRuleSources(const std::vector<RuleSource>& sources, const ActionRegistry& actions,
+                           std::vector<Diagnostic> earlier_errors = {});
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_SRC_LOADER_H_

@@ -1,0 +1,348 @@
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "condition.h"
+#include "event_rep.h"
+#include "rule_set_rep.h"
+
+namespace switchboard {
+
+namespace {
+
+constexpr size_t kMinRulesForPrefilter = 4;
+constexpr const char* kRedacted = "[redacted]";
+
+bool IsGlob(std::string_view pattern) {
+  return pattern.find_first_of("*?") != std::string_view::npos;
+}
+
+bool RuleMatchesType(const CompiledRule& rule, std::string_view type) {
+  return std::any_of(rule.events.begin(), rule.events.end(),
+                     [&](const std::string& p) { return GlobMatch(p, type); });
+}
+
+// The first `matches` operator that must hold for the rule to fire (one in an
+// all-of position), or null.
+const Condition* RequiredRegex(const Condition& c, const Operator** op) {
+  if (c.kind == Condition::Kind::kAll) {
+    for (const Condition& child : c.children) {
+      if (const Condition* found = RequiredRegex(child, op)) return found;
+    }
+    return nullptr;
+  }
+  if (c.kind == Condition::Kind::kPath) {
+    for (const Operator& o : c.ops) {
+      if (o.kind == OpKind::kMatches) {
+        *op = &o;
+        return &c;
+      }
+    }
+  }
+  return nullptr;
+}
+
+void BuildPrefilters(const RuleSet::Rep& rep, Bucket* bucket) {
+  struct Group {
+    PathRef path;
+    bool ignore_case;
+    std::vector<std::pair<int, const Operator*>> members;  // bucket position, operator
+  };
+  std::map<std::pair<std::string, bool>, Group> groups;
+  for (size_t pos = 0; pos < bucket->rules.size(); ++pos) {
+    const CompiledRule& rule = rep.rules[bucket->rules[pos]];
+    if (!rule.has_when) continue;
+    const Operator* op = nullptr;
+    const Condition* c = RequiredRegex(rule.when, &op);
+    if (c == nullptr) continue;
+    Group& g = groups[{c->path.path.text, c->ignore_case}];
+    g.path = c->path;
+    g.ignore_case = c->ignore_case;
+    g.members.emplace_back(static_cast<int>(pos), op);
+  }
+  for (auto& [key, g] : groups) {
+    if (g.members.size() < kMinRulesForPrefilter) continue;
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_case_sensitive(!g.ignore_case);
+    options.set_max_mem(64 << 20);
+    RegexPrefilter pf;
+    pf.path = g.path;
+    pf.set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+    bool ok = true;
+    for (const auto& [pos, op] : g.members) {
+      if (pf.set->Add(op->pattern, nullptr) < 0) {
+        ok = false;
+        break;
+      }
+      pf.rule_of_pattern.push_back(pos);
+    }
+    if (ok && pf.set->Compile()) bucket->prefilters.push_back(std::move(pf));
+  }
+}
+
+// Marks in `rejected` the bucket positions whose required regex does not match.
+void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<char>* rejected) {
+  thread_local std::vector<int> matched;
+  thread_local std::vector<char> hit;
+  for (const RegexPrefilter& pf : bucket.prefilters) {
+    Resolved r;
+    if (!ResolvePath(pf.path, event, &r)) continue;  // the rules fail on their own
+    std::string_view text;
+    if (r.is_fact) {
+      if (r.fact.kind != FactValue::Kind::kString) continue;
+      text = r.fact.string;
+    } else if (r.element.get_string().get(text)) {
+      continue;  // arrays and numbers take the ordinary path
+    }
+    matched.clear();
+    RE2::Set::ErrorInfo info;
+    if (!pf.set->Match(re2::StringPiece(text.data(), text.size()), &matched, &info) &&
+        info.kind != RE2::Set::kNoError) {
+      continue;  // e.g. out of DFA memory: evaluate every rule in full
+    }
+    hit.assign(pf.rule_of_pattern.size(), 0);
+    for (int i : matched) hit[i] = 1;
+    for (size_t i = 0; i < pf.rule_of_pattern.size(); ++i) {
+      if (!hit[i]) (*rejected)[pf.rule_of_pattern[i]] = 1;
+    }
+  }
+}
+
+Value RenderTree(const ParamTree& t, const TemplateContext& context, bool redact) {
+  switch (t.kind) {
+    case ParamTree::Kind::kTemplate:
+      if (redact && t.secret) return Value(kRedacted);
+      return Value(t.tpl->Render(context));
+    case ParamTree::Kind::kObject: {
+      Value out{Value::Object()};
+      for (const auto& [name, child] : t.members) out.Set(name, RenderTree(child, context, redact));
+      return out;
+    }
+    case ParamTree::Kind::kArray: {
+      Value::Array out;
+      for (const ParamTree& child : t.items) out.push_back(RenderTree(child, context, redact));
+      return Value(std::move(out));
+    }
+    case ParamTree::Kind::kScalar: return t.scalar;
+  }
+  return Value();
+}
+
+bool SetPathInValue(Value* root, const Path& path, Value value, std::string* error) {
+  Value* at = root;
+  for (size_t i = 0; i < path.segments.size(); ++i) {
+    const PathSegment& s = path.segments[i];
+    if (s.index >= 0) {
+      if (!at->is_array() || static_cast<size_t>(s.index) > at->as_array().size()) {
+        *error = "cannot set '" + path.text + "': no array element " + std::to_string(s.index);
+        return false;
+      }
+      if (static_cast<size_t>(s.index) == at->as_array().size()) at->as_array().emplace_back();
+      at = &at->as_array()[s.index];
+    } else {
+      if (!at->is_object() && !at->is_null()) {
+        *error = "cannot set '" + path.text + "': '" + s.key + "' is inside a non-object";
+        return false;
+      }
+      const Value* existing = at->Find(s.key);
+      at = existing ? const_cast<Value*>(existing) : &at->Set(s.key, Value());
+    }
+  }
+  *at = std::move(value);
+  return true;
+}
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out = "[";
+  for (size_t i = 0; i < ids.size(); ++i) out += (i ? ", " : "") + ids[i];
+  return out + "]";
+}
+
+}  // namespace
+
+const Bucket& RuleSet::Rep::BucketFor(std::string_view type) const {
+  auto it = by_type.find(std::string(type));
+  return it == by_type.end() ? globs : it->second;
+}
+
+void BuildIndex(RuleSet::Rep* rep) {
+  std::set<std::string> exact;
+  for (size_t i = 0; i < rep->rules.size(); ++i) {
+    const CompiledRule& rule = rep->rules[i];
+    rep->index_by_id[rule.id] = static_cast<int>(i);
+    bool has_glob = false;
+    for (const std::string& e : rule.events) {
+      if (IsGlob(e)) has_glob = true;
+      else exact.insert(e);
+    }
+    if (has_glob) rep->globs.rules.push_back(static_cast<int>(i));
+  }
+  for (const std::string& type : exact) {
+    Bucket& bucket = rep->by_type[type];
+    for (size_t i = 0; i < rep->rules.size(); ++i) {
+      if (RuleMatchesType(rep->rules[i], type)) bucket.rules.push_back(static_cast<int>(i));
+    }
+    BuildPrefilters(*rep, &bucket);
+  }
+}
+
+RuleSet::RuleSet(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+RuleSet::~RuleSet() = default;
+
+Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) const {
+  const Rep& rep = *rep_;
+  const Event::Rep& ev = event.rep();
+  TimeStamp now = options.now.value_or(std::chrono::system_clock::now());
+  TimePoint now_ms = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
+  Evaluation out;
+
+  const std::string_view type = event.type();
+  const Bucket& bucket = rep.BucketFor(type);
+  const bool glob_bucket = &bucket == &rep.globs;
+
+  thread_local std::vector<char> rejected;
+  rejected.assign(bucket.rules.size(), 0);
+  // With explain, every rule is evaluated in full so that each gets its reason.
+  if (!options.explain && !bucket.prefilters.empty()) ApplyPrefilters(bucket, ev, &rejected);
+
+  Captures captures;
+  ConditionContext context;
+  context.event = &ev;
+  context.schedules = &rep.schedules;
+  context.now = now_ms;
+  context.captures = &captures;
+  std::string now_text;
+  const CompiledRule* stopped_by = nullptr;
+
+  for (size_t pos = 0; pos < bucket.rules.size(); ++pos) {
+    const CompiledRule& rule = rep.rules[bucket.rules[pos]];
+    if (!rule.enabled) continue;
+    if (glob_bucket && !RuleMatchesType(rule, type)) continue;
+    if (stopped_by != nullptr) {
+      if (options.explain) {
+        out.not_fired.push_back({rule.id, "stopped by rule '" + stopped_by->id + "'", "", {}});
+      }
+      continue;
+    }
+    if (rejected[pos]) continue;
+    captures.clear();
+    Failure failure;
+    if (rule.has_when && !EvalCondition(rule.when, &context, options.explain ? &failure : nullptr)) {
+      if (options.explain) {
+        out.not_fired.push_back({rule.id, failure.Reason(), failure.condition, failure.actual});
+      }
+      continue;
+    }
+    if (now_text.empty()) now_text = FormatIsoTime(now_ms);
+    TemplateContext tc;
+    tc.event = &event;
+    tc.vars = &rep.vars;
+    tc.captures = &captures;
+    tc.rule_id = rule.id;
+    tc.rule_description = rule.description;
+    tc.now = now_text;
+
+    FiredRule fired;
+    if (rule.throttle_key) {
+      fired.throttle_key = rule.throttle_key->Render(tc);
+      if (options.throttle != nullptr) {
+        TimeStamp since = now - std::chrono::milliseconds(rule.throttle_per_ms);
+        if (options.throttle->CountSince(rule.id, fired.throttle_key, since) >=
+            rule.throttle_limit) {
+          if (options.explain) {
+            out.not_fired.push_back(
+                {rule.id, "throttled (key '" + fired.throttle_key + "')", "throttle", {}});
+          }
+          continue;
+        }
+      }
+    }
+    fired.rule_id = rule.id;
+    fired.captures = captures;
+    for (const CompiledAction& action : rule.actions) {
+      FiredAction a;
+      a.type = action.type;
+      a.params = Value(Value::Object());
+      a.redacted_params = Value(Value::Object());
+      for (const auto& [name, tree] : action.params) {
+        a.params.Set(name, RenderTree(tree, tc, false));
+        a.redacted_params.Set(name, RenderTree(tree, tc, true));
+      }
+      Status s = action.impl->CheckRendered(a.params);
+      if (!s.ok()) a.error = s.message();
+      fired.actions.push_back(std::move(a));
+    }
+    out.fired.push_back(std::move(fired));
+    if (rule.stop) stopped_by = &rule;
+  }
+  return out;
+}
+
+void RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
+                            ThrottleStore* store) const {
+  for (const FiredRule& fired : evaluation.fired) {
+    auto it = rep_->index_by_id.find(fired.rule_id);
+    if (it == rep_->index_by_id.end()) continue;
+    if (rep_->rules[it->second].throttle_key) store->Record(fired.rule_id, fired.throttle_key, at);
+  }
+}
+
+std::vector<RuleInfo> RuleSet::rules() const {
+  std::vector<RuleInfo> out;
+  for (const CompiledRule& r : rep_->rules) {
+    out.push_back({r.id, r.description, r.file, r.line, r.events, r.priority, r.enabled, r.stop});
+  }
+  return out;
+}
+
+const std::vector<InlineTest>& RuleSet::tests() const { return rep_->tests; }
+
+TestOutcome RuleSet::RunTest(const InlineTest& test) const {
+  TestOutcome outcome;
+  auto doc = Value::FromJson(test.event_json);
+  if (!doc.ok()) {
+    outcome.message = "event: " + doc.status().message();
+    return outcome;
+  }
+  for (const auto& [path_text, value] : test.set) {
+    auto path = ParsePath(path_text);
+    std::string error;
+    if (!path.ok() || !SetPathInValue(&doc.value(), *path, value, &error)) {
+      outcome.message = path.ok() ? error : path.status().message();
+      return outcome;
+    }
+  }
+  auto event = Event::Parse(doc->ToJson());
+  if (!event.ok()) {
+    outcome.message = event.status().message();
+    return outcome;
+  }
+  InMemoryThrottleStore throttle;
+  EvalOptions options;
+  options.throttle = &throttle;
+  options.explain = true;
+  Evaluation evaluation = Evaluate(*event, options);
+  auto counts = [&](const std::string& id) {
+    auto it = rep_->index_by_id.find(id);
+    return (it != rep_->index_by_id.end() && rep_->rules[it->second].file == test.file) ||
+           std::find(test.expect_fired.begin(), test.expect_fired.end(), id) !=
+               test.expect_fired.end();
+  };
+  for (const FiredRule& f : evaluation.fired) {
+    if (counts(f.rule_id)) outcome.fired.push_back(f.rule_id);
+  }
+  outcome.passed = outcome.fired == test.expect_fired;
+  if (!outcome.passed) {
+    outcome.message = "expected " + JoinIds(test.expect_fired) + " to fire, got " +
+                      JoinIds(outcome.fired);
+    for (const std::string& id : test.expect_fired) {
+      for (const NotFiredRule& nf : evaluation.not_fired) {
+        if (nf.rule_id == id) outcome.message += "; " + id + ": " + nf.reason;
+      }
+    }
+  }
+  return outcome;
+}
+
+}  // namespace switchboard

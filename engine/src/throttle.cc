@@ -1,0 +1,31 @@
+#include "switchboard/throttle.h"
+
+#include <algorithm>
+
+namespace switchboard {
+
+int InMemoryThrottleStore::CountSince(std::string_view rule_id, std::string_view key,
+                                      TimeStamp since) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = firings_.find(std::make_pair(std::string(rule_id), std::string(key)));
+  if (it == firings_.end()) return 0;
+  return static_cast<int>(std::count_if(it->second.begin(), it->second.end(),
+                                        [&](TimeStamp t) { return t >= since; }));
+}
+
+void InMemoryThrottleStore::Record(std::string_view rule_id, std::string_view key, TimeStamp at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  firings_[{std::string(rule_id), std::string(key)}].push_back(at);
+}
+
+void InMemoryThrottleStore::Prune(TimeStamp before) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = firings_.begin(); it != firings_.end();) {
+    auto& times = it->second;
+    times.erase(std::remove_if(times.begin(), times.end(), [&](TimeStamp t) { return t < before; }),
+                times.end());
+    it = times.empty() ? firings_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace switchboard

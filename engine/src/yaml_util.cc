@@ -1,0 +1,65 @@
+#include "yaml_util.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace switchboard {
+
+bool YamlNumber(const YAML::Node& node, double* out) {
+  if (!IsPlainScalar(node)) return false;
+  const std::string& s = node.Scalar();
+  if (s.empty()) return false;
+  // YAML 1.2 core schema numbers; no hex, no leading '+' oddities beyond strtod's.
+  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (i >= s.size() || !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) return false;
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || errno == ERANGE) return false;
+  *out = d;
+  return true;
+}
+
+bool YamlBool(const YAML::Node& node, bool* out) {
+  if (!IsPlainScalar(node)) return false;
+  const std::string& s = node.Scalar();
+  if (s == "true" || s == "True" || s == "TRUE") {
+    *out = true;
+    return true;
+  }
+  if (s == "false" || s == "False" || s == "FALSE") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+Value YamlToValue(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return Value();
+    case YAML::NodeType::Scalar: {
+      double d;
+      bool b;
+      if (YamlBool(node, &b)) return Value(b);
+      if (YamlNumber(node, &d)) return Value(d);
+      return Value(node.Scalar());
+    }
+    case YAML::NodeType::Sequence: {
+      Value::Array a;
+      for (const auto& item : node) a.push_back(YamlToValue(item));
+      return Value(std::move(a));
+    }
+    case YAML::NodeType::Map: {
+      Value out{Value::Object()};
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        out.Set(it->first.Scalar(), YamlToValue(it->second));
+      }
+      return out;
+    }
+  }
+  return Value();
+}
+
+}  // namespace switchboard

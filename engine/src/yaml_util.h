@@ -1,0 +1,27 @@
+// Helpers over yaml-cpp nodes: scalar typing and positions.
+#ifndef SWITCHBOARD_SRC_YAML_UTIL_H_
+#define SWITCHBOARD_SRC_YAML_UTIL_H_
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+#include "switchboard/value.h"
+
+namespace switchboard {
+
+// A plain (unquoted, untagged) scalar: subject to YAML's type resolution.
+inline bool IsPlainScalar(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "?"; }
+
+// A YAML value as a Value: plain true/false, numbers and null are typed; quoted
+// scalars are strings.
+Value YamlToValue(const YAML::Node& node);
+
+// The scalar as a number, when it is a plain number.
+bool YamlNumber(const YAML::Node& node, double* out);
+// The scalar as a boolean, when it is plain true/false.
+bool YamlBool(const YAML::Node& node, bool* out);
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_SRC_YAML_UTIL_H_

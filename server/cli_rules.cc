@@ -1,0 +1,251 @@
+// `switchboard check`, `test` and `eval`: the commands that work on rule files
+// without a server.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli.h"
+#include "switchboard/engine.h"
+
+namespace switchboard {
+namespace cli {
+
+namespace {
+
+const char kCheckHelp[] =
+    "usage: switchboard check PATH...\n"
+    "\n"
+    "Validates rule files (*.yaml, *.yml; directories contribute the rule files\n"
+    "directly inside them). Every error is printed as file:line:col: message with\n"
+    "the source line. Exit: 0 valid, 1 invalid, 2 usage.\n";
+
+const char kTestHelp[] =
+    "usage: switchboard test PATH...\n"
+    "\n"
+    "Loads the rules and runs their inline `tests:`, one line per test, then a\n"
+    "summary line 'N passed, N failed'. Exit: 0 all pass, 1 a failure or the\n"
+    "rules do not load, 2 usage.\n";
+
+const char kEvalHelp[] =
+    "usage: switchboard eval --rules PATH [--rules PATH...] --event FILE [--json] [--explain]\n"
+    "\n"
+    "Dry run of one event: prints the rules that fire with their rendered actions\n"
+    "(secrets redacted). Nothing is executed and throttles are not applied.\n"
+    "  --json      one JSON object: {\"event\", \"fired\", \"not_fired\"}\n"
+    "  --explain   for every rule that did not fire, the first condition that\n"
+    "              failed and the actual value\n"
+    "Exit: 0; 1 when the rules do not load or the event is not valid JSON; 2 usage.\n";
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+// Loads rules, printing diagnostics to stderr; null on failure.
+std::shared_ptr<const RuleSet> LoadOrReport(const Engine& engine,
+                                            const std::vector<std::string>& paths) {
+  LoadResult loaded = engine.LoadFiles(paths);
+  if (!loaded.ok()) {
+    std::cerr << loaded.FormatErrors();
+    std::cerr << loaded.errors.size() << (loaded.errors.size() == 1 ? " error" : " errors")
+              << "\n";
+  }
+  return loaded.rules;
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  return true;
+}
+
+void PrintValue(const Value& v, const std::string& indent, std::ostream& out) {
+  for (const auto& [name, value] : v.as_object()) {
+    if (value.is_object() || value.is_array()) {
+      out << indent << name << ": " << value.ToJson() << "\n";
+    } else {
+      out << indent << name << ": " << value.ToText() << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+int Check(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::cout << kCheckHelp;
+    return kExitOk;
+  }
+  if (args.empty()) {
+    std::cerr << kCheckHelp;
+    return kExitUsage;
+  }
+  for (const auto& a : args) {
+    if (a.size() > 1 && a[0] == '-') {
+      std::cerr << "switchboard check: unknown option '" << a << "'\n" << kCheckHelp;
+      return kExitUsage;
+    }
+  }
+  auto engine = Engine::Create();
+  auto rules = LoadOrReport(*engine, args);
+  if (!rules) return kExitFailure;
+  std::cout << "OK: " << rules->rules().size() << " rules, " << rules->tests().size()
+            << " tests\n";
+  return kExitOk;
+}
+
+int Test(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::cout << kTestHelp;
+    return kExitOk;
+  }
+  if (args.empty()) {
+    std::cerr << kTestHelp;
+    return kExitUsage;
+  }
+  for (const auto& a : args) {
+    if (a.size() > 1 && a[0] == '-') {
+      std::cerr << "switchboard test: unknown option '" << a << "'\n" << kTestHelp;
+      return kExitUsage;
+    }
+  }
+  auto engine = Engine::Create();
+  auto rules = LoadOrReport(*engine, args);
+  if (!rules) return kExitFailure;
+  int passed = 0;
+  int failed = 0;
+  for (const InlineTest& test : rules->tests()) {
+    TestOutcome outcome = rules->RunTest(test);
+    if (outcome.passed) {
+      ++passed;
+      std::cout << "PASS " << test.file << ":" << test.line << ": " << test.name << "\n";
+    } else {
+      ++failed;
+      std::cout << "FAIL " << test.file << ":" << test.line << ": " << test.name << ": "
+                << outcome.message << "\n";
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
+int Eval(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::cout << kEvalHelp;
+    return kExitOk;
+  }
+  std::vector<std::string> rule_paths;
+  std::string event_path;
+  bool json = false;
+  bool explain = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--rules" && value(&v)) {
+      rule_paths.push_back(v);
+    } else if (a == "--event" && value(&v)) {
+      event_path = v;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--explain") {
+      explain = true;
+    } else {
+      std::cerr << "switchboard eval: unexpected argument '" << a << "'\n" << kEvalHelp;
+      return kExitUsage;
+    }
+  }
+  if (rule_paths.empty() || event_path.empty()) {
+    std::cerr << "switchboard eval: --rules and --event are required\n" << kEvalHelp;
+    return kExitUsage;
+  }
+  auto engine = Engine::Create();
+  auto rules = LoadOrReport(*engine, rule_paths);
+  if (!rules) return kExitFailure;
+  std::string body;
+  if (!ReadFile(event_path, &body)) {
+    std::cerr << "switchboard eval: cannot read event file '" << event_path << "'\n";
+    return kExitFailure;
+  }
+  auto event = Event::Parse(body);
+  if (!event.ok()) {
+    std::cerr << "switchboard eval: " << event_path << ": " << event.status().message() << "\n";
+    return kExitFailure;
+  }
+  EvalOptions options;
+  options.explain = true;  // reasons are part of every output
+  Evaluation result = rules->Evaluate(*event, options);
+
+  if (json) {
+    Value out{Value::Object()};
+    Value ev{Value::Object()};
+    ev.Set("id", Value(event->id()));
+    ev.Set("type", Value(event->type()));
+    ev.Set("facts", event->FactsAsValue());
+    out.Set("event", std::move(ev));
+    Value::Array fired;
+    for (const FiredRule& f : result.fired) {
+      Value rule{Value::Object()};
+      rule.Set("rule", Value(f.rule_id));
+      Value::Array actions;
+      for (const FiredAction& a : f.actions) {
+        Value action{Value::Object()};
+        action.Set("type", Value(a.type));
+        action.Set("params", a.redacted_params);
+        if (!a.error.empty()) action.Set("error", Value(a.error));
+        actions.push_back(std::move(action));
+      }
+      rule.Set("actions", Value(std::move(actions)));
+      fired.push_back(std::move(rule));
+    }
+    out.Set("fired", Value(std::move(fired)));
+    Value::Array not_fired;
+    for (const NotFiredRule& n : result.not_fired) {
+      Value rule{Value::Object()};
+      rule.Set("rule", Value(n.rule_id));
+      rule.Set("reason", Value(n.reason));
+      if (explain) {
+        rule.Set("condition", Value(n.condition));
+        rule.Set("actual", n.actual ? *n.actual : Value());
+      }
+      not_fired.push_back(std::move(rule));
+    }
+    out.Set("not_fired", Value(std::move(not_fired)));
+    std::cout << out.ToJson() << "\n";
+    return kExitOk;
+  }
+
+  std::cout << "event " << (event->id().empty() ? "(no id)" : event->id()) << " ("
+            << (event->type().empty() ? "no type" : event->type()) << ")\n";
+  if (result.fired.empty()) std::cout << "no rule fired\n";
+  for (const FiredRule& f : result.fired) {
+    std::cout << "fired " << f.rule_id << "\n";
+    for (const FiredAction& a : f.actions) {
+      std::cout << "  " << a.type << "\n";
+      PrintValue(a.redacted_params, "    ", std::cout);
+      if (!a.error.empty()) std::cout << "    error: " << a.error << "\n";
+    }
+  }
+  if (explain) {
+    for (const NotFiredRule& n : result.not_fired) {
+      std::cout << "not fired " << n.rule_id << ": " << n.reason << "\n";
+    }
+  } else if (!result.not_fired.empty()) {
+    std::cout << result.not_fired.size()
+              << (result.not_fired.size() == 1 ? " rule" : " rules")
+              << " did not fire (--explain says why)\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace cli
+}  // namespace switchboard

@@ -1,0 +1,47 @@
+// switchboard: the command-line program and server.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: switchboard <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  check PATH...                         validate rule files and directories\n"
+    "  test PATH...                          run the rule files' inline tests\n"
+    "  eval --rules PATH --event FILE [--json] [--explain]\n"
+    "                                        dry run of one event against the rules\n"
+    "\n"
+    "options:\n"
+    "  --help       show help (also after a command: switchboard check --help)\n"
+    "  --version    print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace switchboard::cli;
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  if (command == "--version" || command == "version") {
+    std::cout << "switchboard " << SWITCHBOARD_VERSION << "\n";
+    return kExitOk;
+  }
+  if (command == "check") return Check(args);
+  if (command == "test") return Test(args);
+  if (command == "eval") return Eval(args);
+  std::cerr << "switchboard: unknown command '" << command << "'\n\n" << kUsage;
+  return kExitUsage;
+}
