@@ -99,8 +99,7 @@ std::string_view CanonicalType(std::string_view type) {
 // transcripts and beta voicemails are separate objects that name the call in `callId`.
 bool IsCallObjectType(std::string_view type) {
   return type == "call.ringing" || type == "call.answered" || type == "call.completed" ||
-         type == "call.missed" || type == "call.forwarded" ||
-         type == "call.recording.completed";
+         type == "call.missed" || type == "call.forwarded" || type == "call.recording.completed";
 }
 
 // The external party: `object` is data.object (legacy) or data.resource (beta);
@@ -135,8 +134,7 @@ std::optional<std::string_view> Contact(element object, std::optional<element> c
 // still reads "completed" when the caller left a voicemail, so answeredAt decides as
 // much as the status does. Only an explicit null counts: a payload without answeredAt
 // (beta call.missed is minimal) says nothing.
-bool IsMissed(element object, std::string_view type,
-              std::optional<std::string_view> direction) {
+bool IsMissed(element object, std::string_view type, std::optional<std::string_view> direction) {
   if (type == "call.missed") return true;  // beta, incoming only
   if (direction != "incoming") return false;
   auto answered_at = Field(object, "answeredAt");
@@ -219,8 +217,8 @@ void ComputeFacts(element root, FactValue* facts) {
   // Text is a message fact: a rule testing `facts.text` means "a message saying ...",
   // so text fields that other objects may carry (transcripts, future beta resources)
   // must not match it. Legacy v2/v3 messages say `body`, v4 and beta `text`.
-  const bool is_message = StartsWith(type, "message.") ||
-                          StringField(*object, "object") == "message";
+  const bool is_message =
+      StartsWith(type, "message.") || StringField(*object, "object") == "message";
   if (is_message) {
     std::optional<std::string_view> text = StringField(*object, "text");
     if (!text) text = StringField(*object, "body");

@@ -20,8 +20,7 @@ bool IsSpace(char c) {
 }
 
 bool IsIdentChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 bool IsUtf8Continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
@@ -33,8 +32,8 @@ size_t CodePointCount(std::string_view s) {
 }
 
 bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '.' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~';
 }
 
 void AppendUrlEncoded(std::string_view s, std::string* out) {
@@ -124,8 +123,7 @@ void ApplyFilter(const Filter& filter, Slot* slot) {
   std::string* text = nullptr;
   switch (filter.kind) {
     case FilterKind::kDefault:
-      if (!*slot || (*slot)->is_null() ||
-          ((*slot)->is_string() && (*slot)->as_string().empty())) {
+      if (!*slot || (*slot)->is_null() || ((*slot)->is_string() && (*slot)->as_string().empty())) {
         *slot = filter.argument;
       }
       return;
@@ -341,8 +339,8 @@ class Parser {
     while (pos_ < text_.size() && IsSpace(text_[pos_])) ++pos_;
   }
   static bool IsPathStop(char c) {
-    return IsSpace(c) || c == '|' || c == '{' || c == '}' || c == '(' || c == ')' ||
-           c == '"' || c == '\'' || c == ',';
+    return IsSpace(c) || c == '|' || c == '{' || c == '}' || c == '(' || c == ')' || c == '"' ||
+           c == '\'' || c == ',';
   }
 
   bool Fail(size_t offset, std::string message) {
@@ -365,8 +363,8 @@ class Parser {
     last_filter_name_ = name;
     std::optional<FilterKind> kind = FilterFromName(name);
     if (!kind) {
-      return Fail(name_begin, "unknown filter '" + std::string(name) + "'" +
-                                  DidYouMean(name, FilterNames()));
+      return Fail(name_begin,
+                  "unknown filter '" + std::string(name) + "'" + DidYouMean(name, FilterNames()));
     }
     filter->kind = *kind;
 
@@ -400,8 +398,8 @@ class Parser {
         if (!ParseNumber(&n)) return false;
         argument.value = Value(n);
       } else if (AtClose()) {
-        return Fail(pos_, "missing ')' after the arguments of filter '" + std::string(filter) +
-                              "'");
+        return Fail(pos_,
+                    "missing ')' after the arguments of filter '" + std::string(filter) + "'");
       } else {
         return Fail(pos_, "filter '" + std::string(filter) +
                               "': an argument must be a quoted string or a number");
@@ -418,11 +416,11 @@ class Parser {
         return true;
       }
       if (AtClose()) {
-        return Fail(pos_, "missing ')' after the arguments of filter '" + std::string(filter) +
-                              "'");
+        return Fail(pos_,
+                    "missing ')' after the arguments of filter '" + std::string(filter) + "'");
       }
-      return Fail(pos_, "expected ',' or ')' in the arguments of filter '" +
-                            std::string(filter) + "'");
+      return Fail(pos_,
+                  "expected ',' or ')' in the arguments of filter '" + std::string(filter) + "'");
     }
   }
 
@@ -441,10 +439,18 @@ class Parser {
         switch (e) {
           case '"':
           case '\'':
-          case '\\': out->push_back(e); break;
-          case 'n': out->push_back('\n'); break;
-          case 't': out->push_back('\t'); break;
-          case 'r': out->push_back('\r'); break;
+          case '\\':
+            out->push_back(e);
+            break;
+          case 'n':
+            out->push_back('\n');
+            break;
+          case 't':
+            out->push_back('\t');
+            break;
+          case 'r':
+            out->push_back('\r');
+            break;
           default:
             return Fail(pos_, std::string("unknown escape '\\") + e +
                                   "' in a string (use \\\", \\', \\\\, \\n, \\t or \\r)");
@@ -474,7 +480,8 @@ class Parser {
     std::string token(text_.substr(begin, pos_ - begin));
     char* end = nullptr;
     *n = std::strtod(token.c_str(), &end);
-    if (token == "-" || end != token.c_str() + token.size() || !(token.back() >= '0' && token.back() <= '9')) {
+    if (token == "-" || end != token.c_str() + token.size() ||
+        !(token.back() >= '0' && token.back() <= '9')) {
       return Fail(begin, "'" + token + "' is not a number");
     }
     return true;
@@ -544,21 +551,32 @@ struct Resolved {
 
   Slot ToSlot() && {
     switch (kind) {
-      case Kind::kMissing: return std::nullopt;
-      case Kind::kString: return Value(string);
-      case Kind::kBool: return Value(boolean);
-      case Kind::kValue: return *value;
-      case Kind::kElement: return ElementToValue(element);
-      case Kind::kOwned: return std::move(owned);
+      case Kind::kMissing:
+        return std::nullopt;
+      case Kind::kString:
+        return Value(string);
+      case Kind::kBool:
+        return Value(boolean);
+      case Kind::kValue:
+        return *value;
+      case Kind::kElement:
+        return ElementToValue(element);
+      case Kind::kOwned:
+        return std::move(owned);
     }
     return std::nullopt;
   }
 
   void AppendTo(bool url_encode, std::string* out) const {
     switch (kind) {
-      case Kind::kMissing: return;
-      case Kind::kString: AppendText(string, url_encode, out); return;
-      case Kind::kBool: AppendText(boolean ? "true" : "false", url_encode, out); return;
+      case Kind::kMissing:
+        return;
+      case Kind::kString:
+        AppendText(string, url_encode, out);
+        return;
+      case Kind::kBool:
+        AppendText(boolean ? "true" : "false", url_encode, out);
+        return;
       case Kind::kValue:
         if (value->is_string()) {
           AppendText(value->as_string(), url_encode, out);
@@ -575,13 +593,14 @@ struct Resolved {
         }
         return;
       }
-      case Kind::kOwned: AppendText(owned.ToText(), url_encode, out); return;
+      case Kind::kOwned:
+        AppendText(owned.ToText(), url_encode, out);
+        return;
     }
   }
 };
 
-const Value* WalkValue(const Value* value, const std::vector<PathSegment>& segments,
-                       size_t first) {
+const Value* WalkValue(const Value* value, const std::vector<PathSegment>& segments, size_t first) {
   for (size_t i = first; i < segments.size() && value; ++i) {
     const PathSegment& s = segments[i];
     if (s.index >= 0) {
@@ -738,9 +757,9 @@ Result<Template> Template::Parse(std::string_view text, Mode mode, size_t* error
       if (error_offset) *error_offset = parser.error_offset();
       return parser.status();
     }
-    expression.url_encode = mode == Mode::kUrl && (expression.filters.empty() ||
-                                                   expression.filters.back().kind !=
-                                                       FilterKind::kUrlencode);
+    expression.url_encode =
+        mode == Mode::kUrl &&
+        (expression.filters.empty() || expression.filters.back().kind != FilterKind::kUrlencode);
     Reference reference;
     reference.root = expression.path.segments[0].key;
     std::string_view rest = std::string_view(expression.path.text).substr(reference.root.size());

@@ -452,8 +452,8 @@ TEST(Facts, ContactIsSenderOfIncomingMessageWhateverTheShapeOfTo) {
 
 TEST(Facts, ContactIsAbsentWhenToIsEmpty) {
   for (const char* to : {R"("")", R"([])", R"(" , +15550000002")", R"(null)"}) {
-    Event e = MustParse(LegacyMessage("message.delivered",
-                                      std::string(R"("direction":"outgoing","to":)") + to));
+    Event e = MustParse(
+        LegacyMessage("message.delivered", std::string(R"("direction":"outgoing","to":)") + to));
     EXPECT_FALSE(e.fact(Fact::kContact).present()) << "to: " << to;
   }
 }
@@ -466,8 +466,9 @@ TEST(Facts, ContactIsAbsentWithoutDirectionOnLegacyMessage) {
 }
 
 TEST(Facts, ContactIsOutgoingCallRecipientOnLegacyV2Call) {
-  Event e = MustParse(LegacyCall(
-      "call.ringing", R"("id":"AC1","direction":"outgoing","from":"+15550000001","to":"+15550000002")"));
+  Event e = MustParse(
+      LegacyCall("call.ringing",
+                 R"("id":"AC1","direction":"outgoing","from":"+15550000001","to":"+15550000002")"));
   EXPECT_EQ(Describe(e.fact(Fact::kContact)), "\"+15550000002\"");
 }
 
@@ -499,8 +500,8 @@ TEST(Facts, TextKeepsEmptyMessageText) {
 TEST(Facts, TextIsAbsentOnNonMessageEvents) {
   Event call = MustParse(LegacyCall("call.completed", R"("id":"AC1","text":"stray")"));
   EXPECT_FALSE(call.fact(Fact::kText).present());
-  Event voicemail = MustParse(Beta("call.voicemail.completed",
-                                   R"({"callId":"AC1","text":"x","transcript":"y"})", "{}"));
+  Event voicemail = MustParse(
+      Beta("call.voicemail.completed", R"({"callId":"AC1","text":"x","transcript":"y"})", "{}"));
   EXPECT_FALSE(voicemail.fact(Fact::kText).present());
 }
 
@@ -552,17 +553,18 @@ TEST(Facts, ContactIsAbsentWhenV4ParticipantsIsEmpty) {
 
 TEST(Facts, ContactIsFirstV4ParticipantForIncomingCall) {
   Event e = MustParse(LegacyCall(
-      "call.completed", R"("id":"AC1","direction":"incoming","participants":["+15550000007","+15550000008"])"));
+      "call.completed",
+      R"("id":"AC1","direction":"incoming","participants":["+15550000007","+15550000008"])"));
   EXPECT_EQ(Describe(e.fact(Fact::kContact)), "\"+15550000007\"");
 }
 
 TEST(Facts, ContactIsAbsentWhenBetaResolutionIsUnavailable) {
   // "unavailable" means the arrays are unknown: even a stray number is not trusted.
   for (const char* external : {"[]", R"(["+15550000002"])"}) {
-    Event e = MustParse(Beta(
-        "call.completed", R"({"id":"AC1","direction":"incoming","status":"unanswered"})",
-        std::string(R"({"participants":{"workspace":[],"external":)") + external +
-            R"(,"resolution":"unavailable"}})"));
+    Event e = MustParse(Beta("call.completed",
+                             R"({"id":"AC1","direction":"incoming","status":"unanswered"})",
+                             std::string(R"({"participants":{"workspace":[],"external":)") +
+                                 external + R"(,"resolution":"unavailable"}})"));
     EXPECT_FALSE(e.fact(Fact::kContact).present()) << external;
     EXPECT_EQ(Describe(e.fact(Fact::kMissed)), "true");
   }
@@ -617,8 +619,8 @@ TEST(Facts, IdIsAnOpaqueString) {
 }
 
 TEST(Facts, CallIdIsAbsentForV2CallWithoutObjectId) {
-  Event e = MustParse(LegacyCall("call.completed",
-                                 R"("direction":"incoming","answeredAt":null,"status":"completed")"));
+  Event e = MustParse(LegacyCall(
+      "call.completed", R"("direction":"incoming","answeredAt":null,"status":"completed")"));
   EXPECT_FALSE(e.fact(Fact::kCallId).present());
   EXPECT_EQ(Describe(e.fact(Fact::kMissed)), "true");
 }
@@ -637,8 +639,8 @@ TEST(Facts, CallIdIsAbsentOnSummaryWithoutCallId) {
 }
 
 TEST(Facts, CallFactsAreAbsentOnMessages) {
-  Event e = MustParse(LegacyMessage("message.received",
-                                    R"("id":"AC1","callId":"AC2","voicemail":null,"answeredAt":null)"));
+  Event e = MustParse(LegacyMessage(
+      "message.received", R"("id":"AC1","callId":"AC2","voicemail":null,"answeredAt":null)"));
   EXPECT_FALSE(e.fact(Fact::kCallId).present());
   EXPECT_FALSE(e.fact(Fact::kMissed).present());
   EXPECT_FALSE(e.fact(Fact::kVoicemail).present());
@@ -656,9 +658,9 @@ TEST(Facts, MissedIsTrueForUnansweredLegacyVoicemailCall) {
 TEST(Facts, MissedIsTrueForUnansweredStatuses) {
   for (const char* status : {"no-answer", "missed", "unanswered", "abandoned"}) {
     // No answeredAt at all: the status alone decides.
-    Event e = MustParse(LegacyCall(
-        "call.completed", std::string(R"("id":"AC1","direction":"incoming","status":")") +
-                              status + "\""));
+    Event e = MustParse(
+        LegacyCall("call.completed",
+                   std::string(R"("id":"AC1","direction":"incoming","status":")") + status + "\""));
     EXPECT_EQ(Describe(e.fact(Fact::kMissed)), "true") << status;
   }
 }
@@ -671,8 +673,9 @@ TEST(Facts, MissedIsFalseForAnsweredCall) {
 }
 
 TEST(Facts, MissedIsFalseForUnansweredOutgoingCall) {
-  Event e = MustParse(LegacyCall(
-      "call.completed", R"("id":"AC1","direction":"outgoing","status":"no-answer","answeredAt":null)"));
+  Event e = MustParse(
+      LegacyCall("call.completed",
+                 R"("id":"AC1","direction":"outgoing","status":"no-answer","answeredAt":null)"));
   EXPECT_EQ(Describe(e.fact(Fact::kMissed)), "false");
 }
 
@@ -701,8 +704,8 @@ TEST(Facts, VoicemailIsTrueWhenHasVoicemailIsTrue) {
 }
 
 TEST(Facts, VoicemailIsTrueWhenAnyFieldSaysSo) {
-  Event e = MustParse(
-      LegacyCall("call.completed", R"("id":"AC1","voicemail":null,"hasVoicemail":true)"));
+  Event e =
+      MustParse(LegacyCall("call.completed", R"("id":"AC1","voicemail":null,"hasVoicemail":true)"));
   EXPECT_EQ(Describe(e.fact(Fact::kVoicemail)), "true");
 }
 
@@ -719,8 +722,8 @@ TEST(Facts, VoicemailIsAbsentOnOtherCallTypesWithoutVoicemailField) {
 }
 
 TEST(Facts, VoicemailFollowsFieldsOnOtherCallTypes) {
-  Event with = MustParse(LegacyCall("call.recording.completed",
-                                    R"("id":"AC1","voicemail":{"url":"u"})"));
+  Event with =
+      MustParse(LegacyCall("call.recording.completed", R"("id":"AC1","voicemail":{"url":"u"})"));
   EXPECT_EQ(Describe(with.fact(Fact::kVoicemail)), "true");
   Event without = MustParse(Beta("call.answered", R"({"id":"AC1","hasVoicemail":false})", "{}"));
   EXPECT_EQ(Describe(without.fact(Fact::kVoicemail)), "false");
@@ -756,9 +759,9 @@ TEST(Facts, GenericJsonWithoutTypeOrIdHasNoFacts) {
 TEST(Facts, DataObjectThatIsNotAnObjectMakesAGenericEvent) {
   for (const char* data : {R"(5)", R"("x")", R"(null)", R"([{"object":{}}])",
                            R"({"object":"message"})", R"({"object":null,"resource":[1]})"}) {
-    Event e = MustParse(
-        std::string(R"({"id":"EV1","type":"message.received","createdAt":"t","data":)") + data +
-        "}");
+    Event e =
+        MustParse(std::string(R"({"id":"EV1","type":"message.received","createdAt":"t","data":)") +
+                  data + "}");
     ExpectFacts(e, {{Fact::kType, Str("message.received")}, {Fact::kId, Str("EV1")}});
   }
 }
@@ -776,7 +779,8 @@ TEST(Facts, WrongTypesLeaveFactsAbsentWithoutCrashing) {
                       {Fact::kMissed, kFalse},
                       {Fact::kVoicemail, kFalse}});
 
-  Event outgoing = MustParse(LegacyMessage("message.delivered", R"("direction":"outgoing","to":[[1],"+2"])"));
+  Event outgoing =
+      MustParse(LegacyMessage("message.delivered", R"("direction":"outgoing","to":[[1],"+2"])"));
   EXPECT_FALSE(outgoing.fact(Fact::kContact).present());
 
   Event beta = MustParse(
@@ -785,13 +789,14 @@ TEST(Facts, WrongTypesLeaveFactsAbsentWithoutCrashing) {
                      {Fact::kId, Str("EV1")},
                      {Fact::kDirection, Str("incoming")}});
 
-  for (const char* context :
-       {R"({"participants":"x"})", R"({"participants":{"external":"x"}})",
-        R"({"participants":{"external":[5],"resolution":7}})",
-        R"({"participants":null,"senderIdentifier":5,"recipientIdentifiers":"x","userId":1,"phoneNumberId":[]})"}) {
+  for (
+      const char* context :
+      {R"({"participants":"x"})", R"({"participants":{"external":"x"}})",
+       R"({"participants":{"external":[5],"resolution":7}})",
+       R"({"participants":null,"senderIdentifier":5,"recipientIdentifiers":"x","userId":1,"phoneNumberId":[]})"}) {
     for (const char* direction : {"incoming", "outgoing"}) {
-      Event e = MustParse(Beta("call.completed",
-                               std::string(R"({"direction":")") + direction + R"("})", context));
+      Event e = MustParse(
+          Beta("call.completed", std::string(R"({"direction":")") + direction + R"("})", context));
       EXPECT_FALSE(e.fact(Fact::kContact).present()) << context;
       EXPECT_FALSE(e.fact(Fact::kLine).present()) << context;
       EXPECT_FALSE(e.fact(Fact::kUserId).present()) << context;
@@ -802,8 +807,9 @@ TEST(Facts, WrongTypesLeaveFactsAbsentWithoutCrashing) {
 TEST(Facts, FactStringsOutliveTheInputTextAndSurviveMoves) {
   std::vector<Event> events;
   {
-    std::string json = LegacyMessage(
-        "message.delivered", R"("direction":"outgoing","to":"+15550000002,+15550000003","text":"t")");
+    std::string json =
+        LegacyMessage("message.delivered",
+                      R"("direction":"outgoing","to":"+15550000002,+15550000003","text":"t")");
     events.push_back(MustParse(json));
     json.assign(json.size(), 'x');  // overwrite the caller's text
   }

@@ -96,10 +96,10 @@ ParseError ParseFailure(std::string_view text) {
 }
 
 #define EXPECT_PARSE_ERROR(text, expected_message, expected_offset) \
-  do {                                                               \
-    ParseError error = ParseFailure(text);                           \
-    EXPECT_EQ(error.message, expected_message) << (text);            \
-    EXPECT_EQ(error.offset, size_t{expected_offset}) << (text);      \
+  do {                                                              \
+    ParseError error = ParseFailure(text);                          \
+    EXPECT_EQ(error.message, expected_message) << (text);           \
+    EXPECT_EQ(error.offset, size_t{expected_offset}) << (text);     \
   } while (0)
 
 // ---------------------------------------------------------------------------
@@ -214,7 +214,8 @@ TEST(Template, RendersBooleanFactsAsTrueOrFalse) {
   }
   TemplateContext context;
   context.event = &*event;
-  auto t = Template::Parse("{{ facts.missed }}/{{ facts.missed | upper }}/{{ facts.missed | json }}");
+  auto t =
+      Template::Parse("{{ facts.missed }}/{{ facts.missed | upper }}/{{ facts.missed | json }}");
   ASSERT_TRUE(t.ok()) << t.status().message();
   EXPECT_EQ(t->Render(context), "true/TRUE/true");
 }
@@ -394,9 +395,9 @@ TEST(Template, UrlModeDoesNotEncodeTwiceAfterUrlencode) {
   EXPECT_EQ(Render("https://x.test/?q={{ data.object.text | urlencode }}", Template::Mode::kUrl),
             "https://x.test/?q=Hello%20World");
   // urlencode that is not last: the final text is encoded again.
-  EXPECT_EQ(Render("https://x.test/?q={{ data.object.text | urlencode | lower }}",
-                   Template::Mode::kUrl),
-            "https://x.test/?q=hello%2520world");
+  EXPECT_EQ(
+      Render("https://x.test/?q={{ data.object.text | urlencode | lower }}", Template::Mode::kUrl),
+      "https://x.test/?q=hello%2520world");
 }
 
 TEST(Template, TextModeDoesNotEncode) {
@@ -499,14 +500,13 @@ TEST(Template, RejectsTextBetweenPathAndFilter) {
 
 TEST(Template, RejectsWrongArgumentCountsAndTypes) {
   EXPECT_PARSE_ERROR("{{ id | truncate }}", "filter 'truncate' takes 1 argument (a number)", 8);
-  EXPECT_PARSE_ERROR("{{ id | truncate() }}", "filter 'truncate' takes 1 argument (a number)",
+  EXPECT_PARSE_ERROR("{{ id | truncate() }}", "filter 'truncate' takes 1 argument (a number)", 8);
+  EXPECT_PARSE_ERROR(R"({{ id | truncate("5") }})", "filter 'truncate' takes 1 argument (a number)",
                      8);
-  EXPECT_PARSE_ERROR(R"({{ id | truncate("5") }})",
-                     "filter 'truncate' takes 1 argument (a number)", 8);
-  EXPECT_PARSE_ERROR("{{ id | truncate(1, 2) }}",
-                     "filter 'truncate' takes 1 argument (a number)", 8);
-  EXPECT_PARSE_ERROR("{{ id | default }}",
-                     "filter 'default' takes 1 argument (a string or number)", 8);
+  EXPECT_PARSE_ERROR("{{ id | truncate(1, 2) }}", "filter 'truncate' takes 1 argument (a number)",
+                     8);
+  EXPECT_PARSE_ERROR("{{ id | default }}", "filter 'default' takes 1 argument (a string or number)",
+                     8);
   EXPECT_PARSE_ERROR(R"({{ id | default("a", "b") }})",
                      "filter 'default' takes 1 argument (a string or number)", 8);
   EXPECT_PARSE_ERROR("{{ id | join }}", "filter 'join' takes 1 argument (a string)", 8);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds everything (engine, program, tests, benchmarks) and runs the whole test
+# suite. Installs the packages it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSWITCHBOARD_BUILD_TESTS=ON -DSWITCHBOARD_BUILD_BENCHMARKS=ON
+cmake --build build -j "$(nproc)"
+ctest --test-dir build --output-on-failure -j "$(nproc)"

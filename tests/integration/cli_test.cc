@@ -1,0 +1,232 @@
+// The `switchboard` command line as a user runs it: the real binary on real
+// files, asserting exit codes and what goes to stdout and stderr.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("switchboard-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+
+  RunResult Switchboard(const std::string& args) {
+    fs::path out = dir_ / "stdout.txt";
+    fs::path err = dir_ / "stderr.txt";
+    std::string command = std::string(SWITCHBOARD_BIN) + " " + args + " >" + out.string() +
+                          " 2>" + err.string() + " </dev/null";
+    int status = std::system(command.c_str());
+    RunResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadAll(out);
+    r.err = ReadAll(err);
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+const char kGoodRules[] = R"(version: 1
+vars:
+  company: Acme
+rules:
+  - id: hours
+    event: message.received
+    when:
+      facts.text: { matches: '(?i)\bhours\b' }
+    actions:
+      - openphone.send_message:
+          to: "{{ facts.contact }}"
+          content: "{{ vars.company }} is open 9-5"
+  - id: never
+    event: message.received
+    when:
+      facts.text: { equals: "nothing like this" }
+    actions:
+      - log: { message: "never" }
+tests:
+  - name: hours question
+    event: event.json
+    expect: { fired: [hours] }
+  - name: other text
+    event: event.json
+    set: { data.object.text: "hello" }
+    expect: { fired: [] }
+)";
+
+const char kEvent[] = R"({"id":"EV1","object":"event","apiVersion":"v4","createdAt":"2026-01-05T15:04:05.000Z","type":"message.received","data":{"object":{"id":"AC1","object":"message","from":"+15555550100","to":["+15555550199"],"direction":"incoming","text":"What are your hours?","phoneNumberId":"PN1"}}})";
+
+TEST_F(Cli, CheckValidRulesExitsZero) {
+  Write("event.json", kEvent);
+  RunResult r = Switchboard("check " + Write("rules.yaml", kGoodRules));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("OK"), std::string::npos);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(Cli, CheckInvalidRulesPrintsPositionAndSnippetAndExitsOne) {
+  std::string file = Write("bad.yaml",
+                           "version: 1\n"
+                           "rules:\n"
+                           "  - id: hours\n"
+                           "    event: message.received\n"
+                           "    when:\n"
+                           "      facts.text: { match: 'x' }\n"
+                           "    actions:\n"
+                           "      - log: { message: hi }\n");
+  RunResult r = Switchboard("check " + file);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(file + ":6:21: rule 'hours': unknown operator 'match' (did you mean "
+                              "'matches'?)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("facts.text: { match: 'x' }"), std::string::npos);
+  EXPECT_NE(r.err.find("^"), std::string::npos);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Cli, CheckReportsInvalidYamlWithPosition) {
+  std::string file = Write("broken.yaml", "version: 1\nrules:\n  - id: [x\n");
+  RunResult r = Switchboard("check " + file);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(file + ":"), std::string::npos);
+  EXPECT_NE(r.err.find("invalid YAML"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, CheckWithoutPathsIsUsageError) {
+  RunResult r = Switchboard("check");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("usage"), std::string::npos);
+}
+
+TEST_F(Cli, CheckMissingPathExitsOne) {
+  RunResult r = Switchboard("check " + (dir_ / "nope.yaml").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no such file"), std::string::npos);
+}
+
+TEST_F(Cli, HelpOnEveryCommandExitsZero) {
+  for (const char* command : {"check", "test", "eval"}) {
+    RunResult r = Switchboard(std::string(command) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_NE(r.out.find("usage: switchboard " + std::string(command)), std::string::npos);
+  }
+  EXPECT_EQ(Switchboard("--help").exit_code, 0);
+  EXPECT_EQ(Switchboard("frobnicate").exit_code, 2);
+}
+
+TEST_F(Cli, TestPrintsOneLinePerTestAndSummary) {
+  Write("event.json", kEvent);
+  RunResult r = Switchboard("test " + Write("rules.yaml", kGoodRules));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("PASS"), std::string::npos);
+  EXPECT_NE(r.out.find("hours question"), std::string::npos);
+  EXPECT_NE(r.out.find("\n2 passed, 0 failed\n"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, TestFailureExitsOneAndSaysWhy) {
+  Write("event.json", kEvent);
+  std::string rules = kGoodRules;
+  rules += "  - name: wrong expectation\n    event: event.json\n    expect: { fired: [never] }\n";
+  RunResult r = Switchboard("test " + Write("rules.yaml", rules));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("FAIL"), std::string::npos);
+  EXPECT_NE(r.out.find("wrong expectation"), std::string::npos);
+  EXPECT_NE(r.out.find("expected [never] to fire, got [hours]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 passed, 1 failed"), std::string::npos);
+}
+
+TEST_F(Cli, EvalJsonHasEventFiredAndNotFired) {
+  std::string event = Write("event.json", kEvent);
+  std::string rules = Write("rules.yaml", kGoodRules);
+  RunResult r = Switchboard("eval --rules " + rules + " --event " + event + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("event":{"id":"EV1","type":"message.received","facts":{)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(R"("contact":"+15555550100")"), std::string::npos);
+  EXPECT_NE(r.out.find(R"("fired":[{"rule":"hours","actions":[{"type":"openphone.send_message","params":{"to":"+15555550100","content":"Acme is open 9-5","from":"PN1"}}]}])"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(R"("not_fired":[{"rule":"never","reason":"facts.text equals \"nothing like this\": \"What are your hours?\""}])"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(Cli, EvalExplainAddsConditionAndActualValue) {
+  std::string event = Write("event.json", kEvent);
+  std::string rules = Write("rules.yaml", kGoodRules);
+  RunResult r = Switchboard("eval --rules " + rules + " --event " + event + " --explain");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("fired hours"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not fired never: facts.text equals \"nothing like this\": \"What are your hours?\""),
+            std::string::npos)
+      << r.out;
+  RunResult j = Switchboard("eval --rules " + rules + " --event " + event + " --json --explain");
+  EXPECT_NE(j.out.find(R"("condition":"facts.text equals \"nothing like this\"","actual":"What are your hours?")"),
+            std::string::npos)
+      << j.out;
+}
+
+TEST_F(Cli, EvalInvalidEventJsonExitsOne) {
+  std::string rules = Write("rules.yaml", kGoodRules);
+  Write("event.json", kEvent);
+  RunResult r = Switchboard("eval --rules " + rules + " --event " + Write("bad.json", "{\"id\": "));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Cli, EvalRulesThatDoNotLoadExitOne) {
+  std::string event = Write("event.json", kEvent);
+  RunResult r = Switchboard("eval --rules " + Write("r.yaml", "version: 2\n") + " --event " + event);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unsupported rule format version"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, EvalUsageErrorsExitTwo) {
+  EXPECT_EQ(Switchboard("eval").exit_code, 2);
+  EXPECT_EQ(Switchboard("eval --rules x.yaml").exit_code, 2);
+  EXPECT_EQ(Switchboard("eval --rules x.yaml --event e.json --bogus").exit_code, 2);
+}
+
+TEST_F(Cli, VersionPrintsVersion) {
+  RunResult r = Switchboard("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("switchboard ", 0), 0u);
+}
+
+}  // namespace
