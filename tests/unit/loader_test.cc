@@ -1,0 +1,1016 @@
+// Rule loading: every error the loader reports names the file, line and column and
+// says what is wrong (SPEC section 2 and 3, "Everything is checked when rules load").
+// Each test writes its YAML inline; line 1 is the line after `R"(`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "switchboard/engine.h"
+
+namespace switchboard {
+namespace {
+
+// Drops the newline that follows R"( so that the YAML's first line is line 1.
+std::string Yaml(std::string_view text) {
+  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
+  return std::string(text);
+}
+
+LoadResult Load(std::string_view yaml, std::string_view file = "rules.yaml") {
+  static const std::unique_ptr<Engine> engine = Engine::Create();
+  return engine->LoadString(Yaml(yaml), file);
+}
+
+// Succeeds when `result` has an error at line:column whose message contains `message`.
+::testing::AssertionResult HasError(const LoadResult& result, int line, int column,
+                                    std::string_view message) {
+  for (const Diagnostic& d : result.errors) {
+    if (d.line == line && d.column == column &&
+        d.message.find(message) != std::string::npos) {
+      return ::testing::AssertionSuccess();
+    }
+  }
+  return ::testing::AssertionFailure()
+         << "no error at " << line << ":" << column << " containing \"" << message
+         << "\"; the errors are:\n"
+         << result.FormatErrors();
+}
+
+// A rule file whose rule has the condition `when` (flow YAML) on line 5.
+std::string WithWhen(std::string_view when, std::string_view preamble = "") {
+  std::string out = "version: 1\n";
+  out += preamble;
+  out += "rules:\n  - id: r\n    event: message.received\n    when: ";
+  out += when;
+  out += "\n    actions:\n      - log: { message: hi }\n";
+  return out;
+}
+
+TEST(RuleLoader, LoadsAValidFile) {
+  LoadResult result = Load(R"(
+version: 1
+vars:
+  company: Acme
+lists:
+  staff: ["+15550001111"]
+rules:
+  - id: hours-keyword
+    event: message.received
+    when:
+      facts.text: { matches: '(?i)\bhours\b' }
+    actions:
+      - log: { message: "{{ vars.company }}" }
+)");
+  ASSERT_TRUE(result.ok()) << result.FormatErrors();
+  EXPECT_TRUE(result.errors.empty());
+  ASSERT_EQ(result.rules->rules().size(), 1u);
+  EXPECT_EQ(result.rules->rules()[0].id, "hours-keyword");
+  EXPECT_EQ(result.rules->rules()[0].file, "rules.yaml");
+  EXPECT_EQ(result.rules->rules()[0].line, 8);
+}
+
+TEST(RuleLoader, RejectsInvalidYamlWithPosition) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: "message.received
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  const Diagnostic& d = result.errors[0];
+  EXPECT_EQ(d.file, "rules.yaml");
+  EXPECT_NE(d.message.find("invalid YAML"), std::string::npos) << d.message;
+  EXPECT_GE(d.line, 4) << d.Headline();
+  EXPECT_GT(d.column, 0) << d.Headline();
+}
+
+TEST(RuleLoader, RejectsBadIndentationWithPosition) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+   actions: []
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_NE(result.errors[0].message.find("invalid YAML"), std::string::npos);
+  EXPECT_GE(result.errors[0].line, 5) << result.errors[0].Headline();
+  EXPECT_LE(result.errors[0].line, 6) << result.errors[0].Headline();
+}
+
+TEST(RuleLoader, RejectsEmptyFileAtLineOne) {
+  for (std::string_view text : {"", "\n\n", "# only a comment\n"}) {
+    LoadResult result = Load(text, "empty.yaml");
+    ASSERT_FALSE(result.ok()) << "for '" << text << "'";
+    EXPECT_TRUE(HasError(result, 1, 1, "the file is empty"));
+    EXPECT_EQ(result.errors[0].file, "empty.yaml");
+  }
+}
+
+TEST(RuleLoader, RejectsMissingVersion) {
+  LoadResult result = Load(R"(
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 1, 1, "missing required key 'version'"));
+}
+
+TEST(RuleLoader, RejectsUnsupportedVersionAtItsValue) {
+  LoadResult result = Load(R"(
+version: 2
+rules: []
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 1, 10, "unsupported rule format version '2'"));
+}
+
+TEST(RuleLoader, RejectsUnknownTopLevelKeyWithSuggestion) {
+  LoadResult result = Load(R"(
+version: 1
+rule:
+  - id: a
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 2, 1, "unknown key 'rule' in a rule file (did you mean 'rules'?)"));
+}
+
+TEST(RuleLoader, RejectsUnknownRuleKeyWithSuggestion) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    priorty: 3
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 5, 5, "unknown key 'priorty' in a rule (did you mean 'priority'?)"));
+  EXPECT_EQ(result.errors[0].item, "rule 'a'");
+  EXPECT_EQ(result.errors[0].Headline(),
+            "rules.yaml:5:5: rule 'a': unknown key 'priorty' in a rule (did you mean 'priority'?)");
+}
+
+TEST(RuleLoader, RejectsRuleWithoutId) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - event: message.received
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 3, 5, "missing required key 'id'"));
+}
+
+TEST(RuleLoader, RejectsRuleWithoutEvent) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 3, 5, "missing required key 'event'"));
+  EXPECT_EQ(result.errors[0].item, "rule 'a'");
+}
+
+TEST(RuleLoader, RejectsRuleWithoutActions) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 3, 5, "missing required key 'actions'"));
+}
+
+TEST(RuleLoader, RejectsEmptyActionList) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions: []
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 14, "'actions' must be a non-empty list"));
+}
+
+TEST(RuleLoader, RejectsInvalidRuleId) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: Hours_Keyword
+    event: message.received
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 3, 9, "invalid rule id"));
+}
+
+TEST(RuleLoader, RejectsRuleIdStartingWithPunctuation) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: -hours
+    event: message.received
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 3, 9, "invalid rule id"));
+}
+
+TEST(RuleLoader, RejectsDuplicateIdInOneFile) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - log: { message: one }
+  - id: a
+    event: call.completed
+    actions:
+      - log: { message: two }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 7, 9, "duplicate rule id (first defined at rules.yaml:3)"));
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::path(::testing::TempDir()) /
+            (std::string("switchboard_loader_") + info->name() + "_" +
+             std::to_string(reinterpret_cast<uintptr_t>(this)));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string Write(const std::string& name, std::string_view text) const {
+    std::string file = (path_ / name).string();
+    std::ofstream out(file, std::ios::binary);
+    out << Yaml(text);
+    return file;
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(RuleLoader, RejectsDuplicateIdAcrossFiles) {
+  TempDir dir;
+  std::string a = dir.Write("a.yaml", R"(
+version: 1
+rules:
+  - id: shared
+    event: message.received
+    actions:
+      - log: { message: one }
+)");
+  std::string b = dir.Write("b.yaml", R"(
+version: 1
+rules:
+  - id: other
+    event: message.received
+    actions:
+      - log: { message: two }
+  - id: shared
+    event: message.received
+    actions:
+      - log: { message: three }
+)");
+  auto engine = Engine::Create();
+  LoadResult result = engine->LoadFiles({dir.path()});
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  const Diagnostic& d = result.errors[0];
+  EXPECT_EQ(d.file, b);
+  EXPECT_EQ(d.line, 7);
+  EXPECT_EQ(d.column, 9);
+  EXPECT_NE(d.message.find("duplicate rule id (first defined at " + a + ":3)"), std::string::npos)
+      << d.message;
+}
+
+TEST(RuleLoader, LoadsFilesInNameOrder) {
+  TempDir dir;
+  dir.Write("b.yaml", R"(
+version: 1
+rules:
+  - id: from-b
+    event: message.received
+    actions:
+      - log: { message: b }
+)");
+  dir.Write("a.yml", R"(
+version: 1
+rules:
+  - id: from-a
+    event: message.received
+    actions:
+      - log: { message: a }
+)");
+  dir.Write("notes.txt", "not a rule file");
+  auto engine = Engine::Create();
+  LoadResult result = engine->LoadFiles({dir.path()});
+  ASSERT_TRUE(result.ok()) << result.FormatErrors();
+  auto rules = result.rules->rules();
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].id, "from-a");
+  EXPECT_EQ(rules[1].id, "from-b");
+}
+
+TEST(RuleLoader, OneBadFileFailsTheWholeLoad) {
+  TempDir dir;
+  dir.Write("a.yaml", R"(
+version: 1
+rules:
+  - id: good
+    event: message.received
+    actions:
+      - log: { message: a }
+)");
+  std::string bad = dir.Write("b.yaml", R"(
+version: 1
+rules:
+  - id: bad
+    event: message.received
+    actions:
+      - lgo: { message: b }
+)");
+  auto engine = Engine::Create();
+  LoadResult result = engine->LoadFiles({dir.path()});
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.rules, nullptr);
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].file, bad);
+}
+
+TEST(RuleLoader, ReportsMissingFile) {
+  auto engine = Engine::Create();
+  LoadResult result = engine->LoadFiles({"/nonexistent/switchboard/rules.yaml"});
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].file, "/nonexistent/switchboard/rules.yaml");
+}
+
+TEST(RuleLoader, RejectsUnknownOperatorWithPosition) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: hours
+    event: message.received
+    when:
+      facts.text: { match: 'hours' }
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].Headline(),
+            "rules.yaml:6:21: rule 'hours': unknown operator 'match' (did you mean 'matches'?)");
+}
+
+TEST(RuleLoader, RejectsUnknownFactWithSuggestion) {
+  LoadResult result = Load(WithWhen("{ facts.contcat: '+15555550100' }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 13, "unknown fact 'contcat' (did you mean 'contact'?)"));
+}
+
+TEST(RuleLoader, RejectsUnknownFactInTemplate) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - log: { message: "to {{ facts.contcat }}" }
+)");
+  ASSERT_FALSE(result.ok());
+  // The column of "{{" inside the quoted scalar: the quote is at 25.
+  EXPECT_TRUE(HasError(result, 6, 29, "unknown fact 'contcat' (did you mean 'contact'?)"));
+}
+
+TEST(RuleLoader, RejectsBadRegexWithRe2Message) {
+  LoadResult result = Load(WithWhen("{ facts.text: { matches: '(unclosed' } }"));
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 5, 30, "invalid regular expression '(unclosed'"));
+  EXPECT_NE(result.errors[0].message.find("missing )"), std::string::npos)
+      << result.errors[0].message;
+}
+
+TEST(RuleLoader, RejectsBadRegexInNotMatches) {
+  LoadResult result = Load(WithWhen("{ facts.text: { not_matches: 'a**' } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 34, "invalid regular expression 'a**'"));
+  EXPECT_NE(result.errors[0].message.find("bad repetition operator"), std::string::npos)
+      << result.errors[0].message;
+}
+
+TEST(RuleLoader, RejectsUnknownListWithSuggestion) {
+  LoadResult result =
+      Load(WithWhen("{ facts.contact: { in: staf } }", "lists:\n  staff: ['+15550001111']\n"));
+  ASSERT_FALSE(result.ok());
+  // lists: takes two lines, so the rule's `when` is on line 7.
+  EXPECT_TRUE(HasError(result, 7, 28, "unknown list 'staf' (did you mean 'staff'?)"));
+}
+
+TEST(RuleLoader, RejectsUnknownMacroWithSuggestion) {
+  LoadResult result = Load(WithWhen("{ macro: inbond_text }",
+                                    "macros:\n  inbound_text: { facts.direction: incoming }\n"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 7, 20, "unknown macro 'inbond_text' (did you mean 'inbound_text'?)"));
+}
+
+TEST(RuleLoader, RejectsUnknownScheduleWithSuggestion) {
+  LoadResult result = Load(R"(
+version: 1
+schedules:
+  business_hours:
+    timezone: America/New_York
+    weekly: { mon-fri: ["09:00-17:00"] }
+rules:
+  - id: r
+    event: message.received
+    when: { schedule: busines_hours }
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 9, 23,
+                       "unknown schedule 'busines_hours' (did you mean 'business_hours'?)"));
+}
+
+TEST(RuleLoader, RejectsMacroCycle) {
+  LoadResult result = Load(R"(
+version: 1
+macros:
+  a:
+    macro: b
+  b:
+    macro: a
+rules:
+  - id: r
+    event: message.received
+    when: { macro: a }
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 6, 12, "macro cycle: a -> b -> a"));
+}
+
+TEST(RuleLoader, RejectsMacroThatUsesItself) {
+  LoadResult result = Load(R"(
+version: 1
+macros:
+  self: { any: [ { facts.text: hi }, { macro: self } ] }
+rules: []
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 3, 47, "macro cycle: self -> self"));
+}
+
+TEST(RuleLoader, RejectsInWithANumber) {
+  LoadResult result = Load(WithWhen("{ data.object.n: { in: 5 } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 28, "list"));
+  EXPECT_NE(result.errors[0].message.find("'5'"), std::string::npos) << result.errors[0].message;
+}
+
+TEST(RuleLoader, RejectsInWithAMapping) {
+  LoadResult result = Load(WithWhen("{ data.object.n: { in: { a: 1 } } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 28, "'in' takes a list of values or the name of a list"));
+}
+
+TEST(RuleLoader, RejectsExistsWithNonBoolean) {
+  LoadResult result = Load(WithWhen("{ facts.text: { exists: maybe } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 29, "'exists' takes true or false"));
+}
+
+TEST(RuleLoader, RejectsGtWithText) {
+  LoadResult result = Load(WithWhen("{ data.object.n: { gt: \"abc\" } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 28, "'gt' takes a number or an ISO 8601 time"));
+}
+
+TEST(RuleLoader, RejectsIgnoreCaseWithNumber) {
+  LoadResult result = Load(WithWhen("{ facts.text: { equals: hi, ignore_case: 3 } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 46, "'ignore_case' takes true or false"));
+}
+
+TEST(RuleLoader, RejectsStartsWithAList) {
+  LoadResult result = Load(WithWhen("{ facts.text: { starts_with: [a, b] } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 34, "'starts_with' takes a string"));
+}
+
+TEST(RuleLoader, RejectsEqualsWithAList) {
+  LoadResult result = Load(WithWhen("{ facts.text: { equals: [a] } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 29, "'equals' takes a single value"));
+}
+
+TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
+  LoadResult result = Load(WithWhen("{ ayn: [ { facts.text: hi } ] }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 13, "unknown condition 'ayn' (did you mean 'any'?)"));
+}
+
+const char* kThrottleRule = R"(
+version: 1
+rules:
+  - id: r
+    event: message.received
+    throttle:
+      key: "{{ facts.contact }}"
+      per: %s
+    actions:
+      - log: { message: hi }
+)";
+
+std::string ThrottleRule(std::string_view per) {
+  std::string text = kThrottleRule;
+  text.replace(text.find("%s"), 2, per);
+  return text;
+}
+
+TEST(RuleLoader, RejectsBadThrottleDurations) {
+  for (std::string_view per : {"12x", "twelve hours", "-5m", "0s", "h"}) {
+    LoadResult result = Load(ThrottleRule(per));
+    ASSERT_FALSE(result.ok()) << "per: " << per;
+    EXPECT_TRUE(HasError(result, 7, 12, "throttle 'per'")) << "per: " << per;
+  }
+}
+
+TEST(RuleLoader, AcceptsThrottleDurations) {
+  for (std::string_view per : {"90s", "15m", "12h", "7d", "1h30m"}) {
+    LoadResult result = Load(ThrottleRule(per));
+    EXPECT_TRUE(result.ok()) << "per: " << per << "\n" << result.FormatErrors();
+  }
+}
+
+TEST(RuleLoader, RejectsThrottleWithoutPer) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: r
+    event: message.received
+    throttle: { key: "{{ facts.contact }}", limit: 0 }
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 15, "throttle needs 'per'"));
+  EXPECT_TRUE(HasError(result, 5, 54, "throttle 'limit' must be a whole number of at least 1"));
+}
+
+TEST(RuleLoader, RejectsUnknownTimeZone) {
+  LoadResult result = Load(R"(
+version: 1
+schedules:
+  office:
+    timezone: America/New_Yrok
+    weekly: { mon-fri: ["09:00-17:00"] }
+rules: []
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 4, 15, "America/New_Yrok"));
+  EXPECT_EQ(result.errors[0].item, "schedule 'office'");
+}
+
+TEST(RuleLoader, RejectsBadScheduleRange) {
+  LoadResult result = Load(R"(
+version: 1
+schedules:
+  office:
+    timezone: UTC
+    weekly: { mon-fri: ["9am-5pm"] }
+rules: []
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 25, ""));
+}
+
+TEST(RuleLoader, RejectsUnknownActionTypeWithSuggestion) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - lgo: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 6, 9, "unknown action type 'lgo' (did you mean 'log'?)"));
+}
+
+TEST(RuleLoader, RejectsUnknownActionParameterWithSuggestion) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - log: { mesage: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 2u) << result.FormatErrors();  // also: `message` missing
+  EXPECT_TRUE(HasError(result, 6, 16, "unknown parameter 'mesage' (did you mean 'message'?)"));
+  EXPECT_TRUE(HasError(result, 6, 9, "missing required parameter 'message'"));
+  EXPECT_EQ(result.errors[1].item, "rule 'a' action 'log'");
+}
+
+TEST(RuleLoader, RejectsMissingRequiredParameter) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - openphone.send_message:
+          content: hello
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 9, "missing required parameter 'to'"));
+}
+
+TEST(RuleLoader, RejectsTemplateInUrlHost) {
+  LoadResult result = Load(R"(
+version: 1
+vars:
+  host: example.com
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - http: { url: "https://{{ vars.host }}/hook" }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 8, 22, "the scheme and host must be literal text"));
+}
+
+TEST(RuleLoader, RejectsTemplateInUrlPort) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - http: { url: "https://example.com:{{ data.port }}/hook" }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 6, 22, "the scheme and host must be literal text"));
+}
+
+TEST(RuleLoader, RejectsTemplateAsWholeUrl) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - http: { url: "{{ data.object.url }}" }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 6, 22, "must start with a literal http:// or https://"));
+}
+
+TEST(RuleLoader, AcceptsTemplateInUrlPathAndQuery) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/contacts/{{ facts.contact }}?text={{ facts.text }}" }
+)");
+  EXPECT_TRUE(result.ok()) << result.FormatErrors();
+}
+
+TEST(RuleLoader, RejectsNonHttpScheme) {
+  for (std::string_view url : {"ftp://example.com/x", "file:///etc/passwd", "example.com/x"}) {
+    std::string yaml = "version: 1\nrules:\n  - id: a\n    event: message.received\n"
+                       "    actions:\n      - http: { url: \"" +
+                       std::string(url) + "\" }\n";
+    LoadResult result = Load(yaml);
+    ASSERT_FALSE(result.ok()) << url;
+    EXPECT_TRUE(HasError(result, 6, 22, "must start with a literal http:// or https://")) << url;
+  }
+}
+
+TEST(RuleLoader, RejectsInvalidSqlTableName) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - sqlite:
+          table: "messages; DROP TABLE x"
+          values: { body: "{{ facts.text }}" }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 7, 18,
+                       "parameter 'table': 'messages; DROP TABLE x' is not a valid SQL identifier"));
+}
+
+TEST(RuleLoader, RejectsInvalidSqlColumnName) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - sqlite:
+          table: messages
+          values: { "body text": "{{ facts.text }}" }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 8, 19,
+                       "parameter 'values': 'body text' is not a valid SQL column name"));
+}
+
+TEST(RuleLoader, RejectsUnknownTemplateFilterWithSuggestion) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - log: { message: "{{ facts.text | lowr }}" }
+)");
+  ASSERT_FALSE(result.ok());
+  // "lowr" starts at byte 17 of the template; the quote is at column 25.
+  EXPECT_TRUE(HasError(result, 6, 43, "unknown filter 'lowr' (did you mean 'lower'?)"));
+}
+
+TEST(RuleLoader, RejectsUndefinedVariable) {
+  LoadResult result = Load(R"(
+version: 1
+vars:
+  company: Acme
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - log: { message: "Hi from {{ vars.compnay }}" }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 8, 34, "undefined variable 'compnay' (did you mean 'company'?)"));
+}
+
+TEST(RuleLoader, RejectsCaptureWithoutNamedGroup) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    when:
+      facts.text: { matches: 'order (?P<number>\d+)' }
+    actions:
+      - log: { message: "order {{ captures.order }}" }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 8, 32, "no named group 'order'"));
+}
+
+TEST(RuleLoader, AcceptsCaptureOfNamedGroupFromMacro) {
+  LoadResult result = Load(R"(
+version: 1
+macros:
+  order_text: { facts.text: { matches: 'order (?P<order>\d+)' } }
+rules:
+  - id: a
+    event: message.received
+    when: { macro: order_text }
+    actions:
+      - log: { message: "order {{ captures.order }}" }
+)");
+  EXPECT_TRUE(result.ok()) << result.FormatErrors();
+}
+
+TEST(RuleLoader, RejectsTestExpectingUnknownRule) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: hello
+    event: message.received
+    actions:
+      - log: { message: hi }
+tests:
+  - name: says hello
+    payload: { id: EV1, type: message.received }
+    expect:
+      fired: [helo]
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 11, 15, "unknown rule 'helo' (did you mean 'hello'?)"));
+  EXPECT_EQ(result.errors[0].item, "test 'says hello'");
+}
+
+TEST(RuleLoader, RejectsTestWithMissingEventFile) {
+  LoadResult result = Load(R"(
+version: 1
+rules: []
+tests:
+  - name: t
+    event: no-such-event.json
+    expect: { fired: [] }
+)",
+                           "/tmp/switchboard-no-such-dir/rules.yaml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 12, "cannot read event file"));
+}
+
+TEST(RuleLoader, ReportsEveryErrorInFileOrder) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    when: { facts.text: { match: hi } }
+    actions:
+      - log: { message: hi }
+  - id: B
+    event: message.received
+    actions:
+      - log: { message: hi }
+  - id: c
+    event: message.received
+    actions:
+      - lgo: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 3u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].line, 5);
+  EXPECT_NE(result.errors[0].message.find("unknown operator 'match'"), std::string::npos);
+  EXPECT_EQ(result.errors[1].line, 8);
+  EXPECT_NE(result.errors[1].message.find("invalid rule id"), std::string::npos);
+  EXPECT_EQ(result.errors[2].line, 15);
+  EXPECT_NE(result.errors[2].message.find("unknown action type 'lgo'"), std::string::npos);
+}
+
+TEST(RuleLoader, ReportsErrorsOfDefinitionsAndRulesInFileOrder) {
+  // The macro is compiled before the rules and the test after them; the report
+  // is still in the order of the file.
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    when: { facts.text: { equals: hi, ignore_case: maybe } }
+    actions:
+      - lgo: { message: hi }
+macros:
+  m: { facts.nope: 1 }
+tests:
+  - name: t
+    payload: { type: message.received }
+    expect: { fired: [zzz] }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 4u) << result.FormatErrors();
+  for (size_t i = 1; i < result.errors.size(); ++i) {
+    EXPECT_LT(std::make_pair(result.errors[i - 1].line, result.errors[i - 1].column),
+              std::make_pair(result.errors[i].line, result.errors[i].column))
+        << result.FormatErrors();
+  }
+  EXPECT_TRUE(HasError(result, 5, 52, "'ignore_case' takes true or false"));
+  EXPECT_TRUE(HasError(result, 7, 9, "unknown action type 'lgo'"));
+  EXPECT_TRUE(HasError(result, 9, 8, "unknown fact 'nope'"));
+  EXPECT_TRUE(HasError(result, 13, 23, "unknown rule 'zzz'"));
+}
+
+TEST(RuleLoader, SnippetHasCaretUnderTheColumn) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: hours
+    event: message.received
+    when:
+      facts.text: { match: 'hours' }
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  const Diagnostic& d = result.errors[0];
+  EXPECT_EQ(d.snippet,
+            " 6 |       facts.text: { match: 'hours' }\n"
+            "   |                     ^");
+  EXPECT_EQ(d.ToString(), d.Headline() + "\n" + d.snippet);
+  EXPECT_EQ(result.FormatErrors(), d.ToString() + "\n");
+}
+
+TEST(RuleLoader, SnippetCaretPadsForTwoDigitLines) {
+  std::string yaml = "version: 1\n";
+  for (int i = 0; i < 9; ++i) yaml += "# filler\n";
+  yaml += "bogus: 1\n";  // line 11
+  LoadResult result = Load(yaml);
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].line, 11);
+  EXPECT_EQ(result.errors[0].column, 1);
+  EXPECT_EQ(result.errors[0].snippet,
+            " 11 | bogus: 1\n"
+            "    | ^");
+}
+
+TEST(RuleLoader, DiagnosticHeadlineOmitsUnknownParts) {
+  Diagnostic d;
+  d.message = "boom";
+  EXPECT_EQ(d.Headline(), "<input>: boom");
+  d.file = "f.yaml";
+  d.line = 3;
+  EXPECT_EQ(d.Headline(), "f.yaml:3: boom");
+  d.column = 7;
+  d.item = "rule 'x'";
+  EXPECT_EQ(d.Headline(), "f.yaml:3:7: rule 'x': boom");
+  EXPECT_EQ(d.ToString(), d.Headline());
+}
+
+TEST(RuleLoader, RejectsDuplicateListName) {
+  LoadResult result = Load(R"(
+version: 1
+lists:
+  staff: ["+15550001111"]
+  staff: ["+15550002222"]
+rules: []
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_GE(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].line, 4) << result.FormatErrors();
+}
+
+TEST(RuleLoader, RejectsBadPriorityAndFlags) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    priority: high
+    stop: sometimes
+    enabled: 2
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 3u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 5, 15, "'priority' must be a whole number"));
+  EXPECT_TRUE(HasError(result, 6, 11, "'stop' takes true or false"));
+  EXPECT_TRUE(HasError(result, 7, 14, "'enabled' takes true or false"));
+}
+
+TEST(RuleLoader, RejectsContentTooLongAndBadToAtLoad) {
+  std::string long_content(1601, 'x');
+  LoadResult result = Load("version: 1\nrules:\n  - id: a\n    event: message.received\n"
+                           "    actions:\n      - openphone.send_message:\n          to: \"5550100\"\n"
+                           "          content: " +
+                           long_content + "\n");
+  ASSERT_FALSE(result.ok());
+  // One Validate error per action: content is checked first.
+  EXPECT_TRUE(HasError(result, 8, 20, "parameter 'content' must be 1 to 1600 characters, not 1601"));
+}
+
+TEST(RuleLoader, RejectsLiteralToThatIsNotE164) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "555-0100", content: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 6, 39, "parameter 'to' must be one E.164 number"));
+}
+
+}  // namespace
+}  // namespace switchboard
