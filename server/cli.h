@@ -17,6 +17,7 @@ inline constexpr int kExitUsage = 2;
 int Check(const std::vector<std::string>& args);
 int Test(const std::vector<std::string>& args);
 int Eval(const std::vector<std::string>& args);
+int Send(const std::vector<std::string>& args);
 
 }  // namespace cli
 }  // namespace switchboard

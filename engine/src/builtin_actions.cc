@@ -161,6 +161,10 @@ class Sqlite : public ActionType {
       return Status::InvalidArgument("parameter 'table': '" + table +
                                      "' is not a valid SQL identifier (letters, digits, _)");
     }
+    if (table.rfind("switchboard_", 0) == 0) {
+      return Status::InvalidArgument("parameter 'table': names starting with 'switchboard_' are "
+                                     "reserved for the server's own tables");
+    }
     const Value* values = params.Find("values");
     if (values->as_object().empty()) {
       return Status::InvalidArgument("parameter 'values' needs at least one column");

@@ -200,20 +200,20 @@ bool IsNegated(OpKind kind) {
 // array, whether it holds for any element.
 bool PositiveHoldsResolved(const Operator& op, const Resolved& r, bool icase,
                            Captures* captures) {
-  if (r.is_fact) return PositiveHolds(op, FromFact(r.fact), icase, captures);
   if (op.kind == OpKind::kContains || op.kind == OpKind::kNotContains) {
     // contains: substring of a string, element of an array.
     simdjson::dom::array array;
-    if (!r.element.get_array().get(array)) {
+    if (!r.is_fact && !r.element.get_array().get(array)) {
       for (simdjson::dom::element e : array) {
         if (ScalarEquals(FromElement(e), op.arg, icase)) return true;
       }
       return false;
     }
-    Scalar v = FromElement(r.element);
+    Scalar v = r.is_fact ? FromFact(r.fact) : FromElement(r.element);
     if (v.type != Scalar::Type::kString || !op.arg.is_string()) return false;
     return FindString(v.string, op.arg.as_string(), icase);
   }
+  if (r.is_fact) return PositiveHolds(op, FromFact(r.fact), icase, captures);
   simdjson::dom::array array;
   if (!r.element.get_array().get(array)) {
     for (simdjson::dom::element e : array) {

@@ -382,6 +382,7 @@ class Loader {
     Condition all;
     all.kind = Condition::Kind::kAll;
     if (node.IsSequence()) {
+      if (node.size() == 0) Error(s.file, node, s.item, "empty condition list");
       for (const auto& item : node) all.children.push_back(CompileCondition(s, item, chain));
     } else if (node.IsMap()) {
       std::set<std::string> seen;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -84,7 +85,6 @@ void BuildPrefilters(const RuleSet::Rep& rep, Bucket* bucket) {
 // Marks in `rejected` the bucket positions whose required regex does not match.
 void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<char>* rejected) {
   thread_local std::vector<int> matched;
-  thread_local std::vector<char> hit;
   for (const RegexPrefilter& pf : bucket.prefilters) {
     Resolved r;
     if (!ResolvePath(pf.path, event, &r)) continue;  // the rules fail on their own
@@ -101,11 +101,11 @@ void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<
         info.kind != RE2::Set::kNoError) {
       continue;  // e.g. out of DFA memory: evaluate every rule in full
     }
-    hit.assign(pf.rule_of_pattern.size(), 0);
-    for (int i : matched) hit[i] = 1;
-    for (size_t i = 0; i < pf.rule_of_pattern.size(); ++i) {
-      if (!hit[i]) (*rejected)[pf.rule_of_pattern[i]] = 1;
-    }
+    // A bucket position belongs to at most one prefilter (its rule's first
+    // required regex), so its flag is still 0 here: reject the whole group,
+    // then readmit the matches.
+    for (int pos : pf.rule_of_pattern) (*rejected)[pos] = 1;
+    for (int i : matched) (*rejected)[pf.rule_of_pattern[i]] = 0;
   }
 }
 
@@ -116,6 +116,7 @@ Value RenderTree(const ParamTree& t, const TemplateContext& context, bool redact
       return Value(t.tpl->Render(context));
     case ParamTree::Kind::kObject: {
       Value out{Value::Object()};
+      out.as_object().reserve(t.members.size());
       for (const auto& [name, child] : t.members) out.Set(name, RenderTree(child, context, redact));
       return out;
     }
@@ -127,6 +128,48 @@ Value RenderTree(const ParamTree& t, const TemplateContext& context, bool redact
     case ParamTree::Kind::kScalar: return t.scalar;
   }
   return Value();
+}
+
+// Whether RenderTree(t, ..., true) differs from RenderTree(t, ..., false).
+bool HasSecret(const ParamTree& t) {
+  switch (t.kind) {
+    case ParamTree::Kind::kTemplate: return t.secret;
+    case ParamTree::Kind::kObject:
+      return std::any_of(t.members.begin(), t.members.end(),
+                         [](const auto& m) { return HasSecret(m.second); });
+    case ParamTree::Kind::kArray: return std::any_of(t.items.begin(), t.items.end(), HasSecret);
+    case ParamTree::Kind::kScalar: return false;
+  }
+  return false;
+}
+
+bool UsesNow(const Template& t) {
+  return std::any_of(t.references().begin(), t.references().end(),
+                     [](const Template::Reference& r) { return r.root == "now"; });
+}
+
+bool TreeUsesNow(const ParamTree& t) {
+  switch (t.kind) {
+    case ParamTree::Kind::kTemplate: return UsesNow(*t.tpl);
+    case ParamTree::Kind::kObject:
+      return std::any_of(t.members.begin(), t.members.end(),
+                         [](const auto& m) { return TreeUsesNow(m.second); });
+    case ParamTree::Kind::kArray:
+      return std::any_of(t.items.begin(), t.items.end(), TreeUsesNow);
+    case ParamTree::Kind::kScalar: return false;
+  }
+  return false;
+}
+
+// Whether a template of the rule reads `now`, whose text is then worth formatting.
+bool RuleUsesNow(const CompiledRule& rule) {
+  if (rule.throttle_key && UsesNow(*rule.throttle_key)) return true;
+  for (const CompiledAction& action : rule.actions) {
+    for (const auto& param : action.params) {
+      if (TreeUsesNow(param.second)) return true;
+    }
+  }
+  return false;
 }
 
 bool SetPathInValue(Value* root, const Path& path, Value value, std::string* error) {
@@ -162,7 +205,9 @@ std::string JoinIds(const std::vector<std::string>& ids) {
 }  // namespace
 
 const Bucket& RuleSet::Rep::BucketFor(std::string_view type) const {
-  auto it = by_type.find(std::string(type));
+  thread_local std::string key;  // no allocation per event for long type names
+  key.assign(type.data(), type.size());
+  auto it = by_type.find(key);
   return it == by_type.end() ? globs : it->second;
 }
 
@@ -215,7 +260,15 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
   std::string now_text;
   const CompiledRule* stopped_by = nullptr;
 
-  for (size_t pos = 0; pos < bucket.rules.size(); ++pos) {
+  const size_t count = bucket.rules.size();
+  for (size_t pos = 0; pos < count; ++pos) {
+    // Rules are only rejected without explain, when a rejected rule has nothing
+    // to report: skip the run of them without touching the rules.
+    if (rejected[pos]) {
+      const void* next = std::memchr(rejected.data() + pos, 0, count - pos);
+      if (next == nullptr) break;
+      pos = static_cast<size_t>(static_cast<const char*>(next) - rejected.data());
+    }
     const CompiledRule& rule = rep.rules[bucket.rules[pos]];
     if (!rule.enabled) continue;
     if (glob_bucket && !RuleMatchesType(rule, type)) continue;
@@ -225,7 +278,6 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
       }
       continue;
     }
-    if (rejected[pos]) continue;
     captures.clear();
     Failure failure;
     if (rule.has_when && !EvalCondition(rule.when, &context, options.explain ? &failure : nullptr)) {
@@ -234,7 +286,7 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
       }
       continue;
     }
-    if (now_text.empty()) now_text = FormatIsoTime(now_ms);
+    if (now_text.empty() && RuleUsesNow(rule)) now_text = FormatIsoTime(now_ms);
     TemplateContext tc;
     tc.event = &event;
     tc.vars = &rep.vars;
@@ -260,14 +312,19 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     }
     fired.rule_id = rule.id;
     fired.captures = captures;
+    fired.actions.reserve(rule.actions.size());
     for (const CompiledAction& action : rule.actions) {
       FiredAction a;
       a.type = action.type;
       a.params = Value(Value::Object());
       a.redacted_params = Value(Value::Object());
+      a.params.as_object().reserve(action.params.size());
+      a.redacted_params.as_object().reserve(action.params.size());
       for (const auto& [name, tree] : action.params) {
-        a.params.Set(name, RenderTree(tree, tc, false));
-        a.redacted_params.Set(name, RenderTree(tree, tc, true));
+        Value rendered = RenderTree(tree, tc, false);
+        Value redacted = HasSecret(tree) ? RenderTree(tree, tc, true) : rendered;
+        a.params.Set(name, std::move(rendered));
+        a.redacted_params.Set(name, std::move(redacted));
       }
       Status s = action.impl->CheckRendered(a.params);
       if (!s.ok()) a.error = s.message();
@@ -321,7 +378,8 @@ TestOutcome RuleSet::RunTest(const InlineTest& test) const {
   InMemoryThrottleStore throttle;
   EvalOptions options;
   options.throttle = &throttle;
-  options.explain = true;
+  // The fired list comes from the production path (with the regex prefilter);
+  // the explained run only supplies reasons for a failure message.
   Evaluation evaluation = Evaluate(*event, options);
   auto counts = [&](const std::string& id) {
     auto it = rep_->index_by_id.find(id);
@@ -334,6 +392,8 @@ TestOutcome RuleSet::RunTest(const InlineTest& test) const {
   }
   outcome.passed = outcome.fired == test.expect_fired;
   if (!outcome.passed) {
+    options.explain = true;
+    evaluation = Evaluate(*event, options);
     outcome.message = "expected " + JoinIds(test.expect_fired) + " to fire, got " +
                       JoinIds(outcome.fired);
     for (const std::string& id : test.expect_fired) {

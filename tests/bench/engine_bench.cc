@@ -177,7 +177,7 @@ std::string TenRulesYaml() {
     actions:
       - sqlite:
           table: calls
-          values: { id: "{{ facts.call_id }}", contact: "{{ facts.contact }}" }
+          values: { call_id: "{{ facts.call_id }}", contact: "{{ facts.contact }}" }
   - id: contact-sync
     event: contact.updated
     actions:

@@ -70,7 +70,7 @@ rules:
   ASSERT_EQ(result.rules->rules().size(), 1u);
   EXPECT_EQ(result.rules->rules()[0].id, "hours-keyword");
   EXPECT_EQ(result.rules->rules()[0].file, "rules.yaml");
-  EXPECT_EQ(result.rules->rules()[0].line, 8);
+  EXPECT_EQ(result.rules->rules()[0].line, 7);
 }
 
 TEST(RuleLoader, RejectsInvalidYamlWithPosition) {
@@ -78,7 +78,9 @@ TEST(RuleLoader, RejectsInvalidYamlWithPosition) {
 version: 1
 rules:
   - id: a
-    event: "message.received
+    event: [message.received, call.completed
+    actions:
+      - log: { message: hi }
 )");
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
@@ -87,6 +89,7 @@ rules:
   EXPECT_NE(d.message.find("invalid YAML"), std::string::npos) << d.message;
   EXPECT_GE(d.line, 4) << d.Headline();
   EXPECT_GT(d.column, 0) << d.Headline();
+  EXPECT_FALSE(d.snippet.empty());
 }
 
 TEST(RuleLoader, RejectsBadIndentationWithPosition) {
@@ -417,7 +420,7 @@ TEST(RuleLoader, RejectsBadRegexWithRe2Message) {
   LoadResult result = Load(WithWhen("{ facts.text: { matches: '(unclosed' } }"));
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
-  EXPECT_TRUE(HasError(result, 5, 30, "invalid regular expression '(unclosed'"));
+  EXPECT_TRUE(HasError(result, 5, 36, "invalid regular expression '(unclosed'"));
   EXPECT_NE(result.errors[0].message.find("missing )"), std::string::npos)
       << result.errors[0].message;
 }
@@ -425,7 +428,7 @@ TEST(RuleLoader, RejectsBadRegexWithRe2Message) {
 TEST(RuleLoader, RejectsBadRegexInNotMatches) {
   LoadResult result = Load(WithWhen("{ facts.text: { not_matches: 'a**' } }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 34, "invalid regular expression 'a**'"));
+  EXPECT_TRUE(HasError(result, 5, 40, "invalid regular expression 'a**'"));
   EXPECT_NE(result.errors[0].message.find("bad repetition operator"), std::string::npos)
       << result.errors[0].message;
 }
@@ -435,7 +438,7 @@ TEST(RuleLoader, RejectsUnknownListWithSuggestion) {
       Load(WithWhen("{ facts.contact: { in: staf } }", "lists:\n  staff: ['+15550001111']\n"));
   ASSERT_FALSE(result.ok());
   // lists: takes two lines, so the rule's `when` is on line 7.
-  EXPECT_TRUE(HasError(result, 7, 28, "unknown list 'staf' (did you mean 'staff'?)"));
+  EXPECT_TRUE(HasError(result, 7, 34, "unknown list 'staf' (did you mean 'staff'?)"));
 }
 
 TEST(RuleLoader, RejectsUnknownMacroWithSuggestion) {
@@ -497,50 +500,50 @@ rules: []
 TEST(RuleLoader, RejectsInWithANumber) {
   LoadResult result = Load(WithWhen("{ data.object.n: { in: 5 } }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 28, "list"));
+  EXPECT_TRUE(HasError(result, 5, 34, "list"));
   EXPECT_NE(result.errors[0].message.find("'5'"), std::string::npos) << result.errors[0].message;
 }
 
 TEST(RuleLoader, RejectsInWithAMapping) {
   LoadResult result = Load(WithWhen("{ data.object.n: { in: { a: 1 } } }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 28, "'in' takes a list of values or the name of a list"));
+  EXPECT_TRUE(HasError(result, 5, 34, "'in' takes a list of values or the name of a list"));
 }
 
 TEST(RuleLoader, RejectsExistsWithNonBoolean) {
   LoadResult result = Load(WithWhen("{ facts.text: { exists: maybe } }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 29, "'exists' takes true or false"));
+  EXPECT_TRUE(HasError(result, 5, 35, "'exists' takes true or false"));
 }
 
 TEST(RuleLoader, RejectsGtWithText) {
   LoadResult result = Load(WithWhen("{ data.object.n: { gt: \"abc\" } }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 28, "'gt' takes a number or an ISO 8601 time"));
+  EXPECT_TRUE(HasError(result, 5, 34, "'gt' takes a number or an ISO 8601 time"));
 }
 
 TEST(RuleLoader, RejectsIgnoreCaseWithNumber) {
   LoadResult result = Load(WithWhen("{ facts.text: { equals: hi, ignore_case: 3 } }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 46, "'ignore_case' takes true or false"));
+  EXPECT_TRUE(HasError(result, 5, 52, "'ignore_case' takes true or false"));
 }
 
 TEST(RuleLoader, RejectsStartsWithAList) {
   LoadResult result = Load(WithWhen("{ facts.text: { starts_with: [a, b] } }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 34, "'starts_with' takes a string"));
+  EXPECT_TRUE(HasError(result, 5, 40, "'starts_with' takes a string"));
 }
 
 TEST(RuleLoader, RejectsEqualsWithAList) {
   LoadResult result = Load(WithWhen("{ facts.text: { equals: [a] } }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 29, "'equals' takes a single value"));
+  EXPECT_TRUE(HasError(result, 5, 35, "'equals' takes a single value"));
 }
 
 TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
-  LoadResult result = Load(WithWhen("{ ayn: [ { facts.text: hi } ] }"));
+  LoadResult result = Load(WithWhen("{ macr: inbound }"));
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 13, "unknown condition 'ayn' (did you mean 'any'?)"));
+  EXPECT_TRUE(HasError(result, 5, 13, "unknown condition 'macr' (did you mean 'macro'?)"));
 }
 
 const char* kThrottleRule = R"(
@@ -588,7 +591,7 @@ rules:
 )");
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, 5, 15, "throttle needs 'per'"));
-  EXPECT_TRUE(HasError(result, 5, 54, "throttle 'limit' must be a whole number of at least 1"));
+  EXPECT_TRUE(HasError(result, 5, 52, "throttle 'limit' must be a whole number of at least 1"));
 }
 
 TEST(RuleLoader, RejectsUnknownTimeZone) {
@@ -629,7 +632,21 @@ rules:
       - lgo: { message: hi }
 )");
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 6, 9, "unknown action type 'lgo' (did you mean 'log'?)"));
+  EXPECT_TRUE(HasError(result, 6, 9, "unknown action type 'lgo'"));
+}
+
+TEST(RuleLoader, SuggestsActionTypeForTypo) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions:
+      - log: { message: hi }
+      - htp: { url: "https://example.com/" }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 7, 9, "unknown action type 'htp' (did you mean 'http'?)"));
 }
 
 TEST(RuleLoader, RejectsUnknownActionParameterWithSuggestion) {
@@ -769,8 +786,8 @@ rules:
       - log: { message: "{{ facts.text | lowr }}" }
 )");
   ASSERT_FALSE(result.ok());
-  // "lowr" starts at byte 17 of the template; the quote is at column 25.
-  EXPECT_TRUE(HasError(result, 6, 43, "unknown filter 'lowr' (did you mean 'lower'?)"));
+  // "lowr" starts at byte 16 of the template, whose quote is at column 25.
+  EXPECT_TRUE(HasError(result, 6, 42, "unknown filter 'lowr' (did you mean 'lower'?)"));
 }
 
 TEST(RuleLoader, RejectsUndefinedVariable) {

@@ -1,0 +1,99 @@
+#include "http_client.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/AcceptCertificateHandler.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/URI.h>
+#include <strings.h>
+
+#include <memory>
+#include <mutex>
+
+namespace switchboard {
+namespace server {
+
+namespace {
+
+constexpr size_t kMaxResponseBody = 1 << 20;
+
+Poco::Net::Context::Ptr ClientContext() {
+  static std::once_flag once;
+  static Poco::Net::Context::Ptr context;
+  std::call_once(once, [] {
+    Poco::Net::initializeSSL();
+    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                                     Poco::Net::Context::VERIFY_RELAXED, 9,
+                                     /*loadDefaultCAs=*/true);
+    Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject =
+        new Poco::Net::RejectCertificateHandler(false);
+    Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, context);
+  });
+  return context;
+}
+
+}  // namespace
+
+std::string HttpResponse::Header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+  }
+  return "";
+}
+
+HttpResponse SendHttp(const HttpRequest& request) {
+  HttpResponse response;
+  try {
+    Poco::URI uri(request.url);
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    if (uri.getScheme() == "https") {
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                                ClientContext());
+    } else if (uri.getScheme() == "http") {
+      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    } else {
+      response.error = "unsupported URL scheme '" + uri.getScheme() + "'";
+      return response;
+    }
+    Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(request.timeout.count()) * 1000);
+    session->setTimeout(timeout, timeout, timeout);
+    std::string target = uri.getPathEtc();
+    if (target.empty()) target = "/";
+    Poco::Net::HTTPRequest http(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+    http.setHost(uri.getHost(), uri.getPort());
+    for (const auto& [name, value] : request.headers) http.set(name, value);
+    bool has_body = !request.body.empty() || request.method == "POST" ||
+                    request.method == "PUT" || request.method == "PATCH";
+    if (has_body) http.setContentLength(static_cast<std::streamsize>(request.body.size()));
+    std::ostream& out = session->sendRequest(http);
+    if (has_body) out << request.body;
+    Poco::Net::HTTPResponse answer;
+    std::istream& in = session->receiveResponse(answer);
+    response.status = static_cast<int>(answer.getStatus());
+    for (const auto& [name, value] : answer) response.headers.emplace_back(name, value);
+    char buffer[8192];
+    while (in && response.body.size() < kMaxResponseBody) {
+      in.read(buffer, sizeof buffer);
+      response.body.append(buffer, static_cast<size_t>(in.gcount()));
+    }
+    if (response.body.size() > kMaxResponseBody) response.body.resize(kMaxResponseBody);
+  } catch (const Poco::TimeoutException& e) {
+    response.status = 0;
+    response.error = "timeout: " + e.displayText();
+  } catch (const Poco::Exception& e) {
+    response.status = 0;
+    response.error = e.displayText();
+  } catch (const std::exception& e) {
+    response.status = 0;
+    response.error = e.what();
+  }
+  return response;
+}
+
+}  // namespace server
+}  // namespace switchboard

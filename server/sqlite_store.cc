@@ -1,0 +1,570 @@
+// SqliteStore: the embedded Store. One writer thread owns the write connection
+// and commits whatever requests are waiting in one BEGIN IMMEDIATE transaction
+// (group commit), so an fsync serves many webhooks. Reads use a second
+// connection; WAL lets them run beside the writer.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "store.h"
+
+namespace switchboard {
+namespace server {
+
+namespace {
+
+constexpr size_t kMaxBatch = 512;
+
+const char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS switchboard_events (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  trace TEXT,
+  processed_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS switchboard_events_status ON switchboard_events(status, received_ms);
+CREATE INDEX IF NOT EXISTS switchboard_events_received ON switchboard_events(received_ms);
+CREATE TABLE IF NOT EXISTS switchboard_actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  params TEXT NOT NULL,
+  redacted_params TEXT NOT NULL,
+  contact TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS switchboard_actions_due ON switchboard_actions(status, next_attempt_ms);
+CREATE INDEX IF NOT EXISTS switchboard_actions_event ON switchboard_actions(event_id);
+CREATE INDEX IF NOT EXISTS switchboard_actions_contact ON switchboard_actions(contact, updated_ms);
+CREATE TABLE IF NOT EXISTS switchboard_throttle (
+  rule_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS switchboard_throttle_at ON switchboard_throttle(at_ms);
+)sql";
+
+Status SqlError(sqlite3* db, int rc, const std::string& what) {
+  std::string message = what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || (rc & 0xff) == SQLITE_BUSY) {
+    return Status::Unavailable("database is busy (" + message + ")");
+  }
+  return Status(StatusCode::kIoError, message);
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string message = error ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    return SqlError(nullptr, rc, message);
+  }
+  return Status::OK();
+}
+
+// A prepared statement with typed binds and column reads.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Status status(const std::string& what) const { return SqlError(db_, rc_, what); }
+
+  Stmt& Bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() {
+    rc_ = sqlite3_step(stmt_);
+    if (rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) {
+      int rc = rc_;
+      rc_ = SQLITE_OK;
+      return rc;
+    }
+    return rc_;
+  }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : "";
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+Status Run(Stmt& s, const std::string& what) {
+  if (!s.ok()) return s.status(what);
+  int rc = s.Step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return s.status(what);
+  return Status::OK();
+}
+
+const char kActionColumns[] =
+    "id, event_id, rule_id, idx, type, params, redacted_params, contact, status, attempts, "
+    "next_attempt_ms, last_error, created_ms, updated_ms";
+
+StoredAction ReadAction(const Stmt& s) {
+  StoredAction a;
+  a.id = s.Int(0);
+  a.event_id = s.Text(1);
+  a.rule_id = s.Text(2);
+  a.index = static_cast<int>(s.Int(3));
+  a.type = s.Text(4);
+  a.params = s.Text(5);
+  a.redacted_params = s.Text(6);
+  a.contact = s.Text(7);
+  a.status = s.Text(8);
+  a.attempts = static_cast<int>(s.Int(9));
+  a.next_attempt_ms = s.Int(10);
+  a.last_error = s.Text(11);
+  a.created_ms = s.Int(12);
+  a.updated_ms = s.Int(13);
+  return a;
+}
+
+const char kEventColumns[] = "id, type, body, received_ms, status, COALESCE(trace, '')";
+
+StoredEvent ReadEvent(const Stmt& s) {
+  StoredEvent e;
+  e.id = s.Text(0);
+  e.type = s.Text(1);
+  e.body = s.Text(2);
+  e.received_ms = s.Int(3);
+  e.status = s.Text(4);
+  e.trace = s.Text(5);
+  return e;
+}
+
+std::string QuoteIdentifier(const std::string& name) { return "\"" + name + "\""; }
+
+// Inserts a `sqlite` action's row, creating the table or columns it needs.
+Status InsertRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
+                 std::map<std::string, std::set<std::string>>* known_columns) {
+    std::set<std::string>& columns = (*known_columns)[row.table];
+    if (columns.empty()) {
+      std::string create = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(row.table) +
+                           " (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL)";
+      Status s = Exec(db, create.c_str());
+      if (!s.ok()) return s;
+      Stmt info(db, ("PRAGMA table_info(" + QuoteIdentifier(row.table) + ")").c_str());
+      while (info.Step() == SQLITE_ROW) columns.insert(info.Text(1));
+    }
+    for (const auto& [column, value] : row.values) {
+      if (columns.count(column)) continue;
+      std::string alter = "ALTER TABLE " + QuoteIdentifier(row.table) + " ADD COLUMN " +
+                          QuoteIdentifier(column) + " TEXT";
+      Status s = Exec(db, alter.c_str());
+      if (!s.ok()) return s;
+      columns.insert(column);
+    }
+    std::string sql = "INSERT INTO " + QuoteIdentifier(row.table) + " (created_at";
+    std::string marks = "?";
+    for (const auto& [column, value] : row.values) {
+      sql += ", " + QuoteIdentifier(column);
+      marks += ", ?";
+    }
+    sql += ") VALUES (" + marks + ")";
+    Stmt insert(db, sql.c_str());
+    time_t seconds = static_cast<time_t>(now_ms / 1000);
+    char when[32];
+    struct tm tm;
+    gmtime_r(&seconds, &tm);
+    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             static_cast<int>(now_ms % 1000));
+    insert.Bind(1, std::string(when));
+    int i = 2;
+    for (const auto& [column, value] : row.values) insert.Bind(i++, value);
+    return Run(insert, "inserting into table '" + row.table + "'");
+  }
+
+
+class SqliteStore : public Store {
+ public:
+  explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (writer_thread_.joinable()) writer_thread_.join();
+    sqlite3_close(writer_);
+    sqlite3_close(reader_);
+  }
+
+  Status Open() {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(options_.path.c_str(), &writer_, flags, nullptr);
+    if (rc != SQLITE_OK) return SqlError(writer_, rc, "cannot open database '" + options_.path + "'");
+    sqlite3_busy_timeout(writer_, options_.busy_timeout_ms);
+    Status s = Exec(writer_, "PRAGMA journal_mode=WAL");
+    if (s.ok()) s = Exec(writer_, "PRAGMA synchronous=FULL");
+    if (s.ok()) s = Exec(writer_, kSchema);
+    if (!s.ok()) return Status(s.code(), "database '" + options_.path + "': " + s.message());
+    rc = sqlite3_open_v2(options_.path.c_str(), &reader_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                         nullptr);
+    if (rc != SQLITE_OK) return SqlError(reader_, rc, "cannot open database '" + options_.path + "'");
+    sqlite3_busy_timeout(reader_, options_.busy_timeout_ms);
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+    return Status::OK();
+  }
+
+  Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
+                               const std::string& body, int64_t received_ms) override {
+    auto outcome = std::make_shared<AcceptOutcome>(AcceptOutcome::kAccepted);
+    Status s = Write(
+        [&](sqlite3* db) {
+          Stmt insert(db,
+                      "INSERT OR IGNORE INTO switchboard_events (id, type, body, received_ms) "
+                      "VALUES (?, ?, ?, ?)");
+          insert.Bind(1, id).Bind(2, type).Bind(3, body).Bind(4, received_ms);
+          Status r = Run(insert, "storing the event");
+          if (r.ok() && sqlite3_changes(db) == 0) *outcome = AcceptOutcome::kDuplicate;
+          return r;
+        },
+        /*shed_when_full=*/true);
+    if (!s.ok()) return s;
+    return *outcome;
+  }
+
+  Result<std::vector<StoredEvent>> PendingEvents(int limit) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    std::string sql = std::string("SELECT ") + kEventColumns +
+                      " FROM switchboard_events WHERE status = 'pending' "
+                      "ORDER BY received_ms, rowid LIMIT ?";
+    Stmt s(reader_, sql.c_str());
+    s.Bind(1, static_cast<int64_t>(limit));
+    return ReadRows<StoredEvent>(s, ReadEvent, "reading pending events");
+  }
+
+  std::future<Status> CommitProcessedAsync(ProcessedEvent processed) override {
+    auto shared = std::make_shared<ProcessedEvent>(std::move(processed));
+    return WriteAsync([this, shared](sqlite3* db) -> Status {
+      const ProcessedEvent& p = *shared;
+      Stmt mark(db,
+                "UPDATE switchboard_events SET status = 'processed', trace = ?, processed_ms = ? "
+                "WHERE id = ?");
+      mark.Bind(1, p.trace).Bind(2, p.processed_ms).Bind(3, p.event_id);
+      Status s = Run(mark, "marking the event processed");
+      if (!s.ok()) return s;
+      for (const StoredAction& a : p.actions) {
+        Stmt insert(db,
+                    "INSERT INTO switchboard_actions (event_id, rule_id, idx, type, params, "
+                    "redacted_params, contact, status, attempts, next_attempt_ms, last_error, "
+                    "created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        insert.Bind(1, a.event_id).Bind(2, a.rule_id).Bind(3, static_cast<int64_t>(a.index));
+        insert.Bind(4, a.type).Bind(5, a.params).Bind(6, a.redacted_params).Bind(7, a.contact);
+        insert.Bind(8, a.status).Bind(9, static_cast<int64_t>(a.attempts));
+        insert.Bind(10, a.next_attempt_ms).Bind(11, a.last_error).Bind(12, p.processed_ms);
+        insert.Bind(13, p.processed_ms);
+        s = Run(insert, "writing the outbox");
+        if (!s.ok()) return s;
+      }
+      for (const auto& [rule, key] : p.firings) {
+        Stmt insert(db, "INSERT INTO switchboard_throttle (rule_id, key, at_ms) VALUES (?,?,?)");
+        insert.Bind(1, rule).Bind(2, key).Bind(3, p.processed_ms);
+        s = Run(insert, "recording a throttle firing");
+        if (!s.ok()) return s;
+      }
+      for (const SqlInsert& row : p.inserts) {
+        s = InsertRow(db, row, p.processed_ms, &known_columns_);
+        if (!s.ok()) return s;
+      }
+      return Status::OK();
+    });
+  }
+
+  Status MarkPending(const std::string& event_id) override {
+    return Write([&](sqlite3* db) {
+      Stmt s(db, "UPDATE switchboard_events SET status = 'pending' WHERE id = ?");
+      s.Bind(1, event_id);
+      return Run(s, "marking the event for replay");
+    });
+  }
+
+  Result<std::vector<StoredAction>> DueActions(int64_t now_ms, int limit) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    std::string sql = std::string("SELECT ") + kActionColumns +
+                      " FROM switchboard_actions WHERE status = 'pending' AND next_attempt_ms <= ? "
+                      "ORDER BY next_attempt_ms, id LIMIT ?";
+    Stmt s(reader_, sql.c_str());
+    s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
+    return ReadRows<StoredAction>(s, ReadAction, "reading due actions");
+  }
+
+  Status UpdateAction(int64_t id, const std::string& status, int attempts, int64_t next_attempt_ms,
+                      const std::string& last_error, int64_t now_ms) override {
+    return Write([&](sqlite3* db) {
+      Stmt s(db,
+             "UPDATE switchboard_actions SET status = ?, attempts = ?, next_attempt_ms = ?, "
+             "last_error = ?, updated_ms = ? WHERE id = ?");
+      s.Bind(1, status).Bind(2, static_cast<int64_t>(attempts)).Bind(3, next_attempt_ms);
+      s.Bind(4, last_error).Bind(5, now_ms).Bind(6, id);
+      return Run(s, "updating an action");
+    });
+  }
+
+  Result<int> CountSentTo(const std::string& contact, int64_t since_ms) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    Stmt s(reader_,
+           "SELECT COUNT(*) FROM switchboard_actions WHERE contact = ? AND status = 'done' AND "
+           "type = 'openphone.send_message' AND updated_ms >= ?");
+    s.Bind(1, contact).Bind(2, since_ms);
+    if (s.Step() != SQLITE_ROW) return s.status("counting sent messages");
+    return static_cast<int>(s.Int(0));
+  }
+
+  Result<std::vector<ThrottleFiring>> ThrottleFiringsSince(int64_t since_ms) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    Stmt s(reader_, "SELECT rule_id, key, at_ms FROM switchboard_throttle WHERE at_ms >= ?");
+    s.Bind(1, since_ms);
+    return ReadRows<ThrottleFiring>(
+        s, [](const Stmt& r) { return ThrottleFiring{r.Text(0), r.Text(1), r.Int(2)}; },
+        "reading throttle state");
+  }
+
+  Result<std::vector<StoredEvent>> ListEvents(const EventQuery& q) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    std::string sql = std::string("SELECT ") + kEventColumns +
+                      " FROM switchboard_events WHERE (? = '' OR type = ?) AND received_ms >= ? "
+                      "AND received_ms <= ? ORDER BY received_ms DESC, rowid DESC LIMIT ?";
+    Stmt s(reader_, sql.c_str());
+    s.Bind(1, q.type).Bind(2, q.type).Bind(3, q.since_ms).Bind(4, q.until_ms);
+    s.Bind(5, static_cast<int64_t>(q.limit));
+    return ReadRows<StoredEvent>(s, ReadEvent, "listing events");
+  }
+
+  Result<std::optional<StoredEvent>> GetEvent(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    std::string sql = std::string("SELECT ") + kEventColumns + " FROM switchboard_events WHERE id = ?";
+    Stmt s(reader_, sql.c_str());
+    s.Bind(1, id);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<StoredEvent>();
+    if (rc != SQLITE_ROW) return s.status("reading an event");
+    return std::optional<StoredEvent>(ReadEvent(s));
+  }
+
+  Result<std::vector<StoredAction>> ActionsForEvent(const std::string& event_id) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    std::string sql = std::string("SELECT ") + kActionColumns +
+                      " FROM switchboard_actions WHERE event_id = ? ORDER BY id";
+    Stmt s(reader_, sql.c_str());
+    s.Bind(1, event_id);
+    return ReadRows<StoredAction>(s, ReadAction, "reading actions");
+  }
+
+  Result<std::vector<StoredAction>> ListActions(const std::string& status, int limit) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    std::string sql = std::string("SELECT ") + kActionColumns +
+                      " FROM switchboard_actions WHERE (? = '' OR status = ?) ORDER BY id DESC LIMIT ?";
+    Stmt s(reader_, sql.c_str());
+    s.Bind(1, status).Bind(2, status).Bind(3, static_cast<int64_t>(limit));
+    return ReadRows<StoredAction>(s, ReadAction, "listing actions");
+  }
+
+  Result<std::optional<StoredAction>> GetAction(int64_t id) override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    std::string sql = std::string("SELECT ") + kActionColumns + " FROM switchboard_actions WHERE id = ?";
+    Stmt s(reader_, sql.c_str());
+    s.Bind(1, id);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<StoredAction>();
+    if (rc != SQLITE_ROW) return s.status("reading an action");
+    return std::optional<StoredAction>(ReadAction(s));
+  }
+
+  Result<Counts> Depths() override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    Stmt s(reader_,
+           "SELECT (SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'), "
+           "(SELECT COUNT(*) FROM switchboard_actions WHERE status = 'pending'), "
+           "(SELECT COUNT(*) FROM switchboard_actions WHERE status = 'dead')");
+    if (s.Step() != SQLITE_ROW) return s.status("counting queues");
+    return Counts{s.Int(0), s.Int(1), s.Int(2)};
+  }
+
+  Status Prune(int64_t before_ms, int64_t throttle_before_ms) override {
+    return Write([&](sqlite3* db) {
+      Stmt actions(db,
+                   "DELETE FROM switchboard_actions WHERE status = 'done' AND event_id IN "
+                   "(SELECT id FROM switchboard_events WHERE status = 'processed' AND received_ms < ?)");
+      actions.Bind(1, before_ms);
+      Status s = Run(actions, "pruning actions");
+      if (!s.ok()) return s;
+      Stmt events(db,
+                  "DELETE FROM switchboard_events WHERE status = 'processed' AND received_ms < ? "
+                  "AND id NOT IN (SELECT event_id FROM switchboard_actions)");
+      events.Bind(1, before_ms);
+      s = Run(events, "pruning events");
+      if (!s.ok()) return s;
+      Stmt throttle(db, "DELETE FROM switchboard_throttle WHERE at_ms < ?");
+      throttle.Bind(1, throttle_before_ms);
+      return Run(throttle, "pruning throttle state");
+    });
+  }
+
+  Status Ping() override {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    Stmt s(reader_, "SELECT 1 FROM switchboard_events LIMIT 1");
+    int rc = s.Step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return s.status("database check");
+    return Status::OK();
+  }
+
+ private:
+  struct Job {
+    std::function<Status(sqlite3*)> fn;
+    std::promise<Status> done;
+  };
+
+  template <typename T, typename F>
+  static Result<std::vector<T>> ReadRows(Stmt& s, F read, const std::string& what) {
+    if (!s.ok()) return s.status(what);
+    std::vector<T> rows;
+    for (;;) {
+      int rc = s.Step();
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return s.status(what);
+      rows.push_back(read(s));
+    }
+    return rows;
+  }
+
+  // Runs `fn` in the next group transaction; the future is set after the commit.
+  std::future<Status> WriteAsync(std::function<Status(sqlite3*)> fn, bool shed_when_full = false) {
+    auto job = std::make_unique<Job>(Job{std::move(fn), {}});
+    std::future<Status> done = job->done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Status refused;
+      if (stopping_) refused = Status::Unavailable("the store is closing");
+      if (shed_when_full && queue_.size() >= options_.max_pending_writes) {
+        refused = Status::Unavailable("the inbox is overloaded");
+      }
+      if (!refused.ok()) {
+        job->done.set_value(refused);
+        return done;
+      }
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return done;
+  }
+  Status Write(std::function<Status(sqlite3*)> fn, bool shed_when_full = false) {
+    return WriteAsync(std::move(fn), shed_when_full).get();
+  }
+
+  void WriterLoop() {
+    std::vector<std::unique_ptr<Job>> batch;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, nothing left
+        while (!queue_.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      std::vector<Status> results(batch.size());
+      Status begin = Exec(writer_, "BEGIN IMMEDIATE");
+      if (!begin.ok()) {
+        for (auto& job : batch) job->done.set_value(begin);
+        batch.clear();
+        continue;
+      }
+      for (size_t i = 0; i < batch.size(); ++i) {
+        Exec(writer_, "SAVEPOINT job");
+        results[i] = batch[i]->fn(writer_);
+        if (!results[i].ok()) Exec(writer_, "ROLLBACK TO job");
+        Exec(writer_, "RELEASE job");
+      }
+      Status commit = Exec(writer_, "COMMIT");
+      if (!commit.ok()) {
+        Exec(writer_, "ROLLBACK");
+        known_columns_.clear();  // tables created in the batch are gone
+      }
+      for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i]->done.set_value(commit.ok() ? results[i] : commit);
+      }
+      batch.clear();
+    }
+  }
+
+  SqliteOptions options_;
+  sqlite3* writer_ = nullptr;
+  sqlite3* reader_ = nullptr;
+  std::mutex reader_mu_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Job>> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
+  std::map<std::string, std::set<std::string>> known_columns_;  // writer thread only
+};
+
+}  // namespace
+
+Status InsertIntoSqliteFile(const std::string& path, const SqlInsert& row, int64_t now_ms,
+                            int busy_timeout_ms) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqlError(db, rc, "cannot open database '" + path + "'");
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  std::map<std::string, std::set<std::string>> columns;
+  Status s = Exec(db, "BEGIN IMMEDIATE");
+  if (s.ok()) {
+    s = InsertRow(db, row, now_ms, &columns);
+    s = s.ok() ? Exec(db, "COMMIT") : s;
+    if (!s.ok()) Exec(db, "ROLLBACK");
+  }
+  sqlite3_close(db);
+  return s;
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  auto store = std::make_unique<SqliteStore>(options);
+  Status s = store->Open();
+  if (!s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace server
+}  // namespace switchboard

@@ -1,0 +1,155 @@
+// The durable store: inbox of received events, their processing state and
+// traces, the outbox of actions, throttle firings and dead letters.
+//
+// Store is the interface the rest of the server uses; SqliteStore is the
+// embedded implementation. A PostgreSQL store implements the same interface.
+#ifndef SWITCHBOARD_SERVER_STORE_H_
+#define SWITCHBOARD_SERVER_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchboard/status.h"
+#include "switchboard/value.h"
+
+namespace switchboard {
+namespace server {
+
+struct StoredEvent {
+  std::string id;
+  std::string type;
+  std::string body;
+  int64_t received_ms = 0;
+  std::string status;  // "pending" or "processed"
+  std::string trace;   // JSON, once processed
+};
+
+struct StoredAction {
+  int64_t id = 0;
+  std::string event_id;
+  std::string rule_id;
+  int index = 0;  // position in the rule's actions
+  std::string type;
+  std::string params;           // JSON, rendered (secrets included: needed to run it)
+  std::string redacted_params;  // JSON, what may be shown
+  std::string contact;          // send_message recipient, for the per-contact cap
+  std::string status;           // "pending", "done", "dead"
+  int attempts = 0;
+  int64_t next_attempt_ms = 0;
+  std::string last_error;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+};
+
+// A row for a `sqlite` action into the server's own database.
+struct SqlInsert {
+  std::string table;
+  std::vector<std::pair<std::string, std::string>> values;  // column -> text
+};
+
+// Everything one processed event changes, committed in one transaction.
+struct ProcessedEvent {
+  std::string event_id;
+  std::string trace;  // JSON
+  std::vector<StoredAction> actions;  // new outbox rows (status set by the caller)
+  std::vector<SqlInsert> inserts;     // own-database sqlite actions: exactly once
+  std::vector<std::pair<std::string, std::string>> firings;  // throttle (rule, key)
+  int64_t processed_ms = 0;
+};
+
+struct ThrottleFiring {
+  std::string rule_id;
+  std::string key;
+  int64_t at_ms = 0;
+};
+
+enum class AcceptOutcome { kAccepted, kDuplicate };
+
+struct EventQuery {
+  std::string type;  // exact type; "" for all
+  int64_t since_ms = 0;
+  int64_t until_ms = INT64_MAX;
+  int limit = 100;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Stores a new event durably. Returns kDuplicate when the id is already
+  // stored. kUnavailable when the store is overloaded or the database is busy.
+  virtual Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
+                                       const std::string& body, int64_t received_ms) = 0;
+
+  // Events not processed yet, oldest first.
+  virtual Result<std::vector<StoredEvent>> PendingEvents(int limit) = 0;
+  // Commits one processed event (see ProcessedEvent). Several calls made before
+  // the first completes share one transaction; each succeeds or fails alone.
+  virtual std::future<Status> CommitProcessedAsync(ProcessedEvent processed) = 0;
+  Status CommitProcessed(ProcessedEvent processed) {
+    return CommitProcessedAsync(std::move(processed)).get();
+  }
+  // Marks a stored event pending again (replay).
+  virtual Status MarkPending(const std::string& event_id) = 0;
+
+  // Outbox actions due at `now_ms`, oldest first.
+  virtual Result<std::vector<StoredAction>> DueActions(int64_t now_ms, int limit) = 0;
+  // Records an attempt's outcome.
+  virtual Status UpdateAction(int64_t id, const std::string& status, int attempts,
+                              int64_t next_attempt_ms, const std::string& last_error,
+                              int64_t now_ms) = 0;
+  // Messages sent to `contact` since `since_ms` (the per-contact cap).
+  virtual Result<int> CountSentTo(const std::string& contact, int64_t since_ms) = 0;
+
+  virtual Result<std::vector<ThrottleFiring>> ThrottleFiringsSince(int64_t since_ms) = 0;
+
+  // Admin queries.
+  virtual Result<std::vector<StoredEvent>> ListEvents(const EventQuery& query) = 0;
+  virtual Result<std::optional<StoredEvent>> GetEvent(const std::string& id) = 0;
+  virtual Result<std::vector<StoredAction>> ActionsForEvent(const std::string& event_id) = 0;
+  virtual Result<std::vector<StoredAction>> ListActions(const std::string& status, int limit) = 0;
+  virtual Result<std::optional<StoredAction>> GetAction(int64_t id) = 0;
+
+  struct Counts {
+    int64_t pending_events = 0;
+    int64_t pending_actions = 0;
+    int64_t dead_actions = 0;
+  };
+  virtual Result<Counts> Depths() = 0;
+
+  // Drops processed events received before `before_ms` (and their finished
+  // actions) and throttle firings before `throttle_before_ms`.
+  virtual Status Prune(int64_t before_ms, int64_t throttle_before_ms) = 0;
+
+  // A cheap query that proves the database answers.
+  virtual Status Ping() = 0;
+};
+
+struct SqliteOptions {
+  std::string path;
+  // Events waiting for the writer beyond which Accept answers kUnavailable.
+  // Default: 1000.
+  size_t max_pending_writes = 1000;
+  // How long a write waits for a lock held by another process. Default: 5 s.
+  int busy_timeout_ms = 5000;
+};
+
+// Inserts one row into a table of the SQLite file at `path` (a `sqlite` action
+// with its own `database`), creating the table and columns it needs.
+Status InsertIntoSqliteFile(const std::string& path, const SqlInsert& row, int64_t now_ms,
+                            int busy_timeout_ms);
+
+// Opens (creating when needed) the SQLite database in WAL mode. All writes go
+// through one writer thread that commits concurrent requests together (group
+// commit) in BEGIN IMMEDIATE transactions.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace server
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_SERVER_STORE_H_

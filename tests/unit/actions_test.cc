@@ -1,0 +1,644 @@
+// Actions (SPEC section 3): rendered parameters of the built-in types, the safety
+// checks applied after rendering, redaction of secrets, and custom action types
+// registered by an embedding program.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchboard/engine.h"
+
+namespace switchboard {
+namespace {
+
+std::string Strip(std::string_view yaml) {
+  if (!yaml.empty() && yaml.front() == '\n') yaml.remove_prefix(1);
+  return std::string(yaml);
+}
+
+Event ParseEvent(std::string_view json) {
+  auto event = Event::Parse(json);
+  EXPECT_TRUE(event.ok()) << event.status().message();
+  return std::move(event).value();
+}
+
+// A message.received event; `text` is a JSON string body (already escaped).
+std::string Message(std::string_view text_json = "hello there") {
+  return std::string(R"({"id":"EVm1","object":"event","apiVersion":"v4",)"
+                     R"("createdAt":"2026-03-02T15:00:00Z","type":"message.received",)"
+                     R"("data":{"object":{"id":"AC1","object":"message","from":"+15555550100",)"
+                     R"("to":["+15555550101"],"direction":"incoming","text":")") +
+         std::string(text_json) + R"(","phoneNumberId":"PN123","userId":"US1"}}})";
+}
+
+// Loads `yaml` with `engine` and returns the actions of the single rule that fires.
+std::vector<FiredAction> Fire(const Engine& engine, std::string_view yaml,
+                              std::string_view event_json) {
+  LoadResult loaded = engine.LoadString(Strip(yaml), "actions.yaml");
+  EXPECT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  if (!loaded.ok()) return {};
+  EvalOptions options;
+  options.now = TimeStamp(std::chrono::seconds(1772463600));
+  Evaluation e = loaded.rules->Evaluate(ParseEvent(event_json), options);
+  EXPECT_EQ(e.fired.size(), 1u);
+  if (e.fired.size() != 1) return {};
+  return e.fired[0].actions;
+}
+
+std::vector<FiredAction> Fire(std::string_view yaml, std::string_view event_json = Message()) {
+  static const std::unique_ptr<Engine> engine = Engine::Create();
+  return Fire(*engine, yaml, event_json);
+}
+
+std::string Param(const FiredAction& a, std::string_view name) {
+  const Value* v = a.params.Find(name);
+  return v == nullptr ? "<absent>" : v->ToText();
+}
+
+std::string Redacted(const FiredAction& a, std::string_view name) {
+  const Value* v = a.redacted_params.Find(name);
+  return v == nullptr ? "<absent>" : v->ToText();
+}
+
+// ---- openphone.send_message ----
+
+TEST(Action, SendMessageRendersParamsAndDefaultsFromToTheLine) {
+  auto actions = Fire(R"(
+version: 1
+vars:
+  company: Acme Plumbing
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message:
+          to: "{{ facts.contact }}"
+          content: "{{ vars.company }} got: {{ facts.text | upper }}"
+)");
+  ASSERT_EQ(actions.size(), 1u);
+  const FiredAction& a = actions[0];
+  EXPECT_EQ(a.type, "openphone.send_message");
+  EXPECT_TRUE(a.error.empty()) << a.error;
+  EXPECT_EQ(Param(a, "to"), "+15555550100");
+  EXPECT_EQ(Param(a, "from"), "PN123");
+  EXPECT_EQ(Param(a, "content"), "Acme Plumbing got: HELLO THERE");
+  EXPECT_EQ(a.params.Find("user_id"), nullptr);
+  EXPECT_EQ(a.redacted_params, a.params);
+}
+
+TEST(Action, SendMessageWithExplicitFromAndOptionalParams) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message:
+          to: "+15555550199"
+          from: "+15555550101"
+          content: hi
+          user_id: "{{ facts.user_id }}"
+          set_inbox_status: done
+)");
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_TRUE(actions[0].error.empty()) << actions[0].error;
+  EXPECT_EQ(Param(actions[0], "from"), "+15555550101");
+  EXPECT_EQ(Param(actions[0], "user_id"), "US1");
+  EXPECT_EQ(Param(actions[0], "set_inbox_status"), "done");
+}
+
+TEST(Action, SendMessageContentLongerThan1600AfterRenderingIsAnError) {
+  const char* yaml = R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ facts.contact }}", content: "{{ facts.text }}" }
+)";
+  auto too_long = Fire(yaml, Message(std::string(1601, 'x')));
+  ASSERT_EQ(too_long.size(), 1u);
+  EXPECT_NE(too_long[0].error.find("1600"), std::string::npos) << too_long[0].error;
+  EXPECT_NE(too_long[0].error.find("1601"), std::string::npos) << too_long[0].error;
+
+  auto just_fits = Fire(yaml, Message(std::string(1600, 'x')));
+  ASSERT_EQ(just_fits.size(), 1u);
+  EXPECT_TRUE(just_fits[0].error.empty()) << just_fits[0].error;
+
+  // Characters, not bytes: 1600 two-byte characters fit.
+  std::string accents;
+  for (int i = 0; i < 1600; ++i) accents += "\xC3\xA9";
+  auto multibyte = Fire(yaml, Message(accents));
+  ASSERT_EQ(multibyte.size(), 1u);
+  EXPECT_TRUE(multibyte[0].error.empty()) << multibyte[0].error;
+}
+
+TEST(Action, SendMessageEmptyContentAfterRenderingIsAnError) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ facts.contact }}", content: "{{ data.object.nope }}" }
+)");
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_NE(actions[0].error.find("content"), std::string::npos) << actions[0].error;
+}
+
+TEST(Action, SendMessageToThatIsNotE164IsAnError) {
+  const char* yaml = R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ data.object.to[0] }}{{ data.object.extra }}", content: hi }
+)";
+  std::string good = Message();
+  auto ok = Fire(yaml, good);
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_TRUE(ok[0].error.empty()) << ok[0].error;
+
+  std::string two = good;
+  two.replace(two.find(R"("userId")"), 0, R"("extra":",+15555550102",)");
+  auto bad = Fire(yaml, two);
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].error.find("E.164"), std::string::npos) << bad[0].error;
+
+  std::string local = good;
+  local.replace(local.find(R"("userId")"), 0, R"("extra":"x",)");
+  auto letters = Fire(yaml, local);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_NE(letters[0].error.find("E.164"), std::string::npos) << letters[0].error;
+}
+
+TEST(Action, SendMessageWithoutALineIsAnError) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: reply
+    event: "*"
+    actions:
+      - openphone.send_message: { to: "+15555550100", content: hi }
+)",
+                      R"({"id":"EV1","type":"custom.event"})");
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_NE(actions[0].error.find("from"), std::string::npos) << actions[0].error;
+}
+
+// ---- http ----
+
+TEST(Action, HttpBodyMappingIsRenderedLeafByLeaf) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http:
+          url: https://example.com/hook
+          body:
+            text: "{{ facts.text }}"
+            count: 5
+            ok: true
+            nothing: null
+            nested:
+              contact: "{{ facts.contact }}"
+              list: ["{{ facts.line }}", 2, "literal", "{{ rule.id }}"]
+)");
+  ASSERT_EQ(actions.size(), 1u);
+  const FiredAction& a = actions[0];
+  EXPECT_TRUE(a.error.empty()) << a.error;
+  EXPECT_EQ(Param(a, "url"), "https://example.com/hook");
+  EXPECT_EQ(Param(a, "method"), "POST");
+  const Value* body = a.params.Find("body");
+  ASSERT_NE(body, nullptr);
+  EXPECT_EQ(body->ToJson(),
+            R"({"text":"hello there","count":5,"ok":true,"nothing":null,)"
+            R"("nested":{"contact":"+15555550100","list":["PN123",2,"literal","hook"]}})");
+}
+
+TEST(Action, HttpBodyStringIsATemplate) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/hook", method: PUT, body: "{{ facts | json }}" }
+)");
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(Param(actions[0], "method"), "PUT");
+  const Value* body = actions[0].params.Find("body");
+  ASSERT_NE(body, nullptr);
+  ASSERT_TRUE(body->is_string());
+  EXPECT_NE(body->as_string().find(R"("contact":"+15555550100")"), std::string::npos)
+      << body->as_string();
+}
+
+TEST(Action, HttpUrlValuesArePercentEncodedInPathAndQuery) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/c/{{ facts.contact }}/m?text={{ facts.text }}&x=1" }
+)",
+                      Message("a b/c&d=e?#"));
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(Param(actions[0], "url"),
+            "https://example.com/c/%2B15555550100/m?text=a%20b%2Fc%26d%3De%3F%23&x=1");
+}
+
+TEST(Action, HttpUrlIsNotEncodedTwiceWithUrlencodeFilter) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/m?text={{ facts.text | urlencode }}" }
+)",
+                      Message("a b"));
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(Param(actions[0], "url"), "https://example.com/m?text=a%20b");
+}
+
+TEST(Action, HttpHeaderWithLineBreakAfterRenderingIsAnError) {
+  const char* yaml = R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http:
+          url: https://example.com/hook
+          headers: { X-Text: "{{ facts.text }}", X-Count: 3 }
+)";
+  auto ok = Fire(yaml, Message("fine"));
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_TRUE(ok[0].error.empty()) << ok[0].error;
+  const Value* headers = ok[0].params.Find("headers");
+  ASSERT_NE(headers, nullptr);
+  EXPECT_EQ(headers->ToJson(), R"({"X-Text":"fine","X-Count":"3"})");
+
+  for (std::string_view text : {"a\\r\\nInjected: yes", "a\\nb", "a\\rb"}) {
+    auto bad = Fire(yaml, Message(text));
+    ASSERT_EQ(bad.size(), 1u);
+    EXPECT_NE(bad[0].error.find("X-Text"), std::string::npos) << text << ": " << bad[0].error;
+    EXPECT_NE(bad[0].error.find("line break"), std::string::npos) << bad[0].error;
+  }
+}
+
+TEST(Action, AuthorizationHeaderAndEnvValuesAreRedacted) {
+  setenv("SWITCHBOARD_ACTIONS_TEST_TOKEN", "s3cret-token", 1);
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http:
+          url: "https://example.com/hook?key={{ env.SWITCHBOARD_ACTIONS_TEST_TOKEN }}"
+          headers:
+            Authorization: "Bearer abc123"
+            X-Api-Key: "{{ env.SWITCHBOARD_ACTIONS_TEST_TOKEN }}"
+            X-Contact: "{{ facts.contact }}"
+            X-Mixed: "token={{ env.SWITCHBOARD_ACTIONS_TEST_TOKEN }}"
+          body:
+            secret: "{{ env.SWITCHBOARD_ACTIONS_TEST_TOKEN }}"
+            public: "{{ facts.text }}"
+)");
+  ASSERT_EQ(actions.size(), 1u);
+  const FiredAction& a = actions[0];
+  const Value* headers = a.params.Find("headers");
+  const Value* redacted_headers = a.redacted_params.Find("headers");
+  ASSERT_NE(headers, nullptr);
+  ASSERT_NE(redacted_headers, nullptr);
+  EXPECT_EQ(headers->Find("Authorization")->as_string(), "Bearer abc123");
+  EXPECT_EQ(redacted_headers->Find("Authorization")->as_string(), "[redacted]");
+  EXPECT_EQ(headers->Find("X-Api-Key")->as_string(), "s3cret-token");
+  EXPECT_EQ(redacted_headers->Find("X-Api-Key")->as_string(), "[redacted]");
+  EXPECT_EQ(headers->Find("X-Mixed")->as_string(), "token=s3cret-token");
+  EXPECT_EQ(redacted_headers->Find("X-Mixed")->as_string(), "[redacted]");
+  EXPECT_EQ(redacted_headers->Find("X-Contact")->as_string(), "+15555550100");
+  EXPECT_EQ(Param(a, "url"), "https://example.com/hook?key=s3cret-token");
+  EXPECT_EQ(Redacted(a, "url"), "[redacted]");
+  EXPECT_EQ(a.params.Find("body")->Find("secret")->as_string(), "s3cret-token");
+  EXPECT_EQ(a.redacted_params.Find("body")->Find("secret")->as_string(), "[redacted]");
+  EXPECT_EQ(a.redacted_params.Find("body")->Find("public")->as_string(), "hello there");
+  EXPECT_EQ(a.redacted_params.ToJson().find("s3cret"), std::string::npos)
+      << a.redacted_params.ToJson();
+  unsetenv("SWITCHBOARD_ACTIONS_TEST_TOKEN");
+}
+
+TEST(Action, AuthorizationHeaderNameIsCaseInsensitive) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/", headers: { authorization: "Basic xyz" } }
+)");
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].params.Find("headers")->Find("authorization")->as_string(), "Basic xyz");
+  EXPECT_EQ(actions[0].redacted_params.Find("headers")->Find("authorization")->as_string(),
+            "[redacted]");
+}
+
+TEST(Action, HttpRejectsUnknownMethodAndBadStatusCodesAtLoad) {
+  auto engine = Engine::Create();
+  LoadResult method = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/", method: FETCH }
+)"));
+  ASSERT_FALSE(method.ok());
+  ASSERT_EQ(method.errors.size(), 1u) << method.FormatErrors();
+  EXPECT_NE(method.errors[0].message.find("unknown HTTP method 'FETCH'"), std::string::npos);
+  EXPECT_EQ(method.errors[0].line, 6);
+  EXPECT_EQ(method.errors[0].column, 54);
+
+  LoadResult success = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/", success: [200, 999] }
+)"));
+  ASSERT_FALSE(success.ok());
+  EXPECT_NE(success.errors[0].message.find("999 is not an HTTP status code"), std::string::npos)
+      << success.FormatErrors();
+}
+
+// ---- sqlite and log ----
+
+TEST(Action, SqliteValuesAreRendered) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: store
+    event: message.received
+    actions:
+      - sqlite:
+          table: inbound_messages
+          values: { contact: "{{ facts.contact }}", body: "{{ facts.text }}", n: 7 }
+)");
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_TRUE(actions[0].error.empty());
+  EXPECT_EQ(Param(actions[0], "table"), "inbound_messages");
+  EXPECT_EQ(actions[0].params.Find("values")->ToJson(),
+            R"({"contact":"+15555550100","body":"hello there","n":"7"})");
+}
+
+TEST(Action, SqliteRejectsReservedAndInvalidColumnsAtLoad) {
+  auto engine = Engine::Create();
+  for (std::string_view column : {"id", "created_at", "1abc", "sqlite_master"}) {
+    std::string yaml = "version: 1\nrules:\n  - id: s\n    event: message.received\n"
+                       "    actions:\n      - sqlite: { table: t, values: { \"" +
+                       std::string(column) + "\": x } }\n";
+    LoadResult result = engine->LoadString(yaml);
+    EXPECT_FALSE(result.ok()) << column;
+  }
+  LoadResult table = engine->LoadString(
+      "version: 1\nrules:\n  - id: s\n    event: message.received\n"
+      "    actions:\n      - sqlite: { table: sqlite_master, values: { a: x } }\n");
+  EXPECT_FALSE(table.ok());
+}
+
+TEST(Action, LogDefaultsToInfo) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: log
+    event: message.received
+    actions:
+      - log: { message: "got {{ facts.text | truncate(5) }}" }
+      - log: { message: "second", level: warning }
+)");
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].type, "log");
+  EXPECT_EQ(Param(actions[0], "level"), "info");
+  EXPECT_EQ(Param(actions[1], "level"), "warning");
+  EXPECT_EQ(Param(actions[1], "message"), "second");
+}
+
+TEST(Action, BuiltinActionsAreNotExecutedByTheLibrary) {
+  auto engine = Engine::Create();
+  FiredAction log;
+  log.type = "log";
+  log.params = Value(Value::Object());
+  log.params.Set("message", "hi");
+  EXPECT_EQ(engine->Execute(log).code(), StatusCode::kUnimplemented);
+  FiredAction unknown = log;
+  unknown.type = "no.such.type";
+  EXPECT_EQ(engine->Execute(unknown).code(), StatusCode::kNotFound);
+}
+
+// ---- custom action types ----
+
+class CrmNote : public ActionType {
+ public:
+  std::vector<ParamSpec> params() const override {
+    return {
+        {"contact", ParamSpec::Kind::kTemplate, true, "", false},
+        {"note", ParamSpec::Kind::kTemplate, false, "note for {{ facts.contact }}", false},
+        {"priority", ParamSpec::Kind::kLiteral, false, "normal", false},
+        {"api_token", ParamSpec::Kind::kTemplate, false, "", true},
+    };
+  }
+  Status Validate(const Value& params) const override {
+    ++validate_calls;
+    if (const Value* p = params.Find("priority")) {
+      if (p->as_string() != "normal" && p->as_string() != "high") {
+        return Status::InvalidArgument("parameter 'priority' must be normal or high");
+      }
+    }
+    return Status::OK();
+  }
+  Status CheckRendered(const Value& rendered) const override {
+    if (rendered.Find("contact")->ToText().empty()) {
+      return Status::InvalidArgument("no contact");
+    }
+    return Status::OK();
+  }
+  Status Execute(const FiredAction& action) const override {
+    std::lock_guard<std::mutex> lock(mu);
+    executed.push_back(action.params);
+    return Status::OK();
+  }
+
+  mutable int validate_calls = 0;
+  mutable std::mutex mu;
+  mutable std::vector<Value> executed;
+};
+
+TEST(Action, CustomActionTypeIsValidatedRenderedAndExecuted) {
+  auto engine = Engine::Create();
+  auto crm = std::make_shared<CrmNote>();
+  ASSERT_TRUE(engine->RegisterAction("crm.note", crm).ok());
+  auto actions = Fire(*engine, R"(
+version: 1
+rules:
+  - id: note
+    event: message.received
+    actions:
+      - crm.note: { contact: "{{ facts.contact }}", priority: high, api_token: "t0ken" }
+)",
+                      Message());
+  EXPECT_EQ(crm->validate_calls, 1);
+  ASSERT_EQ(actions.size(), 1u);
+  const FiredAction& a = actions[0];
+  EXPECT_EQ(a.type, "crm.note");
+  EXPECT_TRUE(a.error.empty()) << a.error;
+  EXPECT_EQ(Param(a, "contact"), "+15555550100");
+  EXPECT_EQ(Param(a, "note"), "note for +15555550100");  // the template default
+  EXPECT_EQ(Param(a, "priority"), "high");
+  EXPECT_EQ(Param(a, "api_token"), "t0ken");
+  EXPECT_EQ(Redacted(a, "api_token"), "[redacted]");  // ParamSpec::secret
+
+  ASSERT_TRUE(engine->Execute(a).ok());
+  ASSERT_EQ(crm->executed.size(), 1u);
+  EXPECT_EQ(crm->executed[0], a.params);
+}
+
+TEST(Action, CustomActionCheckRenderedFailureIsRecordedAndNotExecuted) {
+  auto engine = Engine::Create();
+  auto crm = std::make_shared<CrmNote>();
+  ASSERT_TRUE(engine->RegisterAction("crm.note", crm).ok());
+  auto actions = Fire(*engine, R"(
+version: 1
+rules:
+  - id: note
+    event: "*"
+    actions:
+      - crm.note: { contact: "{{ facts.contact }}" }
+)",
+                      R"({"id":"EV1","type":"custom"})");
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].error, "no contact");
+  Status s = engine->Execute(actions[0]);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(crm->executed.empty());
+}
+
+TEST(Action, CustomActionParamsAreCheckedAtLoad) {
+  auto engine = Engine::Create();
+  auto crm = std::make_shared<CrmNote>();
+  ASSERT_TRUE(engine->RegisterAction("crm.note", crm).ok());
+
+  LoadResult unknown = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: note
+    event: message.received
+    actions:
+      - crm.note: { contact: x, notes: y }
+)"));
+  ASSERT_FALSE(unknown.ok());
+  ASSERT_EQ(unknown.errors.size(), 1u) << unknown.FormatErrors();
+  EXPECT_EQ(unknown.errors[0].message, "unknown parameter 'notes' (did you mean 'note'?)");
+  EXPECT_EQ(unknown.errors[0].item, "rule 'note' action 'crm.note'");
+  EXPECT_EQ(unknown.errors[0].line, 6);
+  EXPECT_EQ(unknown.errors[0].column, 33);
+
+  LoadResult missing = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: note
+    event: message.received
+    actions:
+      - crm.note: { note: y }
+)"));
+  ASSERT_FALSE(missing.ok());
+  ASSERT_EQ(missing.errors.size(), 1u) << missing.FormatErrors();
+  EXPECT_EQ(missing.errors[0].message, "missing required parameter 'contact'");
+  EXPECT_EQ(missing.errors[0].line, 6);
+  EXPECT_EQ(missing.errors[0].column, 9);
+
+  LoadResult literal = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: note
+    event: message.received
+    actions:
+      - crm.note: { contact: x, priority: "{{ facts.text }}" }
+)"));
+  ASSERT_FALSE(literal.ok());
+  EXPECT_NE(literal.errors[0].message.find("parameter 'priority' cannot be a template"),
+            std::string::npos)
+      << literal.FormatErrors();
+
+  int calls_before = crm->validate_calls;
+  LoadResult invalid = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: note
+    event: message.received
+    actions:
+      - crm.note: { contact: x, priority: urgent }
+)"));
+  EXPECT_EQ(crm->validate_calls, calls_before + 1);
+  ASSERT_FALSE(invalid.ok());
+  ASSERT_EQ(invalid.errors.size(), 1u) << invalid.FormatErrors();
+  EXPECT_EQ(invalid.errors[0].message, "parameter 'priority' must be normal or high");
+  // The error points at the parameter named in the message.
+  EXPECT_EQ(invalid.errors[0].line, 6);
+  EXPECT_EQ(invalid.errors[0].column, 43);
+}
+
+TEST(Action, CustomActionTypeIsUnknownToOtherEngines) {
+  auto engine = Engine::Create();
+  ASSERT_TRUE(engine->RegisterAction("crm.note", std::make_shared<CrmNote>()).ok());
+  auto other = Engine::Create();
+  LoadResult result = other->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: note
+    event: message.received
+    actions:
+      - crm.note: { contact: x }
+)"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.errors[0].message.find("unknown action type 'crm.note'"), std::string::npos);
+}
+
+TEST(Action, RegisterActionRejectsBadNamesAndNull) {
+  auto engine = Engine::Create();
+  EXPECT_FALSE(engine->RegisterAction("", std::make_shared<CrmNote>()).ok());
+  EXPECT_FALSE(engine->RegisterAction("crm note", std::make_shared<CrmNote>()).ok());
+  EXPECT_FALSE(engine->RegisterAction("crm:note", std::make_shared<CrmNote>()).ok());
+  EXPECT_FALSE(engine->RegisterAction("crm.note", nullptr).ok());
+}
+
+TEST(Action, RegisterActionCanReplaceABuiltin) {
+  auto engine = Engine::Create();
+  auto crm = std::make_shared<CrmNote>();
+  ASSERT_TRUE(engine->RegisterAction("log", crm).ok());
+  auto actions = Fire(*engine, R"(
+version: 1
+rules:
+  - id: r
+    event: message.received
+    actions:
+      - log: { contact: "{{ facts.contact }}" }
+)",
+                      Message());
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_TRUE(engine->Execute(actions[0]).ok());
+  EXPECT_EQ(crm->executed.size(), 1u);
+}
+
+}  // namespace
+}  // namespace switchboard

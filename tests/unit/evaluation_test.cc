@@ -1,0 +1,834 @@
+// Evaluation of a rule set (SPEC sections 2 and 5): which rules an event meets,
+// firing order, stop, enabled, throttles, the reasons of rules that did not fire,
+// the RE2::Set prefilter, thread safety, and inline tests.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "switchboard/engine.h"
+
+namespace switchboard {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+const Engine& TheEngine() {
+  static const std::unique_ptr<Engine> engine = Engine::Create();
+  return *engine;
+}
+
+std::shared_ptr<const RuleSet> Rules(std::string_view yaml) {
+  if (!yaml.empty() && yaml.front() == '\n') yaml.remove_prefix(1);
+  LoadResult loaded = TheEngine().LoadString(yaml, "eval.yaml");
+  EXPECT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  return loaded.rules;
+}
+
+Event ParseEvent(std::string_view json) {
+  auto event = Event::Parse(json);
+  EXPECT_TRUE(event.ok()) << event.status().message();
+  return std::move(event).value();
+}
+
+std::string Message(std::string_view text, std::string_view from = "+15555550100") {
+  return std::string(R"({"id":"EVm1","object":"event","apiVersion":"v4",)"
+                     R"("createdAt":"2026-03-02T15:00:00Z","type":"message.received",)"
+                     R"("data":{"object":{"id":"AC1","object":"message","from":")") +
+         std::string(from) +
+         R"(","to":["+15555550101"],"direction":"incoming","text":")" + std::string(text) +
+         R"(","phoneNumberId":"PN123"}}})";
+}
+
+std::string OfType(std::string_view type) {
+  return R"({"id":"EVt","type":")" + std::string(type) + R"("})";
+}
+
+std::vector<std::string> FiredIds(const Evaluation& e) {
+  std::vector<std::string> out;
+  for (const FiredRule& f : e.fired) out.push_back(f.rule_id);
+  return out;
+}
+
+std::vector<std::string> NotFiredIds(const Evaluation& e) {
+  std::vector<std::string> out;
+  for (const NotFiredRule& n : e.not_fired) out.push_back(n.rule_id);
+  return out;
+}
+
+const NotFiredRule* NotFired(const Evaluation& e, std::string_view id) {
+  for (const NotFiredRule& n : e.not_fired) {
+    if (n.rule_id == id) return &n;
+  }
+  return nullptr;
+}
+
+EvalOptions Explain() {
+  EvalOptions options;
+  options.explain = true;
+  return options;
+}
+
+TimeStamp At(int64_t seconds) { return TimeStamp(std::chrono::seconds(seconds)); }
+
+using Ids = std::vector<std::string>;
+
+// ---- event types ----
+
+const char* kTypedRules = R"(
+version: 1
+rules:
+  - id: on-message
+    event: message.received
+    when: { facts.text: never }
+    actions: [{log: {message: m}}]
+  - id: on-call
+    event: call.completed
+    actions: [{log: {message: c}}]
+  - id: on-any-call
+    event: "call.*"
+    actions: [{log: {message: c}}]
+  - id: on-everything
+    event: "*"
+    actions: [{log: {message: e}}]
+  - id: on-some
+    event: [call.missed, message.delivered]
+    actions: [{log: {message: s}}]
+)";
+
+TEST(Evaluation, RulesForOtherTypesAreNotConsidered) {
+  auto rules = Rules(kTypedRules);
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hi")), Explain());
+  EXPECT_EQ(FiredIds(e), Ids({"on-everything"}));
+  EXPECT_EQ(NotFiredIds(e), Ids({"on-message"}));
+}
+
+TEST(Evaluation, GlobEventTypes) {
+  auto rules = Rules(kTypedRules);
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(OfType("call.completed")), Explain())),
+            Ids({"on-call", "on-any-call", "on-everything"}));
+  // A type no rule names exactly: only the globs apply.
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(OfType("call.ringing")), Explain())),
+            Ids({"on-any-call", "on-everything"}));
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(OfType("contact.updated")), Explain())),
+            Ids({"on-everything"}));
+  // "call.*" needs the dot.
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(OfType("callSomething")), Explain())),
+            Ids({"on-everything"}));
+}
+
+TEST(Evaluation, ListOfEventTypes) {
+  auto rules = Rules(kTypedRules);
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(OfType("call.missed")), Explain())),
+            Ids({"on-any-call", "on-everything", "on-some"}));
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(OfType("message.delivered")), Explain())),
+            Ids({"on-everything", "on-some"}));
+}
+
+TEST(Evaluation, LegacyTypeNamesMatchTheCanonicalType) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: summary
+    event: call.summary.completed
+    actions: [{log: {message: s}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  std::string legacy = R"({"id":"EVs","object":"event","apiVersion":"v3",
+    "createdAt":"2026-03-02T15:00:00Z","type":"callSummary",
+    "data":{"object":{"object":"callSummary","callId":"AC1"}}})";
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(legacy))), Ids({"summary"}));
+}
+
+// ---- order, stop, enabled ----
+
+TEST(Evaluation, HigherPriorityFiresFirstAndTiesKeepFileOrder) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    actions: [{log: {message: a}}]
+  - id: b
+    event: message.received
+    priority: 10
+    actions: [{log: {message: b}}]
+  - id: c
+    event: "message.*"
+    priority: 5
+    actions: [{log: {message: c}}]
+  - id: d
+    event: message.received
+    priority: 10
+    actions: [{log: {message: d}}]
+  - id: e
+    event: message.received
+    priority: -1
+    actions: [{log: {message: e}}]
+  - id: f
+    event: message.received
+    actions: [{log: {message: f}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(Message("hi")))),
+            Ids({"b", "d", "c", "a", "f", "e"}));
+}
+
+TEST(Evaluation, StopSkipsEveryLaterRule) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: first
+    event: message.received
+    priority: 20
+    actions: [{log: {message: a}}]
+  - id: stop-words
+    event: message.received
+    priority: 10
+    stop: true
+    when: { facts.text: { matches: '(?i)\bstop\b' } }
+    actions: [{log: {message: b}}]
+  - id: later
+    event: message.received
+    actions: [{log: {message: c}}]
+  - id: later-glob
+    event: "*"
+    priority: -5
+    actions: [{log: {message: d}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation stopped = rules->Evaluate(ParseEvent(Message("STOP please")), Explain());
+  EXPECT_EQ(FiredIds(stopped), Ids({"first", "stop-words"}));
+  ASSERT_EQ(NotFiredIds(stopped), Ids({"later", "later-glob"}));
+  EXPECT_EQ(stopped.not_fired[0].reason, "stopped by rule 'stop-words'");
+  EXPECT_EQ(stopped.not_fired[1].reason, "stopped by rule 'stop-words'");
+
+  // A stop rule that does not fire stops nothing.
+  Evaluation normal = rules->Evaluate(ParseEvent(Message("hello")), Explain());
+  EXPECT_EQ(FiredIds(normal), Ids({"first", "later", "later-glob"}));
+}
+
+TEST(Evaluation, DisabledRulesNeverFireAndAreNotListed) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: off
+    event: message.received
+    enabled: false
+    actions: [{log: {message: a}}]
+  - id: off-failing
+    event: message.received
+    enabled: false
+    when: { facts.text: never }
+    actions: [{log: {message: a}}]
+  - id: on
+    event: message.received
+    enabled: true
+    actions: [{log: {message: b}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hi")), Explain());
+  EXPECT_EQ(FiredIds(e), Ids({"on"}));
+  EXPECT_TRUE(e.not_fired.empty());
+  auto infos = rules->rules();
+  ASSERT_EQ(infos.size(), 3u);
+  EXPECT_FALSE(infos[0].enabled);
+}
+
+// SPEC 5 / engine.h: not_fired lists every enabled rule for the event's type that
+// did not fire, with a reason; `explain` only adds the condition and actual value.
+TEST(Evaluation, NotFiredIsListedWithAShortReasonWithoutExplain) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: never
+    event: message.received
+    when: { facts.text: never }
+    actions: [{log: {message: a}}]
+  - id: always
+    event: message.received
+    actions: [{log: {message: b}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hi")));
+  EXPECT_EQ(FiredIds(e), Ids({"always"}));
+  ASSERT_EQ(NotFiredIds(e), Ids({"never"}));
+  EXPECT_FALSE(e.not_fired[0].reason.empty());
+}
+
+// ---- throttles ----
+
+const char* kThrottled = R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    throttle:
+      key: "{{ facts.contact }}"
+      per: 12h
+    actions: [{log: {message: r}}]
+  - id: twice
+    event: message.received
+    throttle:
+      key: "{{ facts.contact }}"
+      per: 1h
+      limit: 2
+    actions: [{log: {message: t}}]
+  - id: unthrottled
+    event: message.received
+    actions: [{log: {message: u}}]
+)";
+
+TEST(Evaluation, ThrottleSuppressesRepeatsForTheSameKeyWithinTheWindow) {
+  auto rules = Rules(kThrottled);
+  ASSERT_NE(rules, nullptr);
+  InMemoryThrottleStore store;
+  EvalOptions options = Explain();
+  options.throttle = &store;
+  TimeStamp t0 = At(1772463600);
+  options.now = t0;
+  Event alice = ParseEvent(Message("hi", "+15555550100"));
+
+  Evaluation first = rules->Evaluate(alice, options);
+  ASSERT_EQ(FiredIds(first), Ids({"reply", "twice", "unthrottled"}));
+  EXPECT_EQ(first.fired[0].throttle_key, "+15555550100");
+  EXPECT_EQ(first.fired[2].throttle_key, "");
+  rules->RecordFirings(first, t0, &store);
+
+  options.now = t0 + minutes(1);
+  Evaluation second = rules->Evaluate(alice, options);
+  EXPECT_EQ(FiredIds(second), Ids({"twice", "unthrottled"}));
+  const NotFiredRule* throttled = NotFired(second, "reply");
+  ASSERT_NE(throttled, nullptr);
+  EXPECT_EQ(throttled->reason.rfind("throttled", 0), 0u) << throttled->reason;
+  rules->RecordFirings(second, t0 + minutes(1), &store);
+
+  // `twice` allows two firings per hour.
+  options.now = t0 + minutes(2);
+  Evaluation third = rules->Evaluate(alice, options);
+  EXPECT_EQ(FiredIds(third), Ids({"unthrottled"}));
+  ASSERT_NE(NotFired(third, "twice"), nullptr);
+  EXPECT_EQ(NotFired(third, "twice")->reason.rfind("throttled", 0), 0u);
+
+  // Another contact has its own budget.
+  Evaluation bob = rules->Evaluate(ParseEvent(Message("hi", "+15555550199")), options);
+  EXPECT_EQ(FiredIds(bob), Ids({"reply", "twice", "unthrottled"}));
+
+  // `twice` recovers one hour after its first firing; `reply` needs 12 hours.
+  options.now = t0 + minutes(61);
+  EXPECT_EQ(FiredIds(rules->Evaluate(alice, options)), Ids({"twice", "unthrottled"}));
+  options.now = t0 + hours(12) + minutes(1);
+  EXPECT_EQ(FiredIds(rules->Evaluate(alice, options)), Ids({"reply", "twice", "unthrottled"}));
+}
+
+TEST(Evaluation, ThrottleWindowBoundary) {
+  auto rules = Rules(kThrottled);
+  ASSERT_NE(rules, nullptr);
+  InMemoryThrottleStore store;
+  EvalOptions options;
+  options.throttle = &store;
+  TimeStamp t0 = At(1772463600);
+  options.now = t0;
+  Event alice = ParseEvent(Message("hi"));
+  rules->RecordFirings(rules->Evaluate(alice, options), t0, &store);
+  options.now = t0 + hours(12) - std::chrono::seconds(1);
+  EXPECT_EQ(FiredIds(rules->Evaluate(alice, options))[0], "twice");
+  options.now = t0 + hours(12) + std::chrono::seconds(1);
+  EXPECT_EQ(FiredIds(rules->Evaluate(alice, options))[0], "reply");
+}
+
+TEST(Evaluation, ThrottlesAreNotAppliedWithoutAStore) {
+  auto rules = Rules(kThrottled);
+  ASSERT_NE(rules, nullptr);
+  InMemoryThrottleStore store;
+  Event alice = ParseEvent(Message("hi"));
+  TimeStamp t0 = At(1772463600);
+  EvalOptions options;
+  options.now = t0;
+  for (int i = 0; i < 3; ++i) {
+    Evaluation e = rules->Evaluate(alice, options);
+    EXPECT_EQ(FiredIds(e), Ids({"reply", "twice", "unthrottled"}));
+    EXPECT_EQ(e.fired[0].throttle_key, "+15555550100");
+    rules->RecordFirings(e, t0, &store);
+  }
+}
+
+TEST(Evaluation, RecordFiringsRecordsOnlyThrottledRules) {
+  auto rules = Rules(kThrottled);
+  ASSERT_NE(rules, nullptr);
+  InMemoryThrottleStore store;
+  TimeStamp t0 = At(1772463600);
+  EvalOptions options;
+  options.now = t0;
+  rules->RecordFirings(rules->Evaluate(ParseEvent(Message("hi")), options), t0, &store);
+  EXPECT_EQ(store.CountSince("reply", "+15555550100", t0), 1);
+  EXPECT_EQ(store.CountSince("twice", "+15555550100", t0), 1);
+  EXPECT_EQ(store.CountSince("unthrottled", "", t0), 0);
+  EXPECT_EQ(store.CountSince("reply", "+15555550100", t0 + std::chrono::milliseconds(1)), 0);
+}
+
+// ---- explain ----
+
+TEST(Evaluation, ExplainNamesTheFailingConditionAndTheActualValue) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: hours
+    event: message.received
+    when:
+      facts.direction: incoming
+      facts.text: { matches: '(?i)\bhours\b' }
+    actions: [{log: {message: a}}]
+  - id: missing
+    event: message.received
+    when:
+      data.object.media[0].url: { exists: true }
+    actions: [{log: {message: a}}]
+  - id: number
+    event: message.received
+    when: { data.object.count: { gt: 5 } }
+    actions: [{log: {message: a}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hello")), Explain());
+  EXPECT_TRUE(e.fired.empty());
+  const NotFiredRule* hours = NotFired(e, "hours");
+  ASSERT_NE(hours, nullptr);
+  EXPECT_EQ(hours->reason, R"(facts.text matches '(?i)\bhours\b': "hello")");
+  EXPECT_EQ(hours->condition, R"(facts.text matches '(?i)\bhours\b')");
+  ASSERT_TRUE(hours->actual.has_value());
+  EXPECT_EQ(*hours->actual, Value("hello"));
+
+  const NotFiredRule* missing = NotFired(e, "missing");
+  ASSERT_NE(missing, nullptr);
+  EXPECT_EQ(missing->reason, "data.object.media[0].url exists true: (missing)");
+  EXPECT_FALSE(missing->actual.has_value());
+
+  const NotFiredRule* number = NotFired(e, "number");
+  ASSERT_NE(number, nullptr);
+  EXPECT_EQ(number->reason, "data.object.count gt 5: (missing)");
+}
+
+TEST(Evaluation, ExplainShowsArraysAndNumbersAsJson) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: to
+    event: "*"
+    when: { data.to: { contains: c } }
+    actions: [{log: {message: a}}]
+  - id: n
+    event: "*"
+    when: { data.n: { lt: 2 } }
+    actions: [{log: {message: a}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(R"({"type":"x","data":{"to":["a","b"],"n":3}})"),
+                                 Explain());
+  ASSERT_NE(NotFired(e, "to"), nullptr);
+  EXPECT_EQ(NotFired(e, "to")->reason, R"(data.to contains "c": ["a","b"])");
+  ASSERT_NE(NotFired(e, "n"), nullptr);
+  EXPECT_EQ(NotFired(e, "n")->reason, "data.n lt 2: 3");
+}
+
+TEST(Evaluation, ExplainForNegatedScheduleSaysInside) {
+  auto rules = Rules(R"(
+version: 1
+schedules:
+  business_hours:
+    timezone: America/New_York
+    weekly: { mon-fri: ["09:00-17:00"] }
+rules:
+  - id: after-hours
+    event: message.received
+    when: { not: { schedule: business_hours } }
+    actions: [{log: {message: closed}}]
+  - id: in-hours
+    event: message.received
+    when: { schedule: business_hours }
+    actions: [{log: {message: open}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  // 2026-03-02T15:00:00Z is Monday 10:00 in New York.
+  Evaluation inside = rules->Evaluate(ParseEvent(Message("hi")), Explain());
+  EXPECT_EQ(FiredIds(inside), Ids({"in-hours"}));
+  ASSERT_NE(NotFired(inside, "after-hours"), nullptr);
+  EXPECT_EQ(NotFired(inside, "after-hours")->reason, "schedule business_hours: inside");
+
+  std::string night = Message("hi");
+  night.replace(night.find("2026-03-02T15:00:00Z"), 20, "2026-03-03T03:00:00Z");
+  Evaluation outside = rules->Evaluate(ParseEvent(night), Explain());
+  EXPECT_EQ(FiredIds(outside), Ids({"after-hours"}));
+  ASSERT_NE(NotFired(outside, "in-hours"), nullptr);
+  EXPECT_EQ(NotFired(outside, "in-hours")->reason, "schedule business_hours: outside");
+}
+
+TEST(Evaluation, ExplainForNegatedPathAndEvent) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: not-path
+    event: message.received
+    when: { not: { facts.direction: incoming } }
+    actions: [{log: {message: a}}]
+  - id: not-event
+    event: "*"
+    when: { not: { event: "message.*" } }
+    actions: [{log: {message: a}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hi")), Explain());
+  ASSERT_NE(NotFired(e, "not-path"), nullptr);
+  EXPECT_NE(NotFired(e, "not-path")->reason.find("facts.direction"), std::string::npos);
+  EXPECT_NE(NotFired(e, "not-path")->reason.find("\"incoming\""), std::string::npos);
+  ASSERT_NE(NotFired(e, "not-event"), nullptr);
+  EXPECT_NE(NotFired(e, "not-event")->reason.find("message.*"), std::string::npos);
+  EXPECT_NE(NotFired(e, "not-event")->reason.find("\"message.received\""), std::string::npos);
+}
+
+// ---- the RE2::Set prefilter ----
+
+// 20 rules on one path, each with its own keyword; the word list is chosen so
+// that no keyword contains another.
+std::string KeywordRules(std::string_view path, bool ignore_case, std::string_view extra = "") {
+  std::string yaml = "version: 1\nrules:\n";
+  for (int i = 0; i < 20; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "k%02d", i);
+    yaml += "  - id: " + std::string(id) + "\n    event: message.received\n";
+    yaml += "    when:\n      " + std::string(path) + ": { matches: '\\bkw" + std::to_string(i) +
+            "x\\b'" + (ignore_case ? ", ignore_case: true" : "") + " }\n";
+    yaml += "    actions: [{log: {message: \"" + std::string(id) + "\"}}]\n";
+  }
+  yaml += extra;
+  return yaml;
+}
+
+// Evaluates with the prefilter (no explain) and in full (explain); both must agree.
+Ids FiredBothWays(const RuleSet& rules, const Event& event) {
+  Ids fast = FiredIds(rules.Evaluate(event));
+  Ids full = FiredIds(rules.Evaluate(event, Explain()));
+  EXPECT_EQ(fast, full) << "the prefilter changed the result";
+  return fast;
+}
+
+TEST(Evaluation, RegexPrefilterFiresExactlyTheMatchingRules) {
+  auto rules = Rules(KeywordRules("facts.text", false));
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("kw3x and kw17x"))), Ids({"k03", "k17"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("kw0x"))), Ids({"k00"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("kw19x kw1x kw10x"))),
+            Ids({"k01", "k10", "k19"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("nothing here kw20x kw3"))), Ids({}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("KW3X"))), Ids({}));
+  Ids all_ids;
+  std::string all_text;
+  for (int i = 0; i < 20; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "k%02d", i);
+    all_ids.push_back(id);
+    all_text += "kw" + std::to_string(i) + "x ";
+  }
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message(all_text))), all_ids);
+}
+
+TEST(Evaluation, RegexPrefilterWithIgnoreCase) {
+  auto rules = Rules(KeywordRules("facts.text", true));
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("KW3X and Kw17X"))), Ids({"k03", "k17"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("kw5x"))), Ids({"k05"}));
+}
+
+TEST(Evaluation, RegexPrefilterWhenTheValueIsAnArray) {
+  auto rules = Rules(KeywordRules("data.object.tags", false));
+  ASSERT_NE(rules, nullptr);
+  std::string event = R"({"id":"EVa","type":"message.received","data":{"object":{"object":"message",)"
+                      R"("tags":["none","kw5x","kw12x"]}}})";
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(event)), Ids({"k05", "k12"}));
+  std::string plain = R"({"id":"EVa","type":"message.received","data":{"object":{"tags":"kw7x"}}})";
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(plain)), Ids({"k07"}));
+  std::string number = R"({"id":"EVa","type":"message.received","data":{"object":{"tags":42}}})";
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(number)), Ids({}));
+}
+
+TEST(Evaluation, RegexPrefilterWhenTheValueIsMissing) {
+  auto rules = Rules(KeywordRules("facts.text", false, R"(  - id: no-text
+    event: message.received
+    when: { facts.text: { not_matches: 'kw1x' } }
+    actions: [{log: {message: n}}]
+)"));
+  ASSERT_NE(rules, nullptr);
+  std::string no_text = R"({"id":"EVa","type":"message.received","data":{"object":{"object":"message"}}})";
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(no_text)), Ids({"no-text"}));
+}
+
+TEST(Evaluation, RegexPrefilterKeepsOtherConditionsAndOrder) {
+  // Extra rules: one whose regex is combined with another condition, one whose
+  // regex sits under `any` (not required), one with a higher priority.
+  auto rules = Rules(KeywordRules("facts.text", false, R"(  - id: combined
+    event: message.received
+    priority: 1
+    when:
+      facts.direction: outgoing
+      facts.text: { matches: 'kw4x' }
+    actions: [{log: {message: c}}]
+  - id: either
+    event: message.received
+    when: { any: [ { facts.text: { matches: 'zzz' } }, { facts.contact: { exists: true } } ] }
+    actions: [{log: {message: e}}]
+  - id: first
+    event: message.received
+    priority: 5
+    when: { facts.text: { matches: 'kw4' } }
+    actions: [{log: {message: f}}]
+)"));
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("kw4x"))), Ids({"first", "k04", "either"}));
+}
+
+TEST(Evaluation, RegexPrefilterCapturesStillWork) {
+  std::string yaml = KeywordRules("facts.text", false, R"(  - id: order
+    event: message.received
+    when: { facts.text: { matches: 'order (?P<n>\d+)' } }
+    actions: [{log: {message: "n={{ captures.n }}"}}]
+)");
+  auto rules = Rules(yaml);
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("kw2x order 99")));
+  ASSERT_EQ(FiredIds(e), Ids({"k02", "order"}));
+  EXPECT_EQ(e.fired[1].actions[0].params.Find("message")->as_string(), "n=99");
+}
+
+// ---- determinism and threads ----
+
+std::string Summary(const Evaluation& e) {
+  std::string out;
+  for (const FiredRule& f : e.fired) {
+    out += f.rule_id + "[" + f.throttle_key + "]";
+    for (const FiredAction& a : f.actions) out += a.type + a.params.ToJson() + a.error;
+    out += ";";
+  }
+  out += "|";
+  for (const NotFiredRule& n : e.not_fired) out += n.rule_id + ":" + n.reason + ";";
+  return out;
+}
+
+TEST(Evaluation, IsDeterministicAndThreadSafe) {
+  std::string yaml = KeywordRules("facts.text", false, R"(  - id: reply
+    event: message.received
+    throttle: { key: "{{ facts.contact }}", per: 1h }
+    when: { facts.text: { matches: '(?P<word>kw\d+x)' } }
+    actions:
+      - openphone.send_message: { to: "{{ facts.contact }}", content: "got {{ captures.word }} at {{ now }}" }
+  - id: glob
+    event: "*"
+    actions: [{log: {message: "{{ facts.type }}"}}]
+)");
+  auto rules = Rules(yaml);
+  ASSERT_NE(rules, nullptr);
+  std::vector<Event> events;
+  for (int i = 0; i < 8; ++i) {
+    events.push_back(ParseEvent(Message("kw" + std::to_string(i) + "x kw" +
+                                        std::to_string(i + 9) + "x")));
+  }
+  events.push_back(ParseEvent(OfType("call.completed")));
+  InMemoryThrottleStore store;
+  store.Record("reply", "+15555550100", At(1772463600));
+  EvalOptions options;
+  options.now = At(1772463600 + 600);
+  options.throttle = &store;
+  for (bool explain : {false, true}) {
+    options.explain = explain;
+    std::vector<std::string> expected;
+    for (const Event& e : events) expected.push_back(Summary(rules->Evaluate(e, options)));
+    // Same input, same output.
+    for (size_t i = 0; i < events.size(); ++i) {
+      EXPECT_EQ(Summary(rules->Evaluate(events[i], options)), expected[i]);
+    }
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int round = 0; round < 200; ++round) {
+          size_t i = (round + t) % events.size();
+          if (Summary(rules->Evaluate(events[i], options)) != expected[i]) ++mismatches[t];
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(mismatches, std::vector<int>(4, 0)) << "explain=" << explain;
+  }
+}
+
+TEST(Evaluation, NowIsTheProcessingTime) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: a
+    event: "*"
+    actions: [{log: {message: "{{ now }} {{ rule.id }}"}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  EvalOptions options;
+  options.now = At(1772463600) + std::chrono::milliseconds(250);
+  Evaluation e = rules->Evaluate(ParseEvent(OfType("x")), options);
+  ASSERT_EQ(e.fired.size(), 1u);
+  EXPECT_EQ(e.fired[0].actions[0].params.Find("message")->as_string(),
+            "2026-03-02T15:00:00.250Z a");
+}
+
+// ---- inline tests ----
+
+const char* kWithTests = R"(
+version: 1
+rules:
+  - id: hours-keyword
+    event: message.received
+    when: { facts.text: { matches: '(?i)\bhours?\b' } }
+    actions: [{log: {message: h}}]
+  - id: greet
+    event: message.received
+    priority: 5
+    when: { facts.text: { matches: '(?i)^hi\b' } }
+    actions: [{log: {message: g}}]
+  - id: reply-once
+    event: message.received
+    throttle: { key: "{{ facts.contact }}", per: 1h }
+    when: { facts.text: { exists: true } }
+    actions: [{log: {message: r}}]
+tests:
+  - name: hours question
+    payload:
+      id: EV1
+      type: message.received
+      data: { object: { object: message, direction: incoming, from: "+15555550100", text: "what are your hours?" } }
+    expect: { fired: [hours-keyword, reply-once] }
+  - name: greeting with set
+    payload:
+      id: EV1
+      type: message.received
+      data: { object: { object: message, from: "+15555550100", text: "what are your hours?" } }
+    set: { data.object.text: "hi there, hours?" }
+    expect: { fired: [greet, hours-keyword, reply-once] }
+  - name: wrong expectation
+    payload:
+      id: EV1
+      type: message.received
+      data: { object: { object: message, text: "hello" } }
+    expect: { fired: [hours-keyword] }
+  - name: nothing fires without text
+    payload: { id: EV2, type: message.received, data: { object: { object: message } } }
+    expect: { fired: [] }
+  - name: set adds a new path
+    payload: { id: EV3, type: message.received, data: { object: { object: message } } }
+    set: { data.object.text: "HOURS" }
+    expect: { fired: [hours-keyword, reply-once] }
+)";
+
+const InlineTest* FindTest(const RuleSet& rules, std::string_view name) {
+  for (const InlineTest& t : rules.tests()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+TEST(Evaluation, InlineTestsAreLoadedWithTheirPositions) {
+  auto rules = Rules(kWithTests);
+  ASSERT_NE(rules, nullptr);
+  ASSERT_EQ(rules->tests().size(), 5u);
+  const InlineTest& t = rules->tests()[0];
+  EXPECT_EQ(t.name, "hours question");
+  EXPECT_EQ(t.file, "eval.yaml");
+  EXPECT_EQ(t.line, 18);
+  EXPECT_EQ(t.expect_fired, Ids({"hours-keyword", "reply-once"}));
+  ASSERT_EQ(rules->tests()[1].set.size(), 1u);
+  EXPECT_EQ(rules->tests()[1].set[0].first, "data.object.text");
+  EXPECT_EQ(rules->tests()[1].set[0].second, Value("hi there, hours?"));
+}
+
+TEST(Evaluation, InlineTestPasses) {
+  auto rules = Rules(kWithTests);
+  ASSERT_NE(rules, nullptr);
+  const InlineTest* test = FindTest(*rules, "hours question");
+  ASSERT_NE(test, nullptr);
+  TestOutcome outcome = rules->RunTest(*test);
+  EXPECT_TRUE(outcome.passed) << outcome.message;
+  EXPECT_EQ(outcome.fired, Ids({"hours-keyword", "reply-once"}));
+  EXPECT_TRUE(outcome.message.empty());
+  // Each run starts with fresh throttle state: the throttled rule fires again.
+  TestOutcome again = rules->RunTest(*test);
+  EXPECT_TRUE(again.passed) << again.message;
+}
+
+TEST(Evaluation, InlineTestSetOverridesThePayload) {
+  auto rules = Rules(kWithTests);
+  ASSERT_NE(rules, nullptr);
+  for (std::string_view name : {"greeting with set", "set adds a new path"}) {
+    const InlineTest* test = FindTest(*rules, name);
+    ASSERT_NE(test, nullptr);
+    TestOutcome outcome = rules->RunTest(*test);
+    EXPECT_TRUE(outcome.passed) << name << ": " << outcome.message;
+  }
+}
+
+TEST(Evaluation, InlineTestFailsWithAMessage) {
+  auto rules = Rules(kWithTests);
+  ASSERT_NE(rules, nullptr);
+  const InlineTest* test = FindTest(*rules, "wrong expectation");
+  ASSERT_NE(test, nullptr);
+  TestOutcome outcome = rules->RunTest(*test);
+  EXPECT_FALSE(outcome.passed);
+  EXPECT_EQ(outcome.fired, Ids({"reply-once"}));
+  EXPECT_NE(outcome.message.find("expected [hours-keyword] to fire, got [reply-once]"),
+            std::string::npos)
+      << outcome.message;
+  // The reason of the expected rule that did not fire.
+  EXPECT_NE(outcome.message.find("\"hello\""), std::string::npos) << outcome.message;
+}
+
+TEST(Evaluation, InlineTestExpectingNothing) {
+  auto rules = Rules(kWithTests);
+  ASSERT_NE(rules, nullptr);
+  const InlineTest* test = FindTest(*rules, "nothing fires without text");
+  ASSERT_NE(test, nullptr);
+  TestOutcome outcome = rules->RunTest(*test);
+  EXPECT_TRUE(outcome.passed) << outcome.message;
+  EXPECT_TRUE(outcome.fired.empty());
+}
+
+TEST(Evaluation, InlineTestWithEventFileRelativeToTheRuleFile) {
+  std::string dir = SWITCHBOARD_TEST_DATA;
+  auto loaded = TheEngine().LoadString(R"(version: 1
+rules:
+  - id: legacy-body
+    event: message.received
+    when: { facts.text: af }
+    actions: [{log: {message: "{{ facts.contact }}"}}]
+tests:
+  - name: from a file
+    event: payloads/legacy-v2-message.received.json
+    expect: { fired: [legacy-body] }
+  - name: from a file with set
+    event: payloads/legacy-v2-message.received.json
+    set: { data.object.body: "changed" }
+    expect: { fired: [] }
+)",
+                                       dir + "/inline.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  ASSERT_EQ(loaded.rules->tests().size(), 2u);
+  for (const InlineTest& t : loaded.rules->tests()) {
+    TestOutcome outcome = loaded.rules->RunTest(t);
+    EXPECT_TRUE(outcome.passed) << t.name << ": " << outcome.message;
+  }
+}
+
+}  // namespace
+}  // namespace switchboard
