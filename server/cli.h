@@ -18,6 +18,8 @@ int Check(const std::vector<std::string>& args);
 int Test(const std::vector<std::string>& args);
 int Eval(const std::vector<std::string>& args);
 int Send(const std::vector<std::string>& args);
+int Serve(const std::vector<std::string>& args);
+int Replay(const std::vector<std::string>& args);
 
 }  // namespace cli
 }  // namespace switchboard

@@ -60,7 +60,13 @@ std::string Suggest(const std::string& key, const std::string& path,
   std::string best;
   size_t best_distance = std::max<size_t>(2, key.size() / 3) + 1;
   for (const char* s : siblings) {
-    size_t d = EditDistance(key, s);
+    std::string_view sib(s);
+    // A near spelling, or one name extending the other (listen_addr, signing_key).
+    size_t d = EditDistance(key, sib);
+    if (sib.size() >= 4 && key.size() >= 4 &&
+        (key.compare(0, sib.size(), sib) == 0 || sib.compare(0, key.size(), key) == 0)) {
+      d = std::min<size_t>(d, 1);
+    }
     if (d < best_distance) {
       best_distance = d;
       best = s;
@@ -386,6 +392,9 @@ bool HasSpaceOrControl(const std::string& s) {
 }
 
 void Loader::Load(const YAML::Node& root, ServerConfig* c) {
+  // Defaults are relative to the file too.
+  c->database = ResolvePath(c->database);
+  for (std::string& r : c->rules) r = ResolvePath(r);
   if (!Present(root)) return;  // an empty file: every default
   if (!Map(root, "",
            {"listen", "database", "rules", "server", "sources", "openphone", "actions", "limits",
@@ -409,15 +418,9 @@ void Loader::Load(const YAML::Node& root, ServerConfig* c) {
         c->database = ResolvePath(text);
       }
     }
-  } else {
-    c->database = ResolvePath(c->database);
   }
 
-  if (Present(root["rules"])) {
-    Paths(root, "rules", &c->rules);
-  } else {
-    for (std::string& r : c->rules) r = ResolvePath(r);
-  }
+  Paths(root, "rules", &c->rules);
 
   if (YAML::Node s = root["server"];
       Present(s) && Map(s, "server", {"threads", "queue", "keep_alive", "max_inbox_pending"})) {

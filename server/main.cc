@@ -12,10 +12,14 @@ const char kUsage[] =
     "usage: switchboard <command> [options]\n"
     "\n"
     "commands:\n"
+    "  serve [--config FILE]                 run the webhook server\n"
     "  check PATH...                         validate rule files and directories\n"
     "  test PATH...                          run the rule files' inline tests\n"
     "  eval --rules PATH --event FILE [--json] [--explain]\n"
     "                                        dry run of one event against the rules\n"
+    "  send FILE --url URL [--key KEY]       sign an event like OpenPhone and post it\n"
+    "  replay --database FILE --rules PATH [--since T] [--until T] [--json]\n"
+    "                                        what stored events would fire under a rule set\n"
     "\n"
     "options:\n"
     "  --help       show help (also after a command: switchboard check --help)\n"
@@ -42,6 +46,9 @@ int main(int argc, char** argv) {
   if (command == "check") return Check(args);
   if (command == "test") return Test(args);
   if (command == "eval") return Eval(args);
+  if (command == "serve") return Serve(args);
+  if (command == "send") return Send(args);
+  if (command == "replay") return Replay(args);
   std::cerr << "switchboard: unknown command '" << command << "'\n\n" << kUsage;
   return kExitUsage;
 }

@@ -210,8 +210,9 @@ bool PositiveHoldsResolved(const Operator& op, const Resolved& r, bool icase,
       return false;
     }
     Scalar v = r.is_fact ? FromFact(r.fact) : FromElement(r.element);
-    if (v.type != Scalar::Type::kString || !op.arg.is_string()) return false;
-    return FindString(v.string, op.arg.as_string(), icase);
+    if (v.type != Scalar::Type::kString || op.arg.is_null()) return false;
+    // `contains: 555` looks for the text "555".
+    return FindString(v.string, op.arg.is_string() ? op.arg.as_string() : op.arg.ToText(), icase);
   }
   if (r.is_fact) return PositiveHolds(op, FromFact(r.fact), icase, captures);
   simdjson::dom::array array;
@@ -302,10 +303,13 @@ bool EvalCondition(const Condition& c, ConditionContext* context, Failure* failu
       return true;
     case Condition::Kind::kAny: {
       Failure first;
+      // A branch that fails keeps none of its captures.
+      size_t kept = context->captures ? context->captures->size() : 0;
       for (size_t i = 0; i < c.children.size(); ++i) {
         if (EvalCondition(c.children[i], context, failure && i == 0 ? &first : nullptr)) {
           return true;
         }
+        if (context->captures) context->captures->resize(kept);
       }
       if (failure) {
         *failure = first;

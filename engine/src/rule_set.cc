@@ -145,7 +145,7 @@ bool HasSecret(const ParamTree& t) {
 
 bool UsesNow(const Template& t) {
   return std::any_of(t.references().begin(), t.references().end(),
-                     [](const Template::Reference& r) { return r.root == "now"; });
+                     [](const Template::Reference& r) { return std::string_view(r.root) == "now"; });
 }
 
 bool TreeUsesNow(const ParamTree& t) {

@@ -783,7 +783,11 @@ const std::vector<Template::Reference>& Template::references() const { return re
 
 std::string Template::Render(const TemplateContext& context) const {
   std::string out;
-  out.reserve(rep_->literal_size + 16 * rep_->expressions.size());
+  // A lone expression ("{{ facts.contact }}") is often short enough for the
+  // string's inline buffer: reserving would force a heap allocation.
+  if (rep_->literal_size > 0 || rep_->expressions.size() > 1) {
+    out.reserve(rep_->literal_size + 16 * rep_->expressions.size());
+  }
   for (const Part& part : rep_->parts) {
     if (part.expression < 0) {
       out.append(rep_->text, part.begin, part.size);

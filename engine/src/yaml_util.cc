@@ -10,7 +10,9 @@ bool YamlNumber(const YAML::Node& node, double* out) {
   const std::string& s = node.Scalar();
   if (s.empty()) return false;
   // YAML 1.2 core schema numbers; no hex, no leading '+' oddities beyond strtod's.
-  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  // "+15555550100" is a phone number in every rule anyone writes, not an integer.
+  if (s[0] == '+') return false;
+  size_t i = s[0] == '-' ? 1 : 0;
   if (i >= s.size() || !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) return false;
   char* end = nullptr;
   errno = 0;

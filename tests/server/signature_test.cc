@@ -381,7 +381,7 @@ TEST(ParseSigningKey, ErrorsNeverContainTheKeyText) {
       "",
       "   ",
       "whsec_",
-      "not base64 at all!",
+      "Qx7!Rz9 w#b64",
       "c3dpdGNoYm9hcmQtdGVzdC1rZXktMDAwMDAwMDAwMDE=!",
       "whsec_c3dpdGNoYm9hcmQtYmV0YS1zZWNyZXQtMzItYnl0ZXM=%%%",
       "c2hvcnQ=",         // "short": fewer than 16 bytes

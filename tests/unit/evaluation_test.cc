@@ -243,9 +243,9 @@ rules:
   EXPECT_FALSE(infos[0].enabled);
 }
 
-// SPEC 5 / engine.h: not_fired lists every enabled rule for the event's type that
-// did not fire, with a reason; `explain` only adds the condition and actual value.
-TEST(Evaluation, NotFiredIsListedWithAShortReasonWithoutExplain) {
+// engine.h: not_fired is only filled with EvalOptions::explain (the fast path
+// for servers leaves it empty); `switchboard eval` asks for it.
+TEST(Evaluation, NotFiredIsOnlyListedWithExplain) {
   auto rules = Rules(R"(
 version: 1
 rules:
@@ -258,10 +258,13 @@ rules:
     actions: [{log: {message: b}}]
 )");
   ASSERT_NE(rules, nullptr);
-  Evaluation e = rules->Evaluate(ParseEvent(Message("hi")));
-  EXPECT_EQ(FiredIds(e), Ids({"always"}));
-  ASSERT_EQ(NotFiredIds(e), Ids({"never"}));
-  EXPECT_FALSE(e.not_fired[0].reason.empty());
+  Evaluation fast = rules->Evaluate(ParseEvent(Message("hi")));
+  EXPECT_EQ(FiredIds(fast), Ids({"always"}));
+  EXPECT_TRUE(fast.not_fired.empty());
+  Evaluation explained = rules->Evaluate(ParseEvent(Message("hi")), Explain());
+  EXPECT_EQ(FiredIds(explained), Ids({"always"}));
+  ASSERT_EQ(NotFiredIds(explained), Ids({"never"}));
+  EXPECT_EQ(explained.not_fired[0].reason, R"(facts.text equals "never": "hi")");
 }
 
 // ---- throttles ----
@@ -828,6 +831,74 @@ tests:
     TestOutcome outcome = loaded.rules->RunTest(t);
     EXPECT_TRUE(outcome.passed) << t.name << ": " << outcome.message;
   }
+}
+
+TEST(Evaluation, ExplainForAnyNamesTheFirstAlternative) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: either
+    event: message.received
+    when: { any: [ { facts.text: yes }, { facts.text: sure } ] }
+    actions: [{log: {message: a}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("no")), Explain());
+  ASSERT_EQ(NotFiredIds(e), Ids({"either"}));
+  EXPECT_NE(e.not_fired[0].reason.find(R"(facts.text equals "yes": "no")"), std::string::npos)
+      << e.not_fired[0].reason;
+}
+
+TEST(Evaluation, RuleInfoListsEveryRule) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: low
+    description: the low one
+    event: [message.received, "call.*"]
+    actions: [{log: {message: a}}]
+  - id: high
+    event: message.received
+    priority: 3
+    stop: true
+    enabled: false
+    actions: [{log: {message: a}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  auto infos = rules->rules();
+  ASSERT_EQ(infos.size(), 2u);
+  EXPECT_EQ(infos[0].id, "high");
+  EXPECT_EQ(infos[0].priority, 3);
+  EXPECT_TRUE(infos[0].stop);
+  EXPECT_FALSE(infos[0].enabled);
+  EXPECT_EQ(infos[1].id, "low");
+  EXPECT_EQ(infos[1].description, "the low one");
+  EXPECT_EQ(infos[1].events, Ids({"message.received", "call.*"}));
+  EXPECT_EQ(infos[1].line, 3);
+}
+
+TEST(Evaluation, InlineTestsOverManyRegexRules) {
+  // Enough `matches` rules on one path for the RE2::Set prefilter.
+  std::string yaml = KeywordRules("facts.text", true, R"(tests:
+  - name: two keywords
+    payload: { id: EV1, type: message.received, data: { object: { object: message, text: "KW2X then kw11x" } } }
+    expect: { fired: [k02, k11] }
+  - name: one keyword expected, another fires
+    payload: { id: EV1, type: message.received, data: { object: { object: message, text: "kw4x" } } }
+    expect: { fired: [k05] }
+)");
+  auto rules = Rules(yaml);
+  ASSERT_NE(rules, nullptr);
+  ASSERT_EQ(rules->tests().size(), 2u);
+  TestOutcome pass = rules->RunTest(rules->tests()[0]);
+  EXPECT_TRUE(pass.passed) << pass.message;
+  EXPECT_EQ(pass.fired, Ids({"k02", "k11"}));
+  TestOutcome fail = rules->RunTest(rules->tests()[1]);
+  EXPECT_FALSE(fail.passed);
+  EXPECT_EQ(fail.fired, Ids({"k04"}));
+  // The reason for k05 comes from a full (explained) evaluation.
+  EXPECT_NE(fail.message.find(R"(k05: facts.text matches '\bkw5x\b': "kw4x")"), std::string::npos)
+      << fail.message;
 }
 
 }  // namespace

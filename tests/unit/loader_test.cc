@@ -1029,5 +1029,94 @@ rules:
   EXPECT_TRUE(HasError(result, 6, 39, "parameter 'to' must be one E.164 number"));
 }
 
+TEST(RuleLoader, RejectsUnknownKeyInThrottleWithSuggestion) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: r
+    event: message.received
+    throttle: { key: "{{ facts.contact }}", per: 1h, limt: 2 }
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 5, 54, "unknown key 'limt' in a throttle (did you mean 'limit'?)"));
+}
+
+TEST(RuleLoader, RejectsUnknownKeyInScheduleAndTest) {
+  LoadResult result = Load(R"(
+version: 1
+schedules:
+  office:
+    timezone: UTC
+    weekly: { mon-fri: ["09:00-17:00"] }
+    closd: ["2026-12-25"]
+rules: []
+tests:
+  - name: t
+    payload: { type: x }
+    expect: { fired: [], fires: [] }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 2u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 5, "unknown key 'closd' in a schedule (did you mean 'closed'?)"));
+  EXPECT_TRUE(HasError(result, 11, 26, "unknown key 'fires'"));
+}
+
+TEST(RuleLoader, ErrorsInsideAMacroNameTheMacro) {
+  LoadResult result = Load(R"(
+version: 1
+macros:
+  inbound: { facts.direction: { equal: incoming } }
+rules: []
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 3, 33, "unknown operator 'equal' (did you mean 'equals'?)"));
+  EXPECT_EQ(result.errors[0].item, "macro 'inbound'");
+}
+
+TEST(RuleLoader, RejectsEmptyEventList) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: r
+    event: []
+    actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 4, 12, "'event' needs at least one type"));
+}
+
+TEST(RuleLoader, RejectsUnclosedTemplate) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: r
+    event: message.received
+    actions:
+      - log: { message: "hi {{ facts.contact" }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].line, 6);
+  EXPECT_GE(result.errors[0].column, 25);
+}
+
+TEST(RuleLoader, RejectsEmptyConditionList) {
+  LoadResult result = Load(WithWhen("[]"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 11, "empty condition list"));
+}
+
+TEST(RuleLoader, RejectsEmptyAnyAndEmptyMatcher) {
+  LoadResult result = Load(WithWhen("{ any: [], facts.text: {} }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 18, "'any' takes a non-empty list of conditions"));
+  EXPECT_TRUE(HasError(result, 5, 34, "empty matcher"));
+}
+
 }  // namespace
 }  // namespace switchboard

@@ -75,8 +75,9 @@ struct EvalOptions {
   std::optional<TimeStamp> now;
   // Throttle state to read. Default: none, and throttles are not applied.
   const ThrottleStore* throttle = nullptr;
-  // Record for every rule that did not fire the first failing condition and
-  // the actual value. Default: false (only a short reason).
+  // List in Evaluation::not_fired every enabled rule for the event's type that
+  // did not fire, with the first failing condition and the actual value.
+  // Default: false (not_fired stays empty: the fast path for servers).
   bool explain = false;
 };
 
@@ -101,7 +102,7 @@ struct NotFiredRule {
 
 struct Evaluation {
   std::vector<FiredRule> fired;       // in firing order
-  std::vector<NotFiredRule> not_fired;  // enabled rules for the event's type
+  std::vector<NotFiredRule> not_fired;  // only with EvalOptions::explain
 };
 
 // Summary of one loaded rule, for listings.

@@ -1,0 +1,183 @@
+// `switchboard serve`: the standalone server.
+#include <signal.h>
+
+#include <iostream>
+#include <mutex>
+
+#include "cli.h"
+#include "config.h"
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "pipeline.h"
+#include "store.h"
+#include "switchboard/engine.h"
+
+namespace switchboard {
+namespace cli {
+
+namespace {
+
+using namespace switchboard::server;
+
+const char kServeHelp[] =
+    "usage: switchboard serve [--config FILE]\n"
+    "\n"
+    "Runs the webhook server. Without --config every setting has its default\n"
+    "(listen 127.0.0.1:8080, database ./switchboard.db, rules ./rules).\n"
+    "SIGHUP reloads the rules; SIGTERM or SIGINT stop it cleanly.\n"
+    "Exit: 0 on a clean stop, 1 when it cannot start, 2 usage.\n";
+
+constexpr std::chrono::minutes kPruneEvery{10};
+
+}  // namespace
+
+int Serve(const std::vector<std::string>& args) {
+  std::string config_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << kServeHelp;
+      return kExitOk;
+    }
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      config_path = args[++i];
+    } else {
+      std::cerr << "switchboard serve: unexpected argument '" << args[i] << "'\n" << kServeHelp;
+      return kExitUsage;
+    }
+  }
+
+  // Signals are taken by this thread alone (sigtimedwait below): block them
+  // before any other thread starts, so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ServerConfig config = DefaultConfig();
+  if (!config_path.empty()) {
+    auto loaded = LoadConfig(config_path);
+    if (!loaded.ok()) {
+      std::cerr << loaded.status().message() << "\n";
+      return kExitFailure;
+    }
+    config = std::move(loaded.value());
+  }
+  const auto& source = config.sources.openphone;
+  if (!source.verify) {
+    LogWarning("sources.openphone.verify is false: webhook signatures are NOT checked; "
+               "anyone who can reach " + config.listen.ToString() + " can inject events");
+  } else if (source.signing_keys.empty()) {
+    LogWarning("no signing key is configured (sources.openphone.signing_keys): every webhook "
+               "will be refused with 401");
+  }
+  if (config.openphone.api_key.empty()) {
+    LogWarning("openphone.api_key is empty: openphone.send_message actions will fail");
+  }
+
+  SqliteOptions store_options;
+  store_options.path = config.database;
+  store_options.max_pending_writes = static_cast<size_t>(config.server.max_inbox_pending);
+  auto store = OpenSqliteStore(store_options);
+  if (!store.ok()) {
+    std::cerr << "switchboard serve: " << store.status().message() << "\n";
+    return kExitFailure;
+  }
+
+  auto engine = Engine::Create();
+  LoadResult loaded = engine->LoadFiles(config.rules);
+  if (!loaded.ok()) {
+    std::cerr << loaded.FormatErrors() << "switchboard serve: the rules do not load\n";
+    return kExitFailure;
+  }
+
+  Metrics metrics;
+  Processor processor(store->get(), &metrics);
+  DispatchOptions dispatch;
+  dispatch.executor.api_key = config.openphone.api_key;
+  dispatch.executor.api_base = config.openphone.api_base;
+  dispatch.executor.timeout = config.actions.timeout;
+  dispatch.max_attempts = config.actions.max_attempts;
+  dispatch.backoff_initial = config.actions.backoff.initial;
+  dispatch.backoff_max = config.actions.backoff.max;
+  dispatch.max_age = config.actions.max_age;
+  const Rate& rate = config.openphone.rate_limit;
+  dispatch.rate_per_second = static_cast<double>(rate.count) * 1000.0 /
+                             static_cast<double>(std::max<int64_t>(1, rate.per.count()));
+  dispatch.per_contact_limit = static_cast<int>(config.openphone.per_contact_limit.count);
+  dispatch.per_contact_window = config.openphone.per_contact_limit.per;
+  Dispatcher dispatcher(store->get(), &metrics, dispatch);
+  processor.OnActionsQueued([&dispatcher] { dispatcher.Notify(); });
+
+  std::mutex reload_mu;
+  auto reload = [&]() -> std::string {
+    std::lock_guard<std::mutex> lock(reload_mu);
+    LoadResult result = engine->LoadFiles(config.rules);
+    if (!result.ok()) {
+      std::string errors = result.FormatErrors();
+      LogError("rules not reloaded, keeping the previous ones:\n" + errors);
+      return errors;
+    }
+    processor.SetRules(result.rules);
+    LogInfo("rules reloaded: " + std::to_string(result.rules->rules().size()) + " rules");
+    return "";
+  };
+
+  AppContext app;
+  app.config = &config;
+  app.store = store->get();
+  app.processor = &processor;
+  app.dispatcher = &dispatcher;
+  app.metrics = &metrics;
+  app.reload = reload;
+
+  Status started = processor.Start(loaded.rules);
+  if (!started.ok()) {
+    std::cerr << "switchboard serve: " << started.message() << "\n";
+    return kExitFailure;
+  }
+  dispatcher.Start();
+  HttpServer http(&app);
+  started = http.Start();
+  if (!started.ok()) {
+    std::cerr << "switchboard serve: " << started.message() << "\n";
+    processor.Stop();
+    dispatcher.Stop();
+    return kExitFailure;
+  }
+  LogInfo("switchboard " SWITCHBOARD_VERSION " listening on " + config.listen.ToString() +
+          " (webhooks at " + source.path + "), " + std::to_string(loaded.rules->rules().size()) +
+          " rules, database " + config.database);
+
+  auto last_prune = std::chrono::steady_clock::now() - kPruneEvery;
+  for (;;) {
+    if (std::chrono::steady_clock::now() - last_prune >= kPruneEvery) {
+      last_prune = std::chrono::steady_clock::now();
+      int64_t now = NowMs();
+      Status s = (*store)->Prune(now - config.retention.events.count(),
+                                 now - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::hours(24 * 31)).count());
+      if (!s.ok()) LogWarning("pruning old events failed: " + s.message());
+    }
+    timespec timeout{1, 0};
+    int sig = sigtimedwait(&signals, nullptr, &timeout);
+    if (sig == SIGHUP) {
+      LogInfo("SIGHUP: reloading rules");
+      reload();
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      LogInfo(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
+      break;
+    }
+  }
+  http.Stop();        // no new requests; those in flight finish
+  processor.Stop();   // the event in hand is committed
+  dispatcher.Stop();  // running actions finish
+  LogInfo("stopped");
+  return kExitOk;
+}
+
+}  // namespace cli
+}  // namespace switchboard

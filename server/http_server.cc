@@ -1,0 +1,535 @@
+#include "http_server.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+#include <openssl/crypto.h>
+
+#include <chrono>
+
+#include "log.h"
+#include "signature.h"
+#include "switchboard/event.h"
+#include "time_format.h"
+
+namespace switchboard {
+namespace server {
+
+namespace {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+// Seconds a client is asked to wait when we are overloaded or the database is busy.
+constexpr int kRetryAfterSeconds = 2;
+
+void Send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const Value& body) {
+  std::string text = body.ToJson();
+  response.setStatus(status);
+  response.setContentType("application/json");
+  response.setContentLength(static_cast<std::streamsize>(text.size()));
+  response.send() << text;
+}
+
+void SendError(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+               const std::string& message) {
+  Value body{Value::Object()};
+  body.Set("error", Value(message));
+  Send(response, status, body);
+}
+
+void SendUnavailable(HTTPServerResponse& response, const std::string& message) {
+  response.set("Retry-After", std::to_string(kRetryAfterSeconds));
+  SendError(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, message);
+}
+
+// Reads the body, at most `limit` bytes; false when it is larger.
+bool ReadBody(HTTPServerRequest& request, int64_t limit, std::string* body) {
+  std::istream& in = request.stream();
+  char buffer[16384];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    body->append(buffer, static_cast<size_t>(in.gcount()));
+    if (static_cast<int64_t>(body->size()) > limit) return false;
+  }
+  return true;
+}
+
+bool IsJsonContentType(const std::string& content_type) {
+  std::string type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json" ||
+         (type.rfind("application/", 0) == 0 && type.size() > 5 &&
+          type.compare(type.size() - 5, 5, "+json") == 0);
+}
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Value ActionToValue(const StoredAction& a) {
+  Value v{Value::Object()};
+  v.Set("id", Value(static_cast<double>(a.id)));
+  v.Set("event_id", Value(a.event_id));
+  v.Set("rule", Value(a.rule_id));
+  v.Set("index", Value(a.index));
+  v.Set("type", Value(a.type));
+  auto params = Value::FromJson(a.redacted_params);
+  v.Set("params", params.ok() ? *params : Value());
+  v.Set("status", Value(a.status));
+  v.Set("attempts", Value(a.attempts));
+  if (a.status == "pending") v.Set("next_attempt_at", Value(FormatMs(a.next_attempt_ms)));
+  v.Set("last_error", Value(a.last_error));
+  v.Set("created_at", Value(FormatMs(a.created_ms)));
+  v.Set("updated_at", Value(FormatMs(a.updated_ms)));
+  return v;
+}
+
+Value EventSummary(const StoredEvent& e) {
+  Value v{Value::Object()};
+  v.Set("id", Value(e.id));
+  v.Set("type", Value(e.type));
+  v.Set("status", Value(e.status));
+  v.Set("received_at", Value(FormatMs(e.received_ms)));
+  return v;
+}
+
+class Handler : public Poco::Net::HTTPRequestHandler {
+ public:
+  Handler(AppContext* app, Poco::Net::HTTPServer** server) : app_(app), server_(server) {}
+
+  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+    auto start = std::chrono::steady_clock::now();
+    try {
+      Route(request, response);
+    } catch (const std::exception& e) {
+      LogError(std::string("request failed: ") + e.what());
+      if (!response.sent()) SendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    }
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    app_->metrics->ObserveRequest(took.count());
+  }
+
+ private:
+  void Route(HTTPServerRequest& request, HTTPServerResponse& response) {
+    Poco::URI uri(request.getURI());
+    const std::string& path = uri.getPath();
+    const ServerConfig& config = *app_->config;
+    if (path == config.sources.openphone.path) return Webhook(request, response);
+    if (path == "/healthz") {
+      Value ok{Value::Object()};
+      ok.Set("status", Value("ok"));
+      return Send(response, HTTPResponse::HTTP_OK, ok);
+    }
+    if (path == "/readyz") return Ready(response);
+    if (path == "/metrics") return MetricsPage(response);
+    if (path.rfind("/api/", 0) == 0) return Admin(request, response, uri);
+    SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such endpoint");
+  }
+
+  void Webhook(HTTPServerRequest& request, HTTPServerResponse& response) {
+    const ServerConfig& config = *app_->config;
+    auto reject = [&](HTTPResponse::HTTPStatus status, const std::string& outcome,
+                      const std::string& message) {
+      app_->metrics->CountEvent("", outcome);
+      request.setKeepAlive(false);  // the body may be unread
+      response.setKeepAlive(false);
+      SendError(response, status, message);
+    };
+    if (request.getMethod() != "POST") {
+      response.set("Allow", "POST");
+      return reject(HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                    "use POST for webhooks");
+    }
+    // Overload: too many connections wait for a thread. Answer at once rather
+    // than let the accept queue drop connections silently.
+    if (*server_ != nullptr && (*server_)->queuedConnections() >= config.server.queue) {
+      app_->metrics->CountEvent("", "unavailable");
+      request.setKeepAlive(false);
+      response.setKeepAlive(false);
+      return SendUnavailable(response, "overloaded, retry later");
+    }
+    if (!IsJsonContentType(request.getContentType())) {
+      return reject(HTTPResponse::HTTP_UNSUPPORTEDMEDIATYPE, "unsupported_media_type",
+                    "content type must be application/json");
+    }
+    if (request.hasContentLength() && request.getContentLength64() > config.limits.max_body) {
+      return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                    "body larger than " + std::to_string(config.limits.max_body) + " bytes");
+    }
+    std::string body;
+    if (!ReadBody(request, config.limits.max_body, &body)) {
+      return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                    "body larger than " + std::to_string(config.limits.max_body) + " bytes");
+    }
+    if (config.sources.openphone.verify) {
+      SignatureHeaders headers;
+      headers.openphone_signature = request.get("openphone-signature", "");
+      headers.webhook_id = request.get("webhook-id", "");
+      headers.webhook_timestamp = request.get("webhook-timestamp", "");
+      headers.webhook_signature = request.get("webhook-signature", "");
+      std::string reason;
+      Verdict verdict = config.sources.openphone.signing_keys.empty()
+                            ? Verdict::kBadSignature
+                            : Verify(headers, body, config.sources.openphone.signing_keys, NowMs(),
+                                     config.sources.openphone.tolerance.count(), &reason);
+      if (config.sources.openphone.signing_keys.empty()) reason = "no signing key is configured";
+      if (verdict != Verdict::kOk) {
+        app_->metrics->CountEvent("", "unauthorized");
+        return SendError(response, HTTPResponse::HTTP_UNAUTHORIZED,
+                         std::string("signature ") + VerdictName(verdict) +
+                             (reason.empty() ? "" : ": " + reason));
+      }
+    }
+    auto event = Event::Parse(body);
+    if (!event.ok()) {
+      app_->metrics->CountEvent("", "bad_request");
+      return SendError(response, HTTPResponse::HTTP_BAD_REQUEST, event.status().message());
+    }
+    auto id = event->Get("id");
+    auto type = event->Get("type");
+    if (!id || !id->is_string() || id->as_string().empty() || !type || !type->is_string() ||
+        type->as_string().empty()) {
+      app_->metrics->CountEvent("", "bad_request");
+      return SendError(response, HTTPResponse::HTTP_BAD_REQUEST,
+                       "the event needs a string 'id' and a string 'type'");
+    }
+    if (id->as_string().size() > 256) {
+      app_->metrics->CountEvent("", "bad_request");
+      return SendError(response, HTTPResponse::HTTP_BAD_REQUEST, "'id' is longer than 256 bytes");
+    }
+    auto accepted = app_->store->Accept(id->as_string(), type->as_string(), body, NowMs());
+    if (!accepted.ok()) {
+      app_->metrics->CountEvent(type->as_string(), "unavailable");
+      LogWarning("webhook refused with 503: " + accepted.status().message());
+      return SendUnavailable(response, accepted.status().code() == StatusCode::kUnavailable
+                                           ? accepted.status().message()
+                                           : "database unavailable");
+    }
+    bool duplicate = *accepted == AcceptOutcome::kDuplicate;
+    app_->metrics->CountEvent(type->as_string(), duplicate ? "duplicate" : "accepted");
+    if (!duplicate) app_->processor->Notify();
+    Value answer{Value::Object()};
+    answer.Set("status", Value(duplicate ? "duplicate" : "accepted"));
+    answer.Set("id", *id);
+    Send(response, HTTPResponse::HTTP_OK, answer);
+  }
+
+  void Ready(HTTPServerResponse& response) {
+    Status db = app_->store->Ping();
+    bool rules = app_->processor->rules() != nullptr;
+    Value body{Value::Object()};
+    body.Set("database", Value(db.ok() ? "ok" : db.message()));
+    body.Set("rules", Value(rules ? "loaded" : "not loaded"));
+    if (db.ok() && rules) {
+      body.Set("status", Value("ready"));
+      return Send(response, HTTPResponse::HTTP_OK, body);
+    }
+    body.Set("status", Value("not ready"));
+    response.set("Retry-After", std::to_string(kRetryAfterSeconds));
+    Send(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, body);
+  }
+
+  void MetricsPage(HTTPServerResponse& response) {
+    Metrics::Gauges gauges;
+    auto depths = app_->store->Depths();
+    if (depths.ok()) {
+      gauges.inbox_depth = depths->pending_events;
+      gauges.outbox_depth = depths->pending_actions;
+      gauges.dead_letters = depths->dead_actions;
+    }
+    std::string text = app_->metrics->Render(gauges);
+    response.setStatus(HTTPResponse::HTTP_OK);
+    response.setContentType("text/plain; version=0.0.4; charset=utf-8");
+    response.setContentLength(static_cast<std::streamsize>(text.size()));
+    response.send() << text;
+  }
+
+  // ---- admin API ----
+
+  void Admin(HTTPServerRequest& request, HTTPServerResponse& response, const Poco::URI& uri) {
+    const std::string& token = app_->config->admin.token;
+    if (token.empty()) {
+      return SendError(response, HTTPResponse::HTTP_NOT_FOUND,
+                       "the admin API is disabled (set admin.token)");
+    }
+    for (const auto& [name, value] : uri.getQueryParameters()) {
+      if (name == "token" || name == "access_token" || name == "api_key") {
+        return SendError(response, HTTPResponse::HTTP_UNAUTHORIZED,
+                         "tokens are accepted only in the Authorization header");
+      }
+    }
+    std::string auth = request.get("Authorization", "");
+    const std::string prefix = "Bearer ";
+    if (auth.rfind(prefix, 0) != 0 || !ConstantTimeEquals(auth.substr(prefix.size()), token)) {
+      response.set("WWW-Authenticate", "Bearer");
+      return SendError(response, HTTPResponse::HTTP_UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    std::vector<std::string> parts;
+    std::string segment;
+    std::string path = uri.getPath().substr(5);  // after "/api/"
+    for (size_t start = 0; start <= path.size();) {
+      size_t slash = path.find('/', start);
+      if (slash == std::string::npos) slash = path.size();
+      std::string raw = path.substr(start, slash - start);
+      std::string decoded;
+      Poco::URI::decode(raw, decoded);
+      if (!decoded.empty()) parts.push_back(decoded);
+      start = slash + 1;
+    }
+    const std::string& method = request.getMethod();
+    auto query = uri.getQueryParameters();
+    auto param = [&](const std::string& name) -> std::string {
+      for (const auto& [k, v] : query) {
+        if (k == name) return v;
+      }
+      return "";
+    };
+    if (parts.size() == 1 && parts[0] == "events" && method == "GET") {
+      return ListEvents(response, param("type"), param("since"), param("until"), param("limit"));
+    }
+    if (parts.size() == 2 && parts[0] == "events" && method == "GET") {
+      return GetEvent(response, parts[1]);
+    }
+    if (parts.size() == 3 && parts[0] == "events" && parts[2] == "replay" && method == "POST") {
+      return Replay(response, parts[1]);
+    }
+    if (parts.size() == 1 && parts[0] == "actions" && method == "GET") {
+      return ListActions(response, param("status"), param("limit"));
+    }
+    if (parts.size() == 3 && parts[0] == "actions" && parts[2] == "retry" && method == "POST") {
+      return RetryAction(response, parts[1]);
+    }
+    if (parts.size() == 1 && parts[0] == "rules" && method == "GET") return ListRules(response);
+    if (parts.size() == 2 && parts[0] == "rules" && parts[1] == "reload" && method == "POST") {
+      return ReloadRules(response);
+    }
+    SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such admin endpoint");
+  }
+
+  bool ParseTimeParam(const std::string& text, int64_t* out, HTTPServerResponse& response) {
+    if (text.empty()) return true;
+    int64_t ms = 0;
+    if (!ParseIsoMs(text, &ms)) {
+      SendError(response, HTTPResponse::HTTP_BAD_REQUEST, "invalid time '" + text + "' (ISO 8601)");
+      return false;
+    }
+    *out = ms;
+    return true;
+  }
+
+  static int Limit(const std::string& text) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 6) {
+      return 100;
+    }
+    return std::max(1, std::min(1000, std::stoi(text)));
+  }
+
+  void ListEvents(HTTPServerResponse& response, const std::string& type, const std::string& since,
+                  const std::string& until, const std::string& limit) {
+    EventQuery q;
+    q.type = type;
+    q.limit = Limit(limit);
+    if (!ParseTimeParam(since, &q.since_ms, response) || !ParseTimeParam(until, &q.until_ms, response)) {
+      return;
+    }
+    auto events = app_->store->ListEvents(q);
+    if (!events.ok()) return SendUnavailable(response, events.status().message());
+    Value::Array list;
+    for (const StoredEvent& e : *events) list.push_back(EventSummary(e));
+    Value body{Value::Object()};
+    body.Set("events", Value(std::move(list)));
+    Send(response, HTTPResponse::HTTP_OK, body);
+  }
+
+  void GetEvent(HTTPServerResponse& response, const std::string& id) {
+    auto found = app_->store->GetEvent(id);
+    if (!found.ok()) return SendUnavailable(response, found.status().message());
+    if (!found->has_value()) return SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such event");
+    const StoredEvent& e = **found;
+    Value body = EventSummary(e);
+    auto payload = Value::FromJson(e.body);
+    body.Set("payload", payload.ok() ? *payload : Value(e.body));
+    auto event = Event::Parse(e.body);
+    if (event.ok()) body.Set("facts", event->FactsAsValue());
+    auto trace = Value::FromJson(e.trace);
+    body.Set("trace", trace.ok() ? *trace : Value());
+    auto actions = app_->store->ActionsForEvent(id);
+    Value::Array list;
+    if (actions.ok()) {
+      for (const StoredAction& a : *actions) list.push_back(ActionToValue(a));
+    }
+    body.Set("actions", Value(std::move(list)));
+    Send(response, HTTPResponse::HTTP_OK, body);
+  }
+
+  void Replay(HTTPServerResponse& response, const std::string& id) {
+    auto found = app_->store->GetEvent(id);
+    if (!found.ok()) return SendUnavailable(response, found.status().message());
+    if (!found->has_value()) return SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such event");
+    Status s = app_->store->MarkPending(id);
+    if (!s.ok()) return SendUnavailable(response, s.message());
+    app_->processor->Notify();
+    Value body{Value::Object()};
+    body.Set("status", Value("queued"));
+    body.Set("id", Value(id));
+    Send(response, HTTPResponse::HTTP_ACCEPTED, body);
+  }
+
+  void ListActions(HTTPServerResponse& response, const std::string& status, const std::string& limit) {
+    if (!status.empty() && status != "pending" && status != "done" && status != "dead") {
+      return SendError(response, HTTPResponse::HTTP_BAD_REQUEST,
+                       "status must be pending, done or dead");
+    }
+    auto actions = app_->store->ListActions(status, Limit(limit));
+    if (!actions.ok()) return SendUnavailable(response, actions.status().message());
+    Value::Array list;
+    for (const StoredAction& a : *actions) list.push_back(ActionToValue(a));
+    Value body{Value::Object()};
+    body.Set("actions", Value(std::move(list)));
+    Send(response, HTTPResponse::HTTP_OK, body);
+  }
+
+  void RetryAction(HTTPServerResponse& response, const std::string& id_text) {
+    if (id_text.empty() || id_text.size() > 18 ||
+        id_text.find_first_not_of("0123456789") != std::string::npos) {
+      return SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such action");
+    }
+    int64_t id = std::stoll(id_text);
+    auto found = app_->store->GetAction(id);
+    if (!found.ok()) return SendUnavailable(response, found.status().message());
+    if (!found->has_value()) return SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such action");
+    if ((*found)->status != "dead") {
+      return SendError(response, HTTPResponse::HTTP_CONFLICT,
+                       "only dead-lettered actions can be retried (this one is " + (*found)->status + ")");
+    }
+    int64_t now = NowMs();
+    Status s = app_->store->UpdateAction(id, "pending", 0, now, (*found)->last_error, now);
+    if (!s.ok()) return SendUnavailable(response, s.message());
+    app_->dispatcher->Notify();
+    Value body{Value::Object()};
+    body.Set("status", Value("queued"));
+    body.Set("id", Value(static_cast<double>(id)));
+    Send(response, HTTPResponse::HTTP_ACCEPTED, body);
+  }
+
+  void ListRules(HTTPServerResponse& response) {
+    auto rules = app_->processor->rules();
+    Value::Array list;
+    if (rules) {
+      for (const RuleInfo& r : rules->rules()) {
+        Value v{Value::Object()};
+        v.Set("id", Value(r.id));
+        v.Set("description", Value(r.description));
+        v.Set("file", Value(r.file));
+        v.Set("line", Value(r.line));
+        Value::Array events;
+        for (const auto& e : r.events) events.push_back(Value(e));
+        v.Set("events", Value(std::move(events)));
+        v.Set("priority", Value(r.priority));
+        v.Set("enabled", Value(r.enabled));
+        v.Set("stop", Value(r.stop));
+        list.push_back(std::move(v));
+      }
+    }
+    Value body{Value::Object()};
+    body.Set("rules", Value(std::move(list)));
+    Send(response, HTTPResponse::HTTP_OK, body);
+  }
+
+  void ReloadRules(HTTPServerResponse& response) {
+    std::string errors = app_->reload();
+    if (!errors.empty()) {
+      Value body{Value::Object()};
+      body.Set("status", Value("failed"));
+      body.Set("error", Value(errors));
+      return Send(response, HTTPResponse::HTTP_UNPROCESSABLE_ENTITY, body);
+    }
+    Value body{Value::Object()};
+    body.Set("status", Value("reloaded"));
+    auto rules = app_->processor->rules();
+    body.Set("rules", Value(static_cast<int>(rules ? rules->rules().size() : 0)));
+    Send(response, HTTPResponse::HTTP_OK, body);
+  }
+
+  AppContext* app_;
+  Poco::Net::HTTPServer** server_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Factory(AppContext* app, Poco::Net::HTTPServer** server) : app_(app), server_(server) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+    return new Handler(app_, server_);
+  }
+
+ private:
+  AppContext* app_;
+  Poco::Net::HTTPServer** server_;
+};
+
+}  // namespace
+
+struct HttpServer::Rep {
+  AppContext* app;
+  std::unique_ptr<Poco::ThreadPool> pool;
+  Poco::Net::HTTPServer* server = nullptr;
+  int port = 0;
+};
+
+HttpServer::HttpServer(AppContext* app) : rep_(std::make_unique<Rep>()) { rep_->app = app; }
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() {
+  const ServerConfig& config = *rep_->app->config;
+  try {
+    Poco::Net::SocketAddress address(config.listen.host, static_cast<Poco::UInt16>(config.listen.port));
+    Poco::Net::ServerSocket socket(address, /*backlog=*/std::max(64, config.server.queue * 2));
+    auto params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(config.server.threads);
+    // Poco drops connections beyond this queue silently; the webhook handler
+    // answers 503 itself well before it fills (at server.queue).
+    params->setMaxQueued(config.server.queue * 4);
+    params->setKeepAlive(config.server.keep_alive);
+    params->setMaxKeepAliveRequests(1000);
+    params->setKeepAliveTimeout(Poco::Timespan(10, 0));
+    params->setTimeout(Poco::Timespan(10, 0));  // a slow client cannot hold a thread forever
+    rep_->pool = std::make_unique<Poco::ThreadPool>(1, config.server.threads + 1);
+    rep_->server = new Poco::Net::HTTPServer(new Factory(rep_->app, &rep_->server), *rep_->pool,
+                                             socket, params);
+    rep_->server->start();
+    rep_->port = socket.address().port();
+  } catch (const Poco::Exception& e) {
+    return Status::Unavailable("cannot listen on " + config.listen.ToString() + ": " + e.displayText());
+  }
+  return Status::OK();
+}
+
+void HttpServer::Stop() {
+  if (rep_->server == nullptr) return;
+  rep_->server->stopAll(false);
+  // Requests in flight finish (each bounded by the socket timeouts).
+  for (int i = 0; i < 100 && rep_->server->currentConnections() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Poco::Net::HTTPServer* server = rep_->server;
+  rep_->server = nullptr;
+  delete server;
+  rep_->pool->joinAll();
+}
+
+int HttpServer::port() const { return rep_->port; }
+
+}  // namespace server
+}  // namespace switchboard

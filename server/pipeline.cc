@@ -1,0 +1,376 @@
+#include "pipeline.h"
+
+#include "log.h"
+
+namespace switchboard {
+namespace server {
+
+namespace {
+
+// How far back throttle firings are loaded at start: longer windows than this
+// are not honoured across a restart.
+constexpr std::chrono::hours kThrottleHorizon{24 * 31};
+constexpr int kBatch = 64;
+
+// Forwards firings to the in-memory state and remembers them for the commit.
+class RecordingThrottle : public ThrottleStore {
+ public:
+  explicit RecordingThrottle(ThrottleStore* target) : target_(target) {}
+  int CountSince(std::string_view rule_id, std::string_view key, TimeStamp since) const override {
+    return target_->CountSince(rule_id, key, since);
+  }
+  void Record(std::string_view rule_id, std::string_view key, TimeStamp at) override {
+    target_->Record(rule_id, key, at);
+    recorded.emplace_back(std::string(rule_id), std::string(key));
+  }
+  std::vector<std::pair<std::string, std::string>> recorded;
+
+ private:
+  ThrottleStore* target_;
+};
+
+Value TraceOf(const Evaluation& evaluation) {
+  Value trace{Value::Object()};
+  Value::Array fired;
+  for (const FiredRule& f : evaluation.fired) {
+    Value rule{Value::Object()};
+    rule.Set("rule", Value(f.rule_id));
+    Value::Array actions;
+    for (const FiredAction& a : f.actions) {
+      Value action{Value::Object()};
+      action.Set("type", Value(a.type));
+      action.Set("params", a.redacted_params);
+      if (!a.error.empty()) action.Set("error", Value(a.error));
+      actions.push_back(std::move(action));
+    }
+    rule.Set("actions", Value(std::move(actions)));
+    fired.push_back(std::move(rule));
+  }
+  trace.Set("fired", Value(std::move(fired)));
+  Value::Array not_fired;
+  for (const NotFiredRule& n : evaluation.not_fired) {
+    Value rule{Value::Object()};
+    rule.Set("rule", Value(n.rule_id));
+    rule.Set("reason", Value(n.reason));
+    not_fired.push_back(std::move(rule));
+  }
+  trace.Set("not_fired", Value(std::move(not_fired)));
+  return trace;
+}
+
+}  // namespace
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// ---- Processor ----
+
+Status Processor::Start(std::shared_ptr<const RuleSet> rules) {
+  SetRules(std::move(rules));
+  Status s = ReloadThrottles();
+  if (!s.ok()) return s;
+  thread_ = std::thread([this] { Loop(); });
+  return Status::OK();
+}
+
+Status Processor::ReloadThrottles() {
+  auto since = std::chrono::system_clock::now() - kThrottleHorizon;
+  auto firings = store_->ThrottleFiringsSince(
+      std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
+  if (!firings.ok()) return firings.status();
+  throttle_.Prune(std::chrono::system_clock::time_point::max());
+  for (const ThrottleFiring& f : *firings) {
+    throttle_.Record(f.rule_id, f.key,
+                     std::chrono::system_clock::time_point(std::chrono::milliseconds(f.at_ms)));
+  }
+  return Status::OK();
+}
+
+void Processor::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Processor::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Processor::SetRules(std::shared_ptr<const RuleSet> rules) {
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  rules_ = std::move(rules);
+}
+
+std::shared_ptr<const RuleSet> Processor::rules() const {
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  return rules_;
+}
+
+ProcessedEvent Processor::Process(const StoredEvent& stored, const RuleSet& rules, TimeStamp now) {
+  ProcessedEvent p;
+  p.event_id = stored.id;
+  p.processed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  auto event = Event::Parse(stored.body);
+  if (!event.ok()) {  // intake only stores valid JSON objects; keep going regardless
+    Value trace{Value::Object()};
+    trace.Set("error", Value(event.status().message()));
+    p.trace = trace.ToJson();
+    return p;
+  }
+  RecordingThrottle throttle(&throttle_);
+  EvalOptions options;
+  options.now = now;
+  options.throttle = &throttle;
+  options.explain = true;  // the trace says why the other rules did not fire
+  Evaluation evaluation = rules.Evaluate(*event, options);
+  rules.RecordFirings(evaluation, now, &throttle);
+  p.firings = std::move(throttle.recorded);
+  p.trace = TraceOf(evaluation).ToJson();
+  for (const FiredRule& fired : evaluation.fired) {
+    metrics_->CountRuleFired(fired.rule_id);
+    for (size_t i = 0; i < fired.actions.size(); ++i) {
+      const FiredAction& a = fired.actions[i];
+      StoredAction action;
+      action.event_id = stored.id;
+      action.rule_id = fired.rule_id;
+      action.index = static_cast<int>(i);
+      action.type = a.type;
+      action.params = a.params.ToJson();
+      action.redacted_params = a.redacted_params.ToJson();
+      action.next_attempt_ms = p.processed_ms;
+      if (a.type == "openphone.send_message") {
+        if (const Value* to = a.params.Find("to")) action.contact = to->ToText();
+      }
+      const Value* database = a.params.Find("database");
+      if (!a.error.empty()) {
+        action.status = "dead";
+        action.last_error = a.error;
+        metrics_->CountAction(a.type, "dead");
+      } else if (a.type == "sqlite" && (database == nullptr || database->ToText().empty())) {
+        // Into this database: in the same transaction, so exactly once.
+        SqlInsert row;
+        row.table = a.params.Find("table")->ToText();
+        for (const auto& [column, value] : a.params.Find("values")->as_object()) {
+          row.values.emplace_back(column, value.ToText());
+        }
+        p.inserts.push_back(std::move(row));
+        action.status = "done";
+        action.attempts = 1;
+        metrics_->CountAction(a.type, "succeeded");
+      } else {
+        action.status = "pending";
+      }
+      p.actions.push_back(std::move(action));
+    }
+  }
+  return p;
+}
+
+void Processor::Loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    auto pending = store_->PendingEvents(kBatch);
+    if (!pending.ok()) {
+      LogWarning("reading the inbox failed: " + pending.status().message());
+    }
+    if (!pending.ok() || pending->empty()) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || wake_; });
+      wake_ = false;
+      continue;
+    }
+    std::shared_ptr<const RuleSet> rules = this->rules();
+    std::vector<std::future<Status>> commits;
+    std::vector<std::string> ids;
+    bool queued_actions = false;
+    for (const StoredEvent& stored : *pending) {
+      ProcessedEvent p = Process(stored, *rules, std::chrono::system_clock::now());
+      for (const StoredAction& a : p.actions) queued_actions |= a.status == "pending";
+      ids.push_back(p.event_id);
+      commits.push_back(store_->CommitProcessedAsync(std::move(p)));
+    }
+    bool failed = false;
+    for (size_t i = 0; i < commits.size(); ++i) {
+      Status s = commits[i].get();
+      if (!s.ok()) {
+        failed = true;
+        LogError("committing event " + ids[i] + " failed: " + s.message());
+      }
+    }
+    if (failed) {
+      // The in-memory throttle state may count firings that were not stored.
+      ReloadThrottles();
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+    }
+    if (queued_actions && on_actions_) on_actions_();
+  }
+}
+
+// ---- Dispatcher ----
+
+void Dispatcher::Start() {
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    threads_.emplace_back([this] { Loop(); });
+  }
+}
+
+void Dispatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void Dispatcher::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::chrono::milliseconds Dispatcher::Backoff(int attempt) {
+  double base = static_cast<double>(options_.backoff_initial.count());
+  double cap = static_cast<double>(options_.backoff_max.count());
+  double delay = base;
+  for (int i = 1; i < attempt && delay < cap; ++i) delay *= 2;
+  delay = std::min(delay, cap);
+  std::lock_guard<std::mutex> lock(random_mu_);
+  // "Equal jitter": between half and all of the exponential delay.
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  return std::chrono::milliseconds(static_cast<int64_t>(delay * jitter(random_)));
+}
+
+void Dispatcher::Loop() {
+  for (;;) {
+    StoredAction next;
+    bool found = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_) return;
+      auto due = store_->DueActions(NowMs(), 64);
+      if (due.ok()) {
+        for (StoredAction& a : *due) {
+          if (claimed_.count(a.id)) continue;
+          claimed_.insert(a.id);
+          next = std::move(a);
+          found = true;
+          break;
+        }
+      } else {
+        LogWarning("reading the outbox failed: " + due.status().message());
+      }
+      if (!found) {
+        cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_ || wake_; });
+        wake_ = false;
+        continue;
+      }
+    }
+    RunOne(next);
+    std::lock_guard<std::mutex> lock(mu_);
+    claimed_.erase(next.id);
+  }
+}
+
+void Dispatcher::AwaitSendToken() {
+  auto now = std::chrono::steady_clock::now();
+  auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(1.0 / std::max(0.001, options_.rate_per_second)));
+  if (next_send_ > now) std::this_thread::sleep_until(next_send_);
+  next_send_ = std::max(now, next_send_) + interval;
+}
+
+void Dispatcher::RunOne(const StoredAction& action) {
+  auto params = Value::FromJson(action.params);
+  auto redacted = Value::FromJson(action.redacted_params);
+  int attempts = action.attempts + 1;
+  ExecResult result;
+  if (!params.ok() || !redacted.ok()) {
+    result = ExecResult::Permanent("stored parameters are not valid JSON");
+  } else if (action.type == "openphone.send_message") {
+    std::lock_guard<std::mutex> lock(send_mu_);
+    auto sent = store_->CountSentTo(action.contact,
+                                    NowMs() - options_.per_contact_window.count());
+    if (!sent.ok()) {
+      result = ExecResult::Retry(sent.status().message());
+    } else if (*sent >= options_.per_contact_limit) {
+      result = ExecResult::Permanent(
+          "per-contact limit reached: " + std::to_string(*sent) + " messages to " +
+          action.contact + " in the last " +
+          std::to_string(options_.per_contact_window.count() / 60000) + " min");
+    } else {
+      AwaitSendToken();
+      result = ExecuteAction(options_.executor, action.type, *params, *redacted);
+      if (result.kind == ExecResult::Kind::kOk) {
+        // Count it before the next send reads the cap.
+        Status s = store_->UpdateAction(action.id, "done", attempts, 0, "", NowMs());
+        if (!s.ok()) LogError("recording action " + std::to_string(action.id) + ": " + s.message());
+        metrics_->CountAction(action.type, "succeeded");
+        return;
+      }
+    }
+  } else {
+    result = ExecuteAction(options_.executor, action.type, *params, *redacted);
+  }
+
+  int64_t now = NowMs();
+  std::string status;
+  int64_t next_attempt = 0;
+  std::string outcome;
+  switch (result.kind) {
+    case ExecResult::Kind::kOk:
+      status = "done";
+      outcome = "succeeded";
+      break;
+    case ExecResult::Kind::kRetry: {
+      bool too_old = now - action.created_ms >= options_.max_age.count();
+      if (attempts >= options_.max_attempts || too_old) {
+        status = "dead";
+        outcome = "dead";
+        result.error += too_old ? " (gave up: older than actions.max_age)"
+                                : " (gave up after " + std::to_string(attempts) + " attempts)";
+      } else {
+        status = "pending";
+        outcome = "retried";
+        auto delay = Backoff(attempts);
+        if (result.retry_after) delay = std::max(delay, *result.retry_after);
+        next_attempt = now + delay.count();
+      }
+      break;
+    }
+    case ExecResult::Kind::kPermanent:
+      status = "dead";
+      outcome = "dead";
+      break;
+  }
+  if (status == "dead") {
+    LogWarning("action " + std::to_string(action.id) + " (" + action.type + ", rule " +
+               action.rule_id + ", event " + action.event_id + ") dead-lettered: " + result.error);
+  }
+  metrics_->CountAction(action.type, outcome);
+  Status s = store_->UpdateAction(action.id, status, attempts, next_attempt, result.error, now);
+  if (!s.ok()) LogError("recording action " + std::to_string(action.id) + ": " + s.message());
+}
+
+}  // namespace server
+}  // namespace switchboard

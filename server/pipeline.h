@@ -1,0 +1,121 @@
+// The two background loops of the server:
+//  - Processor evaluates stored events with the current rules and commits, in
+//    one transaction per event, the processed mark, the trace, the outbox rows,
+//    the throttle firings and the rows of `sqlite` actions into this database;
+//  - Dispatcher runs due outbox actions, retries with backoff and dead-letters.
+#ifndef SWITCHBOARD_SERVER_PIPELINE_H_
+#define SWITCHBOARD_SERVER_PIPELINE_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "executors.h"
+#include "metrics.h"
+#include "store.h"
+#include "switchboard/engine.h"
+
+namespace switchboard {
+namespace server {
+
+class Processor {
+ public:
+  Processor(Store* store, Metrics* metrics) : store_(store), metrics_(metrics) {}
+  ~Processor() { Stop(); }
+
+  // Loads the throttle state and starts the worker thread.
+  Status Start(std::shared_ptr<const RuleSet> rules);
+  // Finishes the event in hand and stops.
+  void Stop();
+  // Wakes the worker: new events were stored.
+  void Notify();
+
+  void SetRules(std::shared_ptr<const RuleSet> rules);
+  std::shared_ptr<const RuleSet> rules() const;
+
+  // Called after each commit that queued outbox actions.
+  void OnActionsQueued(std::function<void()> callback) { on_actions_ = std::move(callback); }
+
+  // Evaluates one stored event into what CommitProcessed stores (no commit).
+  ProcessedEvent Process(const StoredEvent& event, const RuleSet& rules, TimeStamp now);
+
+ private:
+  void Loop();
+  Status ReloadThrottles();
+
+  Store* store_;
+  Metrics* metrics_;
+  mutable std::mutex rules_mu_;
+  std::shared_ptr<const RuleSet> rules_;
+  InMemoryThrottleStore throttle_;
+  std::function<void()> on_actions_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+struct DispatchOptions {
+  ExecutorOptions executor;
+  int max_attempts = 8;
+  std::chrono::milliseconds backoff_initial{5000};
+  std::chrono::milliseconds backoff_max{3600 * 1000};
+  std::chrono::milliseconds max_age{24 * 3600 * 1000};
+  double rate_per_second = 10;  // openphone.send_message per API key
+  int per_contact_limit = 5;
+  std::chrono::milliseconds per_contact_window{3600 * 1000};
+  int threads = 2;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(Store* store, Metrics* metrics, DispatchOptions options)
+      : store_(store), metrics_(metrics), options_(std::move(options)) {}
+  ~Dispatcher() { Stop(); }
+
+  void Start();
+  // Lets running actions finish, then stops.
+  void Stop();
+  void Notify();
+
+  // The delay before attempt `attempt` + 1 (attempt >= 1), with jitter.
+  std::chrono::milliseconds Backoff(int attempt);
+
+ private:
+  void Loop();
+  void RunOne(const StoredAction& action);
+  // Blocks until a send is allowed by the per-key rate limit.
+  void AwaitSendToken();
+
+  Store* store_;
+  Metrics* metrics_;
+  DispatchOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stopping_ = false;
+  std::set<int64_t> claimed_;  // actions in flight
+  std::vector<std::thread> threads_;
+
+  std::mutex send_mu_;  // sends one message at a time: rate limit and per-contact cap
+  std::chrono::steady_clock::time_point next_send_{};
+  std::mutex random_mu_;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+int64_t NowMs();
+
+}  // namespace server
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_SERVER_PIPELINE_H_
