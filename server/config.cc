@@ -84,10 +84,22 @@ std::string Suggest(const std::string& key, const std::string& path,
   return {};
 }
 
-// Values quoted in messages are cut short: they may come from the environment.
+// Whether text may be shown in a message. A value in the wrong place (a key under
+// `tolerance:`, or a block swallowed into one scalar by bad indentation) must not leak
+// a secret: long, multi-line or key-like text is never shown.
+bool Showable(const std::string& s) {
+  if (s.size() > 40) return false;
+  if (std::any_of(s.begin(), s.end(), [](char c) {
+        return c == '\n' || c == '\r' || std::iscntrl(static_cast<unsigned char>(c));
+      })) {
+    return false;
+  }
+  return !ParseSigningKey(s).ok();
+}
+
 std::string Quote(const std::string& s) {
-  if (s.size() <= 60) return "'" + s + "'";
-  return "'" + s.substr(0, 57) + "...'";
+  if (Showable(s)) return "'" + s + "'";
+  return "a " + std::to_string(s.size()) + "-character value (not shown)";
 }
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -164,6 +176,10 @@ bool Loader::Map(const YAML::Node& n, const std::string& path,
       continue;
     }
     const std::string& name = k.Scalar();
+    if (!Showable(name) || name.find_first_of(" \t") != std::string::npos) {
+      Error(k.Mark(), path, "unexpected text where a key was expected (check the indentation)");
+      continue;
+    }
     if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
       Error(k.Mark(), Join(path, name), "duplicate key");
       continue;

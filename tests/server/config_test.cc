@@ -431,6 +431,25 @@ TEST_F(ConfigTest, SecretErrorsNeverShowTheSecret) {
   EXPECT_EQ(e.find("my api key"), std::string::npos) << e;
 }
 
+TEST_F(ConfigTest, MisplacedKeysAreNeverShown) {
+  // A key under the wrong field, a key used as a mapping key, and a block that bad
+  // indentation folded into one scalar.
+  std::string e = Error(std::string("sources:\n  openphone:\n    tolerance: ") + kLegacyKey +
+                        "\nlisten: " + kBetaSecret + "\n" + kLegacyKey +
+                        ": 1\nopenphone:\n  api_key: x\n  api_base: https://x.example\n    " +
+                        kLegacyKey + "\n");
+  EXPECT_EQ(e.find("c3dp"), std::string::npos) << e;
+  EXPECT_NE(e.find(path_ + ":3:16: sources.openphone.tolerance: expected a positive duration"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("44-character value (not shown)"), std::string::npos) << e;
+  EXPECT_NE(e.find(path_ + ":5:1: unexpected text where a key was expected"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find(path_ + ":8:13: openphone.api_base: expected an http:// or https:// URL"),
+            std::string::npos)
+      << e;
+}
+
 TEST_F(ConfigTest, NullValuesKeepDefaults) {
   Result<ServerConfig> c = Load("listen:\nadmin:\n  token:\nsources:\n  openphone: ~\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
