@@ -66,7 +66,7 @@ int Replay(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   auto engine = Engine::Create();
-  LoadResult loaded = engine->LoadFiles(rule_paths);
+  LoadResult loaded = engine->LoadFiles(rule_paths, LoadOptions{/*tests=*/false});
   if (!loaded.ok()) {
     std::cerr << loaded.FormatErrors();
     return kExitFailure;

@@ -45,8 +45,9 @@ bool WantsHelp(const std::vector<std::string>& args) {
 
 // Loads rules, printing diagnostics to stderr; null on failure.
 std::shared_ptr<const RuleSet> LoadOrReport(const Engine& engine,
-                                            const std::vector<std::string>& paths) {
-  LoadResult loaded = engine.LoadFiles(paths);
+                                            const std::vector<std::string>& paths,
+                                            bool tests = true) {
+  LoadResult loaded = engine.LoadFiles(paths, LoadOptions{tests});
   if (!loaded.ok()) {
     std::cerr << loaded.FormatErrors();
     std::cerr << loaded.errors.size() << (loaded.errors.size() == 1 ? " error" : " errors")
@@ -169,7 +170,7 @@ int Eval(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   auto engine = Engine::Create();
-  auto rules = LoadOrReport(*engine, rule_paths);
+  auto rules = LoadOrReport(*engine, rule_paths, /*tests=*/false);
   if (!rules) return kExitFailure;
   std::string body;
   if (!ReadFile(event_path, &body)) {

@@ -130,7 +130,8 @@ int Send(const std::vector<std::string>& args) {
   request.body = content.str();
   request.timeout = std::chrono::seconds(30);
   request.headers.emplace_back("Content-Type", "application/json");
-  request.headers.emplace_back("User-Agent", std::string("switchboard-send/") + SWITCHBOARD_VERSION);
+  request.headers.emplace_back("User-Agent",
+                               std::string("switchboard-send/") + SWITCHBOARD_VERSION);
   if (key) {
     auto now = std::chrono::system_clock::now().time_since_epoch();
     if (key->whsec) {

@@ -30,6 +30,9 @@ const char kServeHelp[] =
 
 constexpr std::chrono::minutes kPruneEvery{10};
 
+// The server has no use for the rule files' inline tests (or their event files).
+const LoadOptions kServerLoad{/*tests=*/false};
+
 }  // namespace
 
 int Serve(const std::vector<std::string>& args) {
@@ -78,19 +81,19 @@ int Serve(const std::vector<std::string>& args) {
     LogWarning("openphone.api_key is empty: openphone.send_message actions will fail");
   }
 
-  SqliteOptions store_options;
-  store_options.path = config.database;
-  store_options.max_pending_writes = static_cast<size_t>(config.server.max_inbox_pending);
-  auto store = OpenSqliteStore(store_options);
-  if (!store.ok()) {
-    std::cerr << "switchboard serve: " << store.status().message() << "\n";
+  auto engine = Engine::Create();
+  LoadResult loaded = engine->LoadFiles(config.rules, kServerLoad);
+  if (!loaded.ok()) {
+    std::cerr << loaded.FormatErrors() << "switchboard serve: the rules do not load\n";
     return kExitFailure;
   }
 
-  auto engine = Engine::Create();
-  LoadResult loaded = engine->LoadFiles(config.rules);
-  if (!loaded.ok()) {
-    std::cerr << loaded.FormatErrors() << "switchboard serve: the rules do not load\n";
+  SqliteOptions store_options;
+  store_options.path = config.database;
+  store_options.max_pending_events = static_cast<size_t>(config.server.max_inbox_pending);
+  auto store = OpenSqliteStore(store_options);
+  if (!store.ok()) {
+    std::cerr << "switchboard serve: " << store.status().message() << "\n";
     return kExitFailure;
   }
 
@@ -115,7 +118,7 @@ int Serve(const std::vector<std::string>& args) {
   std::mutex reload_mu;
   auto reload = [&]() -> std::string {
     std::lock_guard<std::mutex> lock(reload_mu);
-    LoadResult result = engine->LoadFiles(config.rules);
+    LoadResult result = engine->LoadFiles(config.rules, kServerLoad);
     if (!result.ok()) {
       std::string errors = result.FormatErrors();
       LogError("rules not reloaded, keeping the previous ones:\n" + errors);

@@ -20,13 +20,37 @@ namespace {
 
 // Every key the file may hold, by full path; used for "did you mean".
 const char* const kAllKeys[] = {
-    "listen", "database", "rules", "server", "server.threads", "server.queue",
-    "server.keep_alive", "server.max_inbox_pending", "sources", "sources.openphone",
-    "sources.openphone.path", "sources.openphone.signing_keys", "sources.openphone.tolerance",
-    "sources.openphone.verify", "openphone", "openphone.api_key", "openphone.api_base",
-    "openphone.rate_limit", "openphone.per_contact_limit", "actions", "actions.max_attempts",
-    "actions.backoff", "actions.backoff.initial", "actions.backoff.max", "actions.timeout",
-    "actions.max_age", "limits", "limits.max_body", "admin", "admin.token", "retention",
+    "listen",
+    "database",
+    "rules",
+    "server",
+    "server.threads",
+    "server.queue",
+    "server.keep_alive",
+    "server.max_inbox_pending",
+    "sources",
+    "sources.openphone",
+    "sources.openphone.path",
+    "sources.openphone.signing_keys",
+    "sources.openphone.tolerance",
+    "sources.openphone.verify",
+    "openphone",
+    "openphone.api_key",
+    "openphone.api_base",
+    "openphone.rate_limit",
+    "openphone.per_contact_limit",
+    "actions",
+    "actions.max_attempts",
+    "actions.backoff",
+    "actions.backoff.initial",
+    "actions.backoff.max",
+    "actions.timeout",
+    "actions.max_age",
+    "limits",
+    "limits.max_body",
+    "admin",
+    "admin.token",
+    "retention",
     "retention.events",
 };
 
@@ -103,8 +127,7 @@ std::string Quote(const std::string& s) {
 }
 
 bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -114,6 +137,17 @@ bool ParseInt64(std::string_view s, int64_t* out) {
   if (s.empty()) return false;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && end == s.data() + s.size();
+}
+
+// Milliseconds in a duration unit, 0 for an unknown unit.
+int64_t UnitMs(std::string_view unit) {
+  static const std::pair<std::string_view, int64_t> kUnits[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 24 * 3600 * 1000},
+  };
+  for (const auto& [name, ms] : kUnits) {
+    if (unit == name) return ms;
+  }
+  return 0;
 }
 
 bool Present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
@@ -137,23 +171,20 @@ class Loader {
   }
 
   // A mapping with only the given keys; reports unknown and duplicate keys.
-  bool Map(const YAML::Node& n, const std::string& path,
-           std::initializer_list<const char*> keys);
+  bool Map(const YAML::Node& n, const std::string& path, std::initializer_list<const char*> keys);
   // A scalar with ${VAR} expanded; reports lists and mappings.
   bool Scalar(const YAML::Node& n, const std::string& path, std::string* out);
   bool Expand(const std::string& in, std::string* out, std::string* problem) const;
 
   // Field readers: an absent or null field keeps the default.
-  void Int(const YAML::Node& parent, const char* key, const std::string& path, int min,
-           int max, int* out);
+  void Int(const YAML::Node& parent, const char* key, const std::string& path, int min, int max,
+           int* out);
   void Bool(const YAML::Node& parent, const char* key, const std::string& path, bool* out);
   void DurationField(const YAML::Node& parent, const char* key, const std::string& path,
                      Duration* out);
-  void RateField(const YAML::Node& parent, const char* key, const std::string& path,
-                 Rate* out);
+  void RateField(const YAML::Node& parent, const char* key, const std::string& path, Rate* out);
   void Paths(const YAML::Node& parent, const char* key, std::vector<std::string>* out);
-  void SigningKeys(const YAML::Node& parent, const std::string& path,
-                   std::vector<SigningKey>* out);
+  void SigningKeys(const YAML::Node& parent, const std::string& path, std::vector<SigningKey>* out);
 
   std::string ResolvePath(const std::string& p) const;
 
@@ -185,8 +216,8 @@ bool Loader::Map(const YAML::Node& n, const std::string& path,
       continue;
     }
     seen.push_back(name);
-    bool known = std::any_of(keys.begin(), keys.end(),
-                             [&](const char* key) { return name == key; });
+    bool known =
+        std::any_of(keys.begin(), keys.end(), [&](const char* key) { return name == key; });
     if (!known) Error(k.Mark(), Join(path, name), "unknown key" + Suggest(name, path, keys));
   }
   return true;
@@ -237,8 +268,8 @@ bool Loader::Scalar(const YAML::Node& n, const std::string& path, std::string* o
   return true;
 }
 
-void Loader::Int(const YAML::Node& parent, const char* key, const std::string& path,
-                 int min, int max, int* out) {
+void Loader::Int(const YAML::Node& parent, const char* key, const std::string& path, int min,
+                 int max, int* out) {
   YAML::Node n = parent[key];
   std::string text;
   if (!Present(n) || !Scalar(n, path, &text)) return;
@@ -247,15 +278,14 @@ void Loader::Int(const YAML::Node& parent, const char* key, const std::string& p
     Error(n.Mark(), path, "expected a whole number, got " + Quote(text));
   } else if (v < min || v > max) {
     Error(n.Mark(), path,
-          "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-              ", got " + std::to_string(v));
+          "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+              std::to_string(v));
   } else {
     *out = static_cast<int>(v);
   }
 }
 
-void Loader::Bool(const YAML::Node& parent, const char* key, const std::string& path,
-                  bool* out) {
+void Loader::Bool(const YAML::Node& parent, const char* key, const std::string& path, bool* out) {
   YAML::Node n = parent[key];
   std::string text;
   if (!Present(n) || !Scalar(n, path, &text)) return;
@@ -281,8 +311,7 @@ void Loader::DurationField(const YAML::Node& parent, const char* key, const std:
   if (!Present(n) || !Scalar(n, path, &text)) return;
   if (!ParseDuration(text, out)) {
     Error(n.Mark(), path,
-          "expected a positive duration such as 500ms, 10s, 5m, 1h30m or 3d, got " +
-              Quote(text));
+          "expected a positive duration such as 500ms, 10s, 5m, 1h30m or 3d, got " + Quote(text));
   }
 }
 
@@ -403,7 +432,8 @@ bool ParseListen(const std::string& text, ServerConfig::Listen* out, std::string
 
 bool HasSpaceOrControl(const std::string& s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
+    return std::isspace(static_cast<unsigned char>(c)) ||
+           std::iscntrl(static_cast<unsigned char>(c));
   });
 }
 
@@ -506,11 +536,9 @@ void Loader::Load(const YAML::Node& root, ServerConfig* c) {
   }
 
   if (YAML::Node s = root["actions"];
-      Present(s) &&
-      Map(s, "actions", {"max_attempts", "backoff", "timeout", "max_age"})) {
+      Present(s) && Map(s, "actions", {"max_attempts", "backoff", "timeout", "max_age"})) {
     Int(s, "max_attempts", "actions.max_attempts", 1, 100, &c->actions.max_attempts);
-    if (YAML::Node b = s["backoff"];
-        Present(b) && Map(b, "actions.backoff", {"initial", "max"})) {
+    if (YAML::Node b = s["backoff"]; Present(b) && Map(b, "actions.backoff", {"initial", "max"})) {
       DurationField(b, "initial", "actions.backoff.initial", &c->actions.backoff.initial);
       DurationField(b, "max", "actions.backoff.max", &c->actions.backoff.max);
       if (c->actions.backoff.initial > c->actions.backoff.max) {
@@ -528,8 +556,7 @@ void Loader::Load(const YAML::Node& root, ServerConfig* c) {
       if (Scalar(n, "limits.max_body", &text)) {
         if (!ParseSize(text, &size)) {
           Error(n.Mark(), "limits.max_body",
-                "expected a size such as 1MiB, 512KiB, 1MB or 1048576 (bytes), got " +
-                    Quote(text));
+                "expected a size such as 1MiB, 512KiB, 1MB or 1048576 (bytes), got " + Quote(text));
         } else if (size > kMaxBodyLimit) {
           Error(n.Mark(), "limits.max_body", "must be at most 256MiB, got " + Quote(text));
         } else {
@@ -584,13 +611,8 @@ bool ParseDuration(const std::string& text, Duration* out) {
     size_t unit_start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view unit = std::string_view(text).substr(unit_start, i - unit_start);
-    int64_t ms;
-    if (unit == "ms") ms = 1;
-    else if (unit == "s") ms = 1000;
-    else if (unit == "m") ms = 60 * 1000;
-    else if (unit == "h") ms = 3600 * 1000;
-    else if (unit == "d") ms = 24 * 3600 * 1000;
-    else return false;
+    int64_t ms = UnitMs(unit);
+    if (ms == 0) return false;
     if (n > kMaxMs / ms) return false;
     total += n * ms;
     if (total > kMaxMs) return false;
@@ -609,13 +631,9 @@ bool ParseRate(const std::string& text, Rate* out) {
     return false;
   }
   std::string_view unit = std::string_view(text).substr(slash + 1);
-  Duration per;
-  if (unit == "s") per = std::chrono::seconds(1);
-  else if (unit == "m") per = std::chrono::minutes(1);
-  else if (unit == "h") per = std::chrono::hours(1);
-  else if (unit == "d") per = std::chrono::hours(24);
-  else return false;
-  *out = Rate{count, per};
+  int64_t per = UnitMs(unit);
+  if (per < 1000) return false;  // no "per millisecond"
+  *out = Rate{count, Duration(per)};
   return true;
 }
 
@@ -634,10 +652,14 @@ bool ParseSize(const std::string& text, int64_t* out) {
     int64_t bytes;
   };
   static const Unit kUnits[] = {
-      {"", 1},           {"B", 1},
-      {"KB", 1000},      {"KiB", 1024},
-      {"MB", 1000000},   {"MiB", 1024 * 1024},
-      {"GB", 1000000000}, {"GiB", int64_t{1024} * 1024 * 1024},
+      {"", 1},
+      {"B", 1},
+      {"KB", 1000},
+      {"KiB", 1024},
+      {"MB", 1000000},
+      {"MiB", 1024 * 1024},
+      {"GB", 1000000000},
+      {"GiB", int64_t{1024} * 1024 * 1024},
   };
   for (const Unit& u : kUnits) {
     if (IEquals(unit, u.name)) {

@@ -49,10 +49,10 @@ struct ServerConfig {
 
   // HTTP server tuning, sized for a 1 vCPU / 512 MB VM.
   struct Server {
-    int threads = 8;                 // request-handling threads. Default: 8
-    int queue = 64;                  // accepted connections waiting for a thread. Default: 64
-    bool keep_alive = true;          // HTTP keep-alive. Default: true
-    int max_inbox_pending = 1000;    // events awaiting commit before 503. Default: 1000
+    int threads = 8;               // request-handling threads. Default: 8
+    int queue = 64;                // accepted connections waiting for a thread. Default: 64
+    bool keep_alive = true;        // HTTP keep-alive. Default: true
+    int max_inbox_pending = 1000;  // events awaiting commit before 503. Default: 1000
   } server;
 
   struct Sources {
@@ -104,9 +104,8 @@ ServerConfig DefaultConfig();
 // (unset: empty; `$${` is a literal `${`). On failure the Status message lists every
 // problem, one per line, as "file:line:col: key.path: message"; messages never contain
 // a secret (signing keys, API key, admin token).
-Result<ServerConfig> LoadConfig(
-    const std::string& path,
-    const std::function<const char*(const char*)>& getenv = ::getenv);
+Result<ServerConfig> LoadConfig(const std::string& path,
+                                const std::function<const char*(const char*)>& getenv = ::getenv);
 
 // Parsers for the value syntaxes, exposed for tests and other configuration readers.
 // "1h30m", "500ms", "5s", "2d": a sum of integer + unit (ms, s, m, h, d); > 0.

@@ -33,7 +33,7 @@ constexpr int kRetryAfterSeconds = 2;
 
 void Send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const Value& body) {
   std::string text = body.ToJson();
-  response.setStatus(status);
+  response.setStatusAndReason(status);
   response.setContentType("application/json");
   response.setContentLength(static_cast<std::streamsize>(text.size()));
   response.send() << text;
@@ -116,8 +116,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       LogError(std::string("request failed: ") + e.what());
       if (!response.sent()) SendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    app_->metrics->ObserveRequest(took.count());
+    if (Poco::URI(request.getURI()).getPath() == app_->config->sources.openphone.path) {
+      std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      app_->metrics->ObserveRequest(took.count());
+    }
   }
 
  private:
@@ -249,7 +251,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       gauges.dead_letters = depths->dead_actions;
     }
     std::string text = app_->metrics->Render(gauges);
-    response.setStatus(HTTPResponse::HTTP_OK);
+    response.setStatusAndReason(HTTPResponse::HTTP_OK);
     response.setContentType("text/plain; version=0.0.4; charset=utf-8");
     response.setContentLength(static_cast<std::streamsize>(text.size()));
     response.send() << text;
@@ -413,8 +415,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return SendError(response, HTTPResponse::HTTP_CONFLICT,
                        "only dead-lettered actions can be retried (this one is " + (*found)->status + ")");
     }
-    int64_t now = NowMs();
-    Status s = app_->store->UpdateAction(id, "pending", 0, now, (*found)->last_error, now);
+    Status s = app_->store->RequeueAction(id, NowMs());
     if (!s.ok()) return SendUnavailable(response, s.message());
     app_->dispatcher->Notify();
     Value body{Value::Object()};

@@ -195,21 +195,39 @@ void Processor::Loop() {
     }
     std::shared_ptr<const RuleSet> rules = this->rules();
     std::vector<std::future<Status>> commits;
+    std::vector<ProcessedEvent> with_inserts;  // kept in case their inserts fail
     std::vector<std::string> ids;
     bool queued_actions = false;
     for (const StoredEvent& stored : *pending) {
       ProcessedEvent p = Process(stored, *rules, std::chrono::system_clock::now());
       for (const StoredAction& a : p.actions) queued_actions |= a.status == "pending";
       ids.push_back(p.event_id);
+      with_inserts.push_back(p.inserts.empty() ? ProcessedEvent{} : p);
       commits.push_back(store_->CommitProcessedAsync(std::move(p)));
     }
     bool failed = false;
     for (size_t i = 0; i < commits.size(); ++i) {
       Status s = commits[i].get();
-      if (!s.ok()) {
-        failed = true;
-        LogError("committing event " + ids[i] + " failed: " + s.message());
+      if (s.ok()) continue;
+      LogError("committing event " + ids[i] + " failed: " + s.message());
+      if (s.code() != StatusCode::kUnavailable && !with_inserts[i].inserts.empty()) {
+        // A `sqlite` action that cannot be inserted (a table with an
+        // incompatible schema, say) must not block its event forever: commit
+        // the event with those actions dead-lettered instead.
+        ProcessedEvent& p = with_inserts[i];
+        p.inserts.clear();
+        for (StoredAction& a : p.actions) {
+          if (a.type == "sqlite" && a.status == "done") {
+            a.status = "dead";
+            a.last_error = s.message();
+            metrics_->CountAction(a.type, "dead");
+          }
+        }
+        s = store_->CommitProcessed(std::move(p));
+        if (s.ok()) continue;
+        LogError("committing event " + ids[i] + " without its sqlite rows failed: " + s.message());
       }
+      failed = true;
     }
     if (failed) {
       // The in-memory throttle state may count firings that were not stored.
@@ -329,6 +347,21 @@ void Dispatcher::RunOne(const StoredAction& action) {
         return;
       }
     }
+  } else if (action.type == "sqlite" && params->Find("database") == nullptr) {
+    // Into this database (an action retried by hand after its insert failed).
+    SqlInsert row;
+    const Value* table = params->Find("table");
+    const Value* values = params->Find("values");
+    row.table = table ? table->ToText() : "";
+    if (values && values->is_object()) {
+      for (const auto& [column, value] : values->as_object()) {
+        row.values.emplace_back(column, value.ToText());
+      }
+    }
+    Status s = store_->InsertRow(row, NowMs());
+    result = s.ok() ? ExecResult::Ok()
+             : s.code() == StatusCode::kUnavailable ? ExecResult::Retry(s.message())
+                                                    : ExecResult::Permanent(s.message());
   } else {
     result = ExecuteAction(options_.executor, action.type, *params, *redacted);
   }

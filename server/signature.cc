@@ -111,16 +111,13 @@ bool Base64Decode(std::string_view in, std::string* out) {
 
 // HMAC-SHA256(key, prefix + body) without copying the body. EVP_DigestSign with an
 // HMAC key works on OpenSSL 1.1.1 and 3.x without deprecated calls.
-bool HmacSha256(const std::string& key, std::string_view prefix, std::string_view body,
-                Mac* out) {
+bool HmacSha256(const std::string& key, std::string_view prefix, std::string_view body, Mac* out) {
   static const unsigned char kEmpty = 0;
   const unsigned char* key_data =
       key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, nullptr, key_data, key.size()),
-      &EVP_PKEY_free);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                               &EVP_MD_CTX_free);
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, nullptr, key_data, key.size()), &EVP_PKEY_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!pkey || !ctx) return false;
   size_t len = out->size();
   return EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey.get()) == 1 &&
@@ -149,8 +146,8 @@ bool ParseTimestamp(std::string_view s, size_t max_digits, int64_t* out) {
 
 bool WithinTolerance(int64_t ts_ms, int64_t now_ms, int64_t tolerance_ms) {
   // Unsigned subtraction gives |ts - now| without overflow for any int64 pair.
-  uint64_t diff = ts_ms >= now_ms ? uint64_t(ts_ms) - uint64_t(now_ms)
-                                  : uint64_t(now_ms) - uint64_t(ts_ms);
+  uint64_t diff =
+      ts_ms >= now_ms ? uint64_t(ts_ms) - uint64_t(now_ms) : uint64_t(now_ms) - uint64_t(ts_ms);
   return tolerance_ms >= 0 && diff <= uint64_t(tolerance_ms);
 }
 
@@ -162,8 +159,8 @@ bool DecodeMac(std::string_view text, Mac* out) {
 }
 
 // True when any key's MAC over prefix + body equals one of `sigs`.
-bool AnyMatches(const std::vector<SigningKey>& keys, std::string_view prefix,
-                std::string_view body, const std::vector<Mac>& sigs) {
+bool AnyMatches(const std::vector<SigningKey>& keys, std::string_view prefix, std::string_view body,
+                const std::vector<Mac>& sigs) {
   for (const SigningKey& key : keys) {
     Mac mac{};
     if (!HmacSha256(key.bytes, prefix, body, &mac)) continue;
@@ -174,8 +171,7 @@ bool AnyMatches(const std::vector<SigningKey>& keys, std::string_view prefix,
   return false;
 }
 
-std::string StaleReason(const char* header, int64_t ts_ms, int64_t now_ms,
-                        int64_t tolerance_ms) {
+std::string StaleReason(const char* header, int64_t ts_ms, int64_t now_ms, int64_t tolerance_ms) {
   char buf[160];
   double skew = (static_cast<double>(ts_ms) - static_cast<double>(now_ms)) / 1000.0;
   std::snprintf(buf, sizeof buf, "%s: timestamp is %.0f s %s the server clock (tolerance %lld s)",
@@ -196,8 +192,7 @@ std::string NoMatchReason(const char* header, size_t keys) {
 }
 
 Outcome VerifyLegacy(std::string_view header, std::string_view body,
-                     const std::vector<SigningKey>& keys, int64_t now_ms,
-                     int64_t tolerance_ms) {
+                     const std::vector<SigningKey>& keys, int64_t now_ms, int64_t tolerance_ms) {
   const char* name = "openphone-signature";
   if (header.size() > kMaxHeaderLength) {
     return {Verdict::kMalformed, std::string(name) + ": longer than 4096 characters"};
@@ -257,9 +252,8 @@ Outcome VerifyLegacy(std::string_view header, std::string_view body,
   return {Verdict::kBadSignature, NoMatchReason(name, keys.size())};
 }
 
-Outcome VerifyStandard(std::string_view id, std::string_view ts_text,
-                       std::string_view header, std::string_view body,
-                       const std::vector<SigningKey>& keys, int64_t now_ms,
+Outcome VerifyStandard(std::string_view id, std::string_view ts_text, std::string_view header,
+                       std::string_view body, const std::vector<SigningKey>& keys, int64_t now_ms,
                        int64_t tolerance_ms) {
   const char* name = "webhook-signature";
   if (id.empty() || ts_text.empty() || header.empty()) {
@@ -311,11 +305,16 @@ Outcome VerifyStandard(std::string_view id, std::string_view ts_text,
 // When both schemes fail, the more specific failure is reported.
 int Rank(Verdict v) {
   switch (v) {
-    case Verdict::kOk: return 4;
-    case Verdict::kStale: return 3;
-    case Verdict::kBadSignature: return 2;
-    case Verdict::kMalformed: return 1;
-    case Verdict::kMissing: return 0;
+    case Verdict::kOk:
+      return 4;
+    case Verdict::kStale:
+      return 3;
+    case Verdict::kBadSignature:
+      return 2;
+    case Verdict::kMalformed:
+      return 1;
+    case Verdict::kMissing:
+      return 0;
   }
   return 0;
 }
@@ -348,18 +347,22 @@ std::string KeyFingerprint(const SigningKey& key) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.bytes.data()), key.bytes.size(), digest);
   char hex[9];
-  std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", digest[0], digest[1], digest[2],
-                digest[3]);
+  std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3]);
   return std::string(key.whsec ? "whsec:" : "legacy:") + hex;
 }
 
 const char* VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kOk: return "ok";
-    case Verdict::kMissing: return "missing";
-    case Verdict::kMalformed: return "malformed";
-    case Verdict::kBadSignature: return "bad signature";
-    case Verdict::kStale: return "stale";
+    case Verdict::kOk:
+      return "ok";
+    case Verdict::kMissing:
+      return "missing";
+    case Verdict::kMalformed:
+      return "malformed";
+    case Verdict::kBadSignature:
+      return "bad signature";
+    case Verdict::kStale:
+      return "stale";
   }
   return "unknown";
 }

@@ -4,6 +4,7 @@
 // connection; WAL lets them run beside the writer.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -20,6 +21,7 @@ namespace server {
 namespace {
 
 constexpr size_t kMaxBatch = 512;
+constexpr size_t kMaxQueuedWrites = 4096;
 
 const char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS switchboard_events (
@@ -168,7 +170,7 @@ StoredEvent ReadEvent(const Stmt& s) {
 std::string QuoteIdentifier(const std::string& name) { return "\"" + name + "\""; }
 
 // Inserts a `sqlite` action's row, creating the table or columns it needs.
-Status InsertRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
+Status InsertSqlRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
                  std::map<std::string, std::set<std::string>>* known_columns) {
     std::set<std::string>& columns = (*known_columns)[row.table];
     if (columns.empty()) {
@@ -237,14 +239,22 @@ class SqliteStore : public Store {
                          nullptr);
     if (rc != SQLITE_OK) return SqlError(reader_, rc, "cannot open database '" + options_.path + "'");
     sqlite3_busy_timeout(reader_, options_.busy_timeout_ms);
+    Stmt count(reader_, "SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'");
+    if (count.Step() != SQLITE_ROW) return count.status("counting pending events");
+    pending_events_ = count.Int(0);
     writer_thread_ = std::thread([this] { WriterLoop(); });
     return Status::OK();
   }
 
   Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
                                const std::string& body, int64_t received_ms) override {
+    int64_t waiting = pending_events_.load();
+    if (waiting >= static_cast<int64_t>(options_.max_pending_events)) {
+      return Status::Unavailable("the inbox is overloaded (" + std::to_string(waiting) +
+                                 " events wait to be processed)");
+    }
     auto outcome = std::make_shared<AcceptOutcome>(AcceptOutcome::kAccepted);
-    Status s = Write(
+    Status s = WriteAsync(
         [&](sqlite3* db) {
           Stmt insert(db,
                       "INSERT OR IGNORE INTO switchboard_events (id, type, body, received_ms) "
@@ -254,8 +264,10 @@ class SqliteStore : public Store {
           if (r.ok() && sqlite3_changes(db) == 0) *outcome = AcceptOutcome::kDuplicate;
           return r;
         },
-        /*shed_when_full=*/true);
+        /*shed_when_full=*/true)
+                   .get();
     if (!s.ok()) return s;
+    if (*outcome == AcceptOutcome::kAccepted) ++pending_events_;
     return *outcome;
   }
 
@@ -275,10 +287,13 @@ class SqliteStore : public Store {
       const ProcessedEvent& p = *shared;
       Stmt mark(db,
                 "UPDATE switchboard_events SET status = 'processed', trace = ?, processed_ms = ? "
-                "WHERE id = ?");
+                "WHERE id = ? AND status = 'pending'");
       mark.Bind(1, p.trace).Bind(2, p.processed_ms).Bind(3, p.event_id);
       Status s = Run(mark, "marking the event processed");
       if (!s.ok()) return s;
+      // Counted here, inside the job: a rolled-back batch is recounted at the
+      // next open; an overcount only makes the overload answer come early.
+      if (sqlite3_changes(db) > 0) --pending_events_;
       for (const StoredAction& a : p.actions) {
         Stmt insert(db,
                     "INSERT INTO switchboard_actions (event_id, rule_id, idx, type, params, "
@@ -299,7 +314,7 @@ class SqliteStore : public Store {
         if (!s.ok()) return s;
       }
       for (const SqlInsert& row : p.inserts) {
-        s = InsertRow(db, row, p.processed_ms, &known_columns_);
+        s = InsertSqlRow(db, row, p.processed_ms, &known_columns_);
         if (!s.ok()) return s;
       }
       return Status::OK();
@@ -308,9 +323,27 @@ class SqliteStore : public Store {
 
   Status MarkPending(const std::string& event_id) override {
     return Write([&](sqlite3* db) {
-      Stmt s(db, "UPDATE switchboard_events SET status = 'pending' WHERE id = ?");
+      Stmt s(db, "UPDATE switchboard_events SET status = 'pending' WHERE id = ? AND status != 'pending'");
       s.Bind(1, event_id);
-      return Run(s, "marking the event for replay");
+      Status r = Run(s, "marking the event for replay");
+      if (r.ok() && sqlite3_changes(db) > 0) ++pending_events_;
+      return r;
+    });
+  }
+
+  Status RequeueAction(int64_t id, int64_t now_ms) override {
+    return Write([&](sqlite3* db) {
+      Stmt s(db,
+             "UPDATE switchboard_actions SET status = 'pending', attempts = 0, "
+             "next_attempt_ms = ?, created_ms = ?, updated_ms = ? WHERE id = ?");
+      s.Bind(1, now_ms).Bind(2, now_ms).Bind(3, now_ms).Bind(4, id);
+      return Run(s, "requeueing an action");
+    });
+  }
+
+  Status InsertRow(const SqlInsert& row, int64_t now_ms) override {
+    return Write([&](sqlite3* db) {
+      return InsertSqlRow(db, row, now_ms, &known_columns_);
     });
   }
 
@@ -471,8 +504,10 @@ class SqliteStore : public Store {
       std::lock_guard<std::mutex> lock(mu_);
       Status refused;
       if (stopping_) refused = Status::Unavailable("the store is closing");
-      if (shed_when_full && queue_.size() >= options_.max_pending_writes) {
-        refused = Status::Unavailable("the inbox is overloaded");
+      // The write queue holds at most one job per request thread; this bound
+      // only guards against a writer that stopped making progress.
+      if (shed_when_full && queue_.size() >= kMaxQueuedWrites) {
+        refused = Status::Unavailable("the database is not keeping up");
       }
       if (!refused.ok()) {
         job->done.set_value(refused);
@@ -532,6 +567,7 @@ class SqliteStore : public Store {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
+  std::atomic<int64_t> pending_events_{0};
   std::thread writer_thread_;
   std::map<std::string, std::set<std::string>> known_columns_;  // writer thread only
 };
@@ -551,7 +587,7 @@ Status InsertIntoSqliteFile(const std::string& path, const SqlInsert& row, int64
   std::map<std::string, std::set<std::string>> columns;
   Status s = Exec(db, "BEGIN IMMEDIATE");
   if (s.ok()) {
-    s = InsertRow(db, row, now_ms, &columns);
+    s = InsertSqlRow(db, row, now_ms, &columns);
     s = s.ok() ? Exec(db, "COMMIT") : s;
     if (!s.ok()) Exec(db, "ROLLBACK");
   }

@@ -103,6 +103,10 @@ class Store {
   virtual Status UpdateAction(int64_t id, const std::string& status, int attempts,
                               int64_t next_attempt_ms, const std::string& last_error,
                               int64_t now_ms) = 0;
+  // Queues a dead action again: pending now, attempts and age start afresh.
+  virtual Status RequeueAction(int64_t id, int64_t now_ms) = 0;
+  // Inserts a `sqlite` action's row into this database (a retried action).
+  virtual Status InsertRow(const SqlInsert& row, int64_t now_ms) = 0;
   // Messages sent to `contact` since `since_ms` (the per-contact cap).
   virtual Result<int> CountSentTo(const std::string& contact, int64_t since_ms) = 0;
 
@@ -132,9 +136,9 @@ class Store {
 
 struct SqliteOptions {
   std::string path;
-  // Events waiting for the writer beyond which Accept answers kUnavailable.
-  // Default: 1000.
-  size_t max_pending_writes = 1000;
+  // Stored events not processed yet beyond which Accept answers kUnavailable
+  // (the inbox is overloaded). Default: 1000.
+  size_t max_pending_events = 1000;
   // How long a write waits for a lock held by another process. Default: 5 s.
   int busy_timeout_ms = 5000;
 };

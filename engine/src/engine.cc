@@ -64,7 +64,8 @@ bool IsRuleFile(const fs::path& p) {
 
 }  // namespace
 
-LoadResult Engine::LoadFiles(const std::vector<std::string>& paths) const {
+LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
+                             const LoadOptions& options) const {
   std::vector<std::string> files;
   std::vector<Diagnostic> errors;
   for (const std::string& path : paths) {
@@ -95,11 +96,12 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths) const {
     text << in.rdbuf();
     sources.push_back({file, text.str()});
   }
-  return LoadRuleSources(sources, rep_->actions, std::move(errors));
+  return LoadRuleSources(sources, rep_->actions, options, std::move(errors));
 }
 
-LoadResult Engine::LoadString(std::string_view yaml, std::string_view file_name) const {
-  return LoadRuleSources({{std::string(file_name), std::string(yaml)}}, rep_->actions);
+LoadResult Engine::LoadString(std::string_view yaml, std::string_view file_name,
+                              const LoadOptions& options) const {
+  return LoadRuleSources({{std::string(file_name), std::string(yaml)}}, rep_->actions, options);
 }
 
 Status Engine::Execute(const FiredAction& action) const {

@@ -60,8 +60,11 @@ struct Named {
 
 class Loader {
  public:
-  Loader(const ActionRegistry& actions, std::vector<Diagnostic> errors)
-      : actions_(actions), errors_(std::move(errors)), rep_(std::make_unique<RuleSet::Rep>()) {}
+  Loader(const ActionRegistry& actions, const LoadOptions& options, std::vector<Diagnostic> errors)
+      : actions_(actions),
+        options_(options),
+        errors_(std::move(errors)),
+        rep_(std::make_unique<RuleSet::Rep>()) {}
 
   LoadResult Load(const std::vector<RuleSource>& sources) {
     files_.reserve(sources.size());
@@ -71,7 +74,9 @@ class Loader {
     CompileSchedules();
     for (auto& [name, macro] : macros_) CompileMacro(name, nullptr);
     for (const Named& rule : rule_nodes_) CompileRule(rule);
-    for (const Named& test : test_nodes_) CompileTest(test);
+    if (options_.tests) {
+      for (const Named& test : test_nodes_) CompileTest(test);
+    }
     LoadResult result;
     if (!errors_.empty()) {
       // Report in reading order: by file, then position.
@@ -1218,6 +1223,7 @@ class Loader {
   }
 
   const ActionRegistry& actions_;
+  LoadOptions options_;
   std::vector<Diagnostic> errors_;
   std::unique_ptr<RuleSet::Rep> rep_;
   std::vector<SourceFile> files_;
@@ -1235,8 +1241,8 @@ class Loader {
 }  // namespace
 
 LoadResult LoadRuleSources(const std::vector<RuleSource>& sources, const ActionRegistry& actions,
-                           std::vector<Diagnostic> earlier_errors) {
-  Loader loader(actions, std::move(earlier_errors));
+                           const LoadOptions& options, std::vector<Diagnostic> earlier_errors) {
+  Loader loader(actions, options, std::move(earlier_errors));
   return loader.Load(sources);
 }
 

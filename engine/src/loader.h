@@ -21,7 +21,7 @@ struct RuleSource {
 
 // Loads all sources as one rule set. Every error of every source is reported.
 LoadResult LoadRuleSources(const std::vector<RuleSource>& sources, const ActionRegistry& actions,
-                           std::vector<Diagnostic> earlier_errors = {});
+                           const LoadOptions& options, std::vector<Diagnostic> earlier_errors = {});
 
 }  // namespace switchboard
 

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -344,8 +343,8 @@ retention:
 }
 
 TEST_F(ConfigTest, RejectsBadListenAddresses) {
-  for (const char* bad : {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:80x",
-                          ":8080", "::1:8080", "[::1]8080", "[::1", "127.0.0.1:"}) {
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:80x", ":8080",
+                          "::1:8080", "[::1]8080", "[::1", "127.0.0.1:"}) {
     std::string e = Error(std::string("listen: \"") + bad + "\"\n");
     EXPECT_EQ(e.rfind(path_ + ":1:9: listen: ", 0), 0u) << bad << ": " << e;
   }
@@ -416,15 +415,13 @@ TEST_F(ConfigTest, TooManySigningKeys) {
   std::string yaml = "sources:\n  openphone:\n    signing_keys:\n";
   for (int i = 0; i < 11; ++i) yaml += std::string("      - ") + kLegacyKey + "\n";
   std::string e = Error(yaml);
-  EXPECT_NE(e.find("sources.openphone.signing_keys: at most 10 signing keys"),
-            std::string::npos)
+  EXPECT_NE(e.find("sources.openphone.signing_keys: at most 10 signing keys"), std::string::npos)
       << e;
 }
 
 TEST_F(ConfigTest, SecretErrorsNeverShowTheSecret) {
   std::string e = Error("admin:\n  token: hunter2\nopenphone:\n  api_key: \"my api key\"\n");
-  EXPECT_NE(e.find(path_ + ":2:10: admin.token: too short (7 characters"), std::string::npos)
-      << e;
+  EXPECT_NE(e.find(path_ + ":2:10: admin.token: too short (7 characters"), std::string::npos) << e;
   EXPECT_NE(e.find(path_ + ":4:12: openphone.api_key: contains whitespace"), std::string::npos)
       << e;
   EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
@@ -503,8 +500,8 @@ TEST(ParseRate, AcceptsCountPerUnit) {
   EXPECT_EQ(r, (Rate{5, hours(1)}));
   ASSERT_TRUE(ParseRate("60/m", &r));
   EXPECT_EQ(r, (Rate{60, minutes(1)}));
-  for (const char* bad : {"", "10", "0/s", "-1/s", "10/", "/s", "10/x", "10/ms", "1.5/s",
-                          "10 / s"}) {
+  for (const char* bad :
+       {"", "10", "0/s", "-1/s", "10/", "/s", "10/x", "10/ms", "1.5/s", "10 / s"}) {
     EXPECT_FALSE(ParseRate(bad, &r)) << bad;
   }
 }
@@ -523,8 +520,8 @@ TEST(ParseSize, AcceptsBytesAndUnits) {
   EXPECT_EQ(n, 2000);
   ASSERT_TRUE(ParseSize("1GiB", &n));
   EXPECT_EQ(n, int64_t{1} << 30);
-  for (const char* bad : {"", "0", "0MiB", "MiB", "1.5MiB", "-1", "1 XB", "1MiBs",
-                          "9999999999999999"}) {
+  for (const char* bad :
+       {"", "0", "0MiB", "MiB", "1.5MiB", "-1", "1 XB", "1MiBs", "9999999999999999"}) {
     EXPECT_FALSE(ParseSize(bad, &n)) << bad;
   }
 }

@@ -2,8 +2,6 @@
 // malformed headers, and `switchboard send` producing requests that verify.
 #include "signature.h"
 
-#include <gtest/gtest.h>
-
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -11,10 +9,12 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -125,8 +125,7 @@ TEST_F(SignatureTest, RejectsSignatureMadeWithUndecodedKeyText) {
 
 TEST_F(SignatureTest, BetaVectorVerifies) {
   std::string reason;
-  EXPECT_EQ(VerifyBeta(kBetaSignature, beta_body_, {beta_key_}, &reason), Verdict::kOk)
-      << reason;
+  EXPECT_EQ(VerifyBeta(kBetaSignature, beta_body_, {beta_key_}, &reason), Verdict::kOk) << reason;
 }
 
 TEST_F(SignatureTest, BetaVectorSignsToDocumentedSignature) {
@@ -137,8 +136,7 @@ TEST_F(SignatureTest, RejectsTamperedBody) {
   std::string body = legacy_body_;
   body[body.size() / 2] ^= 1;
   EXPECT_EQ(VerifyLegacy(kLegacyHeader, body, {legacy_key_}), Verdict::kBadSignature);
-  EXPECT_EQ(VerifyLegacy(kLegacyHeader, legacy_body_ + " ", {legacy_key_}),
-            Verdict::kBadSignature);
+  EXPECT_EQ(VerifyLegacy(kLegacyHeader, legacy_body_ + " ", {legacy_key_}), Verdict::kBadSignature);
   std::string beta = beta_body_;
   beta[10] ^= 1;
   EXPECT_EQ(VerifyBeta(kBetaSignature, beta, {beta_key_}), Verdict::kBadSignature);
@@ -170,11 +168,9 @@ TEST_F(SignatureTest, AcceptsAnyOfSeveralCommaSeparatedLegacySignatures) {
   EXPECT_EQ(VerifyLegacy(std::string(kLegacyHeader) + ", " + other, legacy_body_, {legacy_key_}),
             Verdict::kOk);
   // A malformed entry next to a good one does not spoil it.
-  EXPECT_EQ(VerifyLegacy("hmac;1;abc;x," + std::string(kLegacyHeader), legacy_body_,
-                         {legacy_key_}),
+  EXPECT_EQ(VerifyLegacy("hmac;1;abc;x," + std::string(kLegacyHeader), legacy_body_, {legacy_key_}),
             Verdict::kOk);
-  EXPECT_EQ(VerifyLegacy(other + "," + other, legacy_body_, {legacy_key_}),
-            Verdict::kBadSignature);
+  EXPECT_EQ(VerifyLegacy(other + "," + other, legacy_body_, {legacy_key_}), Verdict::kBadSignature);
 }
 
 TEST_F(SignatureTest, AcceptsAnyOfSeveralSpaceSeparatedV1Signatures) {
@@ -199,12 +195,12 @@ TEST_F(SignatureTest, LooksAtNoMoreThanTenEntries) {
 TEST_F(SignatureTest, RejectsStaleAndFutureTimestamps) {
   std::string reason;
   // Legacy: the timestamp is in milliseconds.
-  EXPECT_EQ(Verify(Legacy(kLegacyHeader), legacy_body_, {legacy_key_},
-                   kLegacyTs + kTolerance + 1, kTolerance, &reason),
+  EXPECT_EQ(Verify(Legacy(kLegacyHeader), legacy_body_, {legacy_key_}, kLegacyTs + kTolerance + 1,
+                   kTolerance, &reason),
             Verdict::kStale);
   EXPECT_NE(reason.find("behind"), std::string::npos) << reason;
-  EXPECT_EQ(Verify(Legacy(kLegacyHeader), legacy_body_, {legacy_key_},
-                   kLegacyTs - kTolerance - 1, kTolerance, &reason),
+  EXPECT_EQ(Verify(Legacy(kLegacyHeader), legacy_body_, {legacy_key_}, kLegacyTs - kTolerance - 1,
+                   kTolerance, &reason),
             Verdict::kStale);
   EXPECT_NE(reason.find("ahead"), std::string::npos) << reason;
   // The edges of the window are inside.
@@ -219,27 +215,26 @@ TEST_F(SignatureTest, RejectsStaleAndFutureTimestamps) {
   SignatureHeaders h = Standard(kBetaId, std::to_string(kBetaTs), kBetaSignature);
   EXPECT_EQ(Verify(h, beta_body_, {beta_key_}, kBetaTs * 1000 + kTolerance, kTolerance, nullptr),
             Verdict::kOk);
-  EXPECT_EQ(Verify(h, beta_body_, {beta_key_}, kBetaTs * 1000 + kTolerance + 1000, kTolerance,
-                   nullptr),
-            Verdict::kStale);
-  EXPECT_EQ(Verify(h, beta_body_, {beta_key_}, kBetaTs * 1000 - kTolerance - 1000, kTolerance,
-                   nullptr),
-            Verdict::kStale);
+  EXPECT_EQ(
+      Verify(h, beta_body_, {beta_key_}, kBetaTs * 1000 + kTolerance + 1000, kTolerance, nullptr),
+      Verdict::kStale);
+  EXPECT_EQ(
+      Verify(h, beta_body_, {beta_key_}, kBetaTs * 1000 - kTolerance - 1000, kTolerance, nullptr),
+      Verdict::kStale);
   // Treating seconds as milliseconds (or the reverse) is far outside any window.
   EXPECT_EQ(Verify(h, beta_body_, {beta_key_}, kBetaTs, kTolerance, nullptr), Verdict::kStale);
 }
 
 TEST_F(SignatureTest, StaleWithWrongSignatureIsStillStale) {
   std::string header = SignLegacy(other_key_, kLegacyTs, legacy_body_);
-  EXPECT_EQ(Verify(Legacy(header), legacy_body_, {legacy_key_}, kLegacyTs + 3600 * 1000,
-                   kTolerance, nullptr),
+  EXPECT_EQ(Verify(Legacy(header), legacy_body_, {legacy_key_}, kLegacyTs + 3600 * 1000, kTolerance,
+                   nullptr),
             Verdict::kStale);
 }
 
 TEST_F(SignatureTest, ReportsMissingHeaders) {
   std::string reason;
-  EXPECT_EQ(Verify(SignatureHeaders{}, legacy_body_, {legacy_key_}, kLegacyTs, kTolerance,
-                   &reason),
+  EXPECT_EQ(Verify(SignatureHeaders{}, legacy_body_, {legacy_key_}, kLegacyTs, kTolerance, &reason),
             Verdict::kMissing);
   EXPECT_FALSE(reason.empty());
   EXPECT_EQ(Verify(Legacy("   "), legacy_body_, {legacy_key_}, kLegacyTs, kTolerance, nullptr),
@@ -267,8 +262,8 @@ TEST_F(SignatureTest, RejectsMalformedLegacyHeaders) {
       "sha256;1;1767625445123;" + good_sig,
       "hmac;1;1767625445123;" + good_sig + ";extra",
       "hmac;1;1767625445123;not base64!",
-      "hmac;1;1767625445123;" + good_sig.substr(0, 20),     // too short
-      "hmac;1;1767625445123;" + good_sig + good_sig,        // too long
+      "hmac;1;1767625445123;" + good_sig.substr(0, 20),                      // too short
+      "hmac;1;1767625445123;" + good_sig + good_sig,                         // too long
       "hmac;1;1767625445123;MNKmIbnSvpRrgbjSYUgYTOtwXG2plTa7lDi3fBO9pls==",  // bad padding
       "hmac;1;1767625445123;=" + good_sig,
       "hmac;1;1767625445123;" + good_sig + "\x01",
@@ -324,13 +319,11 @@ TEST_F(SignatureTest, RejectsMalformedStandardHeaders) {
 TEST_F(SignatureTest, EitherSchemeIsEnoughWhenBothArePresent) {
   SignatureHeaders h = Standard(kBetaId, std::to_string(kBetaTs), kBetaSignature);
   h.openphone_signature = "hmac;1;garbage";
-  EXPECT_EQ(Verify(h, beta_body_, {beta_key_}, kBetaTs * 1000, kTolerance, nullptr),
-            Verdict::kOk);
+  EXPECT_EQ(Verify(h, beta_body_, {beta_key_}, kBetaTs * 1000, kTolerance, nullptr), Verdict::kOk);
 
   SignatureHeaders l = Legacy(kLegacyHeader);
   l.webhook_id = "msg_x";  // an incomplete Standard Webhooks set
-  EXPECT_EQ(Verify(l, legacy_body_, {legacy_key_}, kLegacyTs, kTolerance, nullptr),
-            Verdict::kOk);
+  EXPECT_EQ(Verify(l, legacy_body_, {legacy_key_}, kLegacyTs, kTolerance, nullptr), Verdict::kOk);
 
   // Both wrong: the more specific verdict wins over "malformed".
   h.webhook_signature = SignStandard(other_key_, kBetaId, kBetaTs, beta_body_);
@@ -342,9 +335,9 @@ TEST_F(SignatureTest, SignAndVerifyRoundTrip) {
   const std::string body = R"({"id":"EV1","type":"message.received","data":{}})";
   const int64_t now_ms = 1800000000123;
   for (const SigningKey& key : {legacy_key_, beta_key_, other_key_}) {
-    EXPECT_EQ(Verify(Legacy(SignLegacy(key, now_ms, body)), body, {key}, now_ms, kTolerance,
-                     nullptr),
-              Verdict::kOk);
+    EXPECT_EQ(
+        Verify(Legacy(SignLegacy(key, now_ms, body)), body, {key}, now_ms, kTolerance, nullptr),
+        Verdict::kOk);
     SignatureHeaders h = Standard("msg_abc", std::to_string(now_ms / 1000),
                                   SignStandard(key, "msg_abc", now_ms / 1000, body));
     EXPECT_EQ(Verify(h, body, {key}, now_ms, kTolerance, nullptr), Verdict::kOk);
@@ -384,7 +377,7 @@ TEST(ParseSigningKey, ErrorsNeverContainTheKeyText) {
       "Qx7!Rz9 w#b64",
       "c3dpdGNoYm9hcmQtdGVzdC1rZXktMDAwMDAwMDAwMDE=!",
       "whsec_c3dpdGNoYm9hcmQtYmV0YS1zZWNyZXQtMzItYnl0ZXM=%%%",
-      "c2hvcnQ=",         // "short": fewer than 16 bytes
+      "c2hvcnQ=",  // "short": fewer than 16 bytes
       "whsec_c2hvcnQ=",
       "c3dpdGNoYm9hcmQtdGVzdC1rZXktMDAwMDAwMDAwMDE===",
       "c3dpdGNoYm9hcmQtdGVzdC1rZXktMDAwMDAwMDAwMDE=c3dp",
@@ -498,9 +491,9 @@ TEST_F(SendTest, LegacyKeySignsTheRawFileWithTheCurrentTime) {
   EXPECT_EQ(received_.body, ReadData("vector-legacy.body.json"));
   EXPECT_TRUE(received_.headers.webhook_signature.empty());
   std::string reason;
-  EXPECT_EQ(Verify(received_.headers, received_.body, {Key(kLegacyKey)}, NowMs(), 60 * 1000,
-                   &reason),
-            Verdict::kOk)
+  EXPECT_EQ(
+      Verify(received_.headers, received_.body, {Key(kLegacyKey)}, NowMs(), 60 * 1000, &reason),
+      Verdict::kOk)
       << reason;
 }
 
@@ -512,18 +505,18 @@ TEST_F(SendTest, WhsecKeyUsesStandardWebhooksHeaders) {
   EXPECT_TRUE(received_.headers.openphone_signature.empty());
   EXPECT_EQ(received_.headers.webhook_id.rfind("msg_", 0), 0u);
   std::string reason;
-  EXPECT_EQ(Verify(received_.headers, received_.body, {Key(kBetaSecret)}, NowMs(), 60 * 1000,
-                   &reason),
-            Verdict::kOk)
+  EXPECT_EQ(
+      Verify(received_.headers, received_.body, {Key(kBetaSecret)}, NowMs(), 60 * 1000, &reason),
+      Verdict::kOk)
       << reason;
 }
 
 TEST_F(SendTest, SendsUnsignedWithoutAKey) {
   ASSERT_EQ(cli::Send({event_path_, "--url", Url()}), cli::kExitOk);
   std::lock_guard<std::mutex> lock(received_.mu);
-  EXPECT_EQ(Verify(received_.headers, received_.body, {Key(kLegacyKey)}, NowMs(), 60 * 1000,
-                   nullptr),
-            Verdict::kMissing);
+  EXPECT_EQ(
+      Verify(received_.headers, received_.body, {Key(kLegacyKey)}, NowMs(), 60 * 1000, nullptr),
+      Verdict::kMissing);
 }
 
 TEST_F(SendTest, ExitCodes) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "switchboard/export.h"
 #include "switchboard/status.h"
 #include "switchboard/value.h"
 
@@ -46,7 +47,7 @@ struct FiredAction {
 
 // An action type. Implementations must be thread-safe: the same instance serves
 // every rule and every evaluation.
-class ActionType {
+class SWITCHBOARD_EXPORT ActionType {
  public:
   virtual ~ActionType() = default;
 

@@ -30,6 +30,7 @@
 
 #include "switchboard/action.h"
 #include "switchboard/event.h"
+#include "switchboard/export.h"
 #include "switchboard/status.h"
 #include "switchboard/throttle.h"
 #include "switchboard/value.h"
@@ -37,7 +38,7 @@
 namespace switchboard {
 
 // One load error, with its position in the rule file.
-struct Diagnostic {
+struct SWITCHBOARD_EXPORT Diagnostic {
   std::string file;
   int line = 0;    // 1-based; 0 when unknown
   int column = 0;  // 1-based; 0 when unknown
@@ -119,7 +120,7 @@ struct RuleInfo {
 
 // A compiled, immutable set of rules. Thread-safe: any number of threads may
 // evaluate at once. Shared by pointer so that a server can swap it atomically.
-class RuleSet {
+class SWITCHBOARD_EXPORT RuleSet {
  public:
   ~RuleSet();
   RuleSet(const RuleSet&) = delete;
@@ -144,7 +145,7 @@ class RuleSet {
   std::unique_ptr<Rep> rep_;
 };
 
-struct LoadResult {
+struct SWITCHBOARD_EXPORT LoadResult {
   std::shared_ptr<const RuleSet> rules;  // null when there are errors
   std::vector<Diagnostic> errors;        // every error of the load, in file order
 
@@ -153,7 +154,13 @@ struct LoadResult {
   std::string FormatErrors() const;
 };
 
-class Engine {
+struct LoadOptions {
+  // Read the files' inline `tests:` (whose event files must then exist).
+  // Default: true. A server has no use for them: false skips the section.
+  bool tests = true;
+};
+
+class SWITCHBOARD_EXPORT Engine {
  public:
   // An engine that knows the built-in action types.
   static std::unique_ptr<Engine> Create();
@@ -167,10 +174,12 @@ class Engine {
 
   // Loads YAML rule files; a directory contributes its *.yaml and *.yml files.
   // Files are loaded in name order; one bad file fails the whole load.
-  LoadResult LoadFiles(const std::vector<std::string>& paths) const;
+  LoadResult LoadFiles(const std::vector<std::string>& paths,
+                       const LoadOptions& options = {}) const;
   // Loads one rule document from memory; `file_name` is used in diagnostics and
   // to resolve tests' relative event paths.
-  LoadResult LoadString(std::string_view yaml, std::string_view file_name = "<string>") const;
+  LoadResult LoadString(std::string_view yaml, std::string_view file_name = "<string>",
+                        const LoadOptions& options = {}) const;
 
   // Runs one fired action through its type's Execute.
   Status Execute(const FiredAction& action) const;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "switchboard/export.h"
 #include "switchboard/status.h"
 #include "switchboard/value.h"
 
@@ -33,9 +34,9 @@ enum class Fact {
 inline constexpr int kFactCount = 12;
 
 // The name of a fact as rules write it after "facts." ("contact", "call_id").
-std::string_view FactName(Fact fact);
+SWITCHBOARD_EXPORT std::string_view FactName(Fact fact);
 // The fact with that name, or nullopt.
-std::optional<Fact> FactFromName(std::string_view name);
+SWITCHBOARD_EXPORT std::optional<Fact> FactFromName(std::string_view name);
 
 // A computed fact: absent, a string or a boolean. Strings point into the Event
 // (or into static storage) and live as long as the Event.
@@ -50,7 +51,7 @@ struct FactValue {
   static FactValue Bool(bool b) { return {Kind::kBool, {}, b}; }
 };
 
-class Event {
+class SWITCHBOARD_EXPORT Event {
  public:
   // Parses a JSON object. Fails (kInvalidArgument) on malformed JSON or a
   // document that is not an object. An event with no id or type still parses:

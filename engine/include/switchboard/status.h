@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "switchboard/export.h"
+
 namespace switchboard {
 
 enum class StatusCode {
@@ -21,7 +23,7 @@ enum class StatusCode {
   kInternal,
 };
 
-class Status {
+class SWITCHBOARD_EXPORT Status {
  public:
   Status() = default;  // OK
   Status(StatusCode code, std::string message)

@@ -12,11 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "switchboard/export.h"
+
 namespace switchboard {
 
 using TimeStamp = std::chrono::system_clock::time_point;
 
-class ThrottleStore {
+class SWITCHBOARD_EXPORT ThrottleStore {
  public:
   virtual ~ThrottleStore() = default;
   // Firings recorded for (rule_id, key) at or after `since`. Must be thread-safe.
@@ -27,7 +29,7 @@ class ThrottleStore {
 };
 
 // A ThrottleStore in memory; thread-safe. Keeps firings until Prune drops them.
-class InMemoryThrottleStore : public ThrottleStore {
+class SWITCHBOARD_EXPORT InMemoryThrottleStore : public ThrottleStore {
  public:
   int CountSince(std::string_view rule_id, std::string_view key, TimeStamp since) const override;
   void Record(std::string_view rule_id, std::string_view key, TimeStamp at) override;

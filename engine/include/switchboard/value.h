@@ -10,11 +10,12 @@
 #include <variant>
 #include <vector>
 
+#include "switchboard/export.h"
 #include "switchboard/status.h"
 
 namespace switchboard {
 
-class Value {
+class SWITCHBOARD_EXPORT Value {
  public:
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
   using Array = std::vector<Value>;
@@ -71,9 +72,9 @@ class Value {
 };
 
 // Appends `s` to `out` as a quoted, escaped JSON string.
-void AppendJsonString(std::string_view s, std::string* out);
+SWITCHBOARD_EXPORT void AppendJsonString(std::string_view s, std::string* out);
 // Formats a number as JSON does: integral values without a fraction.
-std::string FormatNumber(double n);
+SWITCHBOARD_EXPORT std::string FormatNumber(double n);
 
 }  // namespace switchboard
 

@@ -1,0 +1,219 @@
+// SqliteStore against a real SQLite file: durability answers, group commit,
+// exactly-once own-database rows, the outbox life cycle.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "store.h"
+
+namespace switchboard {
+namespace server {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("switchboard-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    SqliteOptions options;
+    options.path = (dir_ / "test.db").string();
+    options.busy_timeout_ms = 200;
+    auto opened = OpenSqliteStore(options);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(opened.value());
+  }
+  int64_t CountRows(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2((dir_ / "test.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* stmt = nullptr;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      n = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, AcceptsOnceThenReportsDuplicate) {
+  auto first = store_->Accept("EV1", "message.received", "{}", 1000);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, AcceptOutcome::kAccepted);
+  auto second = store_->Accept("EV1", "message.received", "{}", 2000);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, AcceptOutcome::kDuplicate);
+  auto pending = store_->PendingEvents(10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].received_ms, 1000);
+}
+
+TEST_F(SqliteStoreTest, AcceptedEventsSurviveReopen) {
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{\"id\":\"EV1\"}", 1).ok());
+  Reopen();
+  auto event = store_->GetEvent("EV1");
+  ASSERT_TRUE(event.ok());
+  ASSERT_TRUE(event->has_value());
+  EXPECT_EQ((*event)->body, "{\"id\":\"EV1\"}");
+}
+
+TEST_F(SqliteStoreTest, ConcurrentAcceptsAllCommitAndDuplicatesAreDetected) {
+  std::vector<std::thread> threads;
+  std::atomic<int> accepted{0};
+  std::atomic<int> duplicates{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        // Threads overlap on half of the ids.
+        std::string id = "EV" + std::to_string((t % 2) * 1000 + (t / 2) * 100 + i);
+        auto r = store_->Accept(id, "t", "{}", i);
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        (*r == AcceptOutcome::kAccepted ? accepted : duplicates)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(accepted + duplicates, 800);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), accepted.load());
+}
+
+TEST_F(SqliteStoreTest, CommitProcessedWritesOutboxThrottleAndOwnRowsTogether) {
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
+  ProcessedEvent p;
+  p.event_id = "EV1";
+  p.trace = "{\"fired\":[]}";
+  p.processed_ms = 5000;
+  StoredAction action;
+  action.event_id = "EV1";
+  action.rule_id = "r";
+  action.type = "http";
+  action.params = "{}";
+  action.redacted_params = "{}";
+  action.status = "pending";
+  action.next_attempt_ms = 5000;
+  p.actions.push_back(action);
+  p.firings.emplace_back("r", "+15555550100");
+  p.inserts.push_back({"opt_outs", {{"contact", "+15555550100"}, {"text", "STOP"}}});
+  ASSERT_TRUE(store_->CommitProcessed(p).ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='processed'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE status='pending'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs WHERE contact='+15555550100'"), 1);
+  // A later row with a new column extends the table.
+  p.inserts = {{"opt_outs", {{"contact", "+1"}, {"line", "PN1"}}}};
+  p.actions.clear();
+  ASSERT_TRUE(store_->CommitProcessed(p).ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs WHERE line='PN1'"), 1);
+}
+
+TEST_F(SqliteStoreTest, FailedCommitLeavesNothingBehind) {
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
+  ProcessedEvent p;
+  p.event_id = "EV1";
+  p.processed_ms = 1;
+  p.firings.emplace_back("r", "k");
+  p.inserts.push_back({"bad", {{"a", "1"}}});
+  // A table that exists with an incompatible schema makes the insert fail.
+  sqlite3* db = nullptr;
+  sqlite3_open((dir_ / "test.db").string().c_str(), &db);
+  sqlite3_exec(db, "CREATE TABLE bad (id INTEGER PRIMARY KEY, created_at TEXT, a TEXT NOT NULL CHECK (a = 'x'))",
+               nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  Status s = store_->CommitProcessed(p);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='pending'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
+}
+
+TEST_F(SqliteStoreTest, BusyDatabaseIsUnavailable) {
+  sqlite3* db = nullptr;
+  sqlite3_open((dir_ / "test.db").string().c_str(), &db);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto r = store_->Accept("EV1", "t", "{}", 1);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().message();
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
+}
+
+TEST_F(SqliteStoreTest, OutboxLifecycleAndSentCount) {
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
+  ProcessedEvent p;
+  p.event_id = "EV1";
+  p.processed_ms = 100;
+  StoredAction a;
+  a.event_id = "EV1";
+  a.rule_id = "r";
+  a.type = "openphone.send_message";
+  a.params = a.redacted_params = "{}";
+  a.contact = "+15555550100";
+  a.status = "pending";
+  a.next_attempt_ms = 100;
+  p.actions.push_back(a);
+  ASSERT_TRUE(store_->CommitProcessed(p).ok());
+  auto due = store_->DueActions(99, 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_TRUE(due->empty());
+  due = store_->DueActions(100, 10);
+  ASSERT_EQ(due->size(), 1u);
+  int64_t id = (*due)[0].id;
+  ASSERT_TRUE(store_->UpdateAction(id, "dead", 1, 0, "HTTP 400", 200).ok());
+  auto dead = store_->ListActions("dead", 10);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].last_error, "HTTP 400");
+  EXPECT_EQ(*store_->CountSentTo("+15555550100", 0), 0);
+  ASSERT_TRUE(store_->UpdateAction(id, "done", 2, 0, "", 300).ok());
+  EXPECT_EQ(*store_->CountSentTo("+15555550100", 250), 1);
+  EXPECT_EQ(*store_->CountSentTo("+15555550100", 301), 0);
+}
+
+TEST_F(SqliteStoreTest, PruneDropsOldProcessedEventsButKeepsDeadLetters) {
+  ASSERT_TRUE(store_->Accept("OLD", "t", "{}", 1).ok());
+  ASSERT_TRUE(store_->Accept("DEAD", "t", "{}", 1).ok());
+  ASSERT_TRUE(store_->Accept("NEW", "t", "{}", 10000).ok());
+  for (const char* id : {"OLD", "DEAD", "NEW"}) {
+    ProcessedEvent p;
+    p.event_id = id;
+    p.processed_ms = 10000;
+    if (std::string(id) == "DEAD") {
+      StoredAction a;
+      a.event_id = id;
+      a.rule_id = "r";
+      a.type = "http";
+      a.params = a.redacted_params = "{}";
+      a.status = "dead";
+      p.actions.push_back(a);
+    }
+    ASSERT_TRUE(store_->CommitProcessed(p).ok());
+  }
+  ASSERT_TRUE(store_->Prune(5000, 0).ok());
+  EXPECT_FALSE(store_->GetEvent("OLD")->has_value());
+  EXPECT_TRUE(store_->GetEvent("DEAD")->has_value());
+  EXPECT_TRUE(store_->GetEvent("NEW")->has_value());
+}
+
+}  // namespace
+}  // namespace server
+}  // namespace switchboard
