@@ -187,10 +187,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                                      config.sources.openphone.tolerance.count(), &reason);
       if (config.sources.openphone.signing_keys.empty()) reason = "no signing key is configured";
       if (verdict != Verdict::kOk) {
+        // The caller learns only the verdict; the details (which header, how
+        // many keys) go to the log for the operator.
         app_->metrics->CountEvent("", "unauthorized");
+        LogWarning(std::string("webhook refused with 401: signature ") + VerdictName(verdict) +
+                   (reason.empty() ? "" : " (" + reason + ")"));
         return SendError(response, HTTPResponse::HTTP_UNAUTHORIZED,
-                         std::string("signature ") + VerdictName(verdict) +
-                             (reason.empty() ? "" : ": " + reason));
+                         std::string("signature ") + VerdictName(verdict));
       }
     }
     auto event = Event::Parse(body);
