@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 #include <thread>
 
 #include "store.h"
@@ -81,13 +82,59 @@ Status Exec(sqlite3* db, const char* sql) {
   return Status::OK();
 }
 
-// A prepared statement with typed binds and column reads.
+// Prepared statements of one connection, kept for its lifetime: preparing is a
+// large part of a small write's cost. Used by one thread at a time.
+class StmtCache {
+ public:
+  StmtCache() = default;
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+  ~StmtCache() { Clear(); }
+
+  // The cached statement for `sql`, prepared on first use; sets *rc.
+  sqlite3_stmt* Get(sqlite3* db, const char* sql, int* rc) {
+    auto it = map_.find(sql);
+    if (it != map_.end()) {
+      *rc = SQLITE_OK;
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    *rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (*rc != SQLITE_OK) return nullptr;
+    map_.emplace(sql, stmt);
+    return stmt;
+  }
+  void Clear() {
+    for (auto& [sql, stmt] : map_) sqlite3_finalize(stmt);
+    map_.clear();
+  }
+
+ private:
+  std::unordered_map<std::string, sqlite3_stmt*> map_;
+};
+
+// A statement with typed binds and column reads: from a StmtCache (reset when
+// done) or prepared for this use alone (finalized when done).
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(StmtCache* cache, sqlite3* db, const char* sql) : db_(db), cached_(cache != nullptr) {
+    if (cache != nullptr) {
+      stmt_ = cache->Get(db, sql, &rc_);
+    } else {
+      rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+    }
+  }
+  ~Stmt() {
+    if (!cached_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -104,6 +151,7 @@ class Stmt {
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() {
+    if (stmt_ == nullptr) return rc_ == SQLITE_OK ? SQLITE_MISUSE : rc_;
     rc_ = sqlite3_step(stmt_);
     if (rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) {
       int rc = rc_;
@@ -121,8 +169,18 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
+  int rc_ = SQLITE_OK;
+  bool cached_ = false;
 };
+
+// Runs a statement without results through `cache`.
+Status ExecCached(StmtCache* cache, sqlite3* db, const char* sql) {
+  Stmt s(cache, db, sql);
+  if (!s.ok()) return s.status(sql);
+  int rc = s.Step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return s.status(sql);
+  return Status::OK();
+}
 
 Status Run(Stmt& s, const std::string& what) {
   if (!s.ok()) return s.status(what);
@@ -171,7 +229,8 @@ std::string QuoteIdentifier(const std::string& name) { return "\"" + name + "\""
 
 // Inserts a `sqlite` action's row, creating the table or columns it needs.
 Status InsertSqlRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
-                 std::map<std::string, std::set<std::string>>* known_columns) {
+                 std::map<std::string, std::set<std::string>>* known_columns,
+                 StmtCache* cache = nullptr) {
     std::set<std::string>& columns = (*known_columns)[row.table];
     if (columns.empty()) {
       std::string create = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(row.table) +
@@ -196,7 +255,7 @@ Status InsertSqlRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
       marks += ", ?";
     }
     sql += ") VALUES (" + marks + ")";
-    Stmt insert(db, sql.c_str());
+    Stmt insert(cache, db, sql.c_str());
     time_t seconds = static_cast<time_t>(now_ms / 1000);
     char when[32];
     struct tm tm;
@@ -221,7 +280,12 @@ class SqliteStore : public Store {
       stopping_ = true;
     }
     cv_.notify_all();
+    cv_checkpoint_.notify_all();
     if (writer_thread_.joinable()) writer_thread_.join();
+    if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+    sqlite3_close(checkpointer_);
+    writer_cache_.Clear();
+    reader_cache_.Clear();
     sqlite3_close(writer_);
     sqlite3_close(reader_);
   }
@@ -233,16 +297,24 @@ class SqliteStore : public Store {
     sqlite3_busy_timeout(writer_, options_.busy_timeout_ms);
     Status s = Exec(writer_, "PRAGMA journal_mode=WAL");
     if (s.ok()) s = Exec(writer_, "PRAGMA synchronous=FULL");
+    // Checkpoints run on their own thread (below), not inside a commit that
+    // webhooks are waiting for.
+    if (s.ok()) s = Exec(writer_, "PRAGMA wal_autocheckpoint=0");
     if (s.ok()) s = Exec(writer_, kSchema);
     if (!s.ok()) return Status(s.code(), "database '" + options_.path + "': " + s.message());
     rc = sqlite3_open_v2(options_.path.c_str(), &reader_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                          nullptr);
     if (rc != SQLITE_OK) return SqlError(reader_, rc, "cannot open database '" + options_.path + "'");
     sqlite3_busy_timeout(reader_, options_.busy_timeout_ms);
-    Stmt count(reader_, "SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'");
+    Stmt count(&reader_cache_, reader_, "SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'");
     if (count.Step() != SQLITE_ROW) return count.status("counting pending events");
     pending_events_ = count.Int(0);
+    rc = sqlite3_open_v2(options_.path.c_str(), &checkpointer_,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) return SqlError(checkpointer_, rc, "cannot open database '" + options_.path + "'");
+    sqlite3_busy_timeout(checkpointer_, options_.busy_timeout_ms);
     writer_thread_ = std::thread([this] { WriterLoop(); });
+    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     return Status::OK();
   }
 
@@ -256,7 +328,7 @@ class SqliteStore : public Store {
     auto outcome = std::make_shared<AcceptOutcome>(AcceptOutcome::kAccepted);
     Status s = WriteAsync(
         [&](sqlite3* db) {
-          Stmt insert(db,
+          Stmt insert(&writer_cache_, db,
                       "INSERT OR IGNORE INTO switchboard_events (id, type, body, received_ms) "
                       "VALUES (?, ?, ?, ?)");
           insert.Bind(1, id).Bind(2, type).Bind(3, body).Bind(4, received_ms);
@@ -264,7 +336,7 @@ class SqliteStore : public Store {
           if (r.ok() && sqlite3_changes(db) == 0) *outcome = AcceptOutcome::kDuplicate;
           return r;
         },
-        /*shed_when_full=*/true)
+        /*shed_when_full=*/true, /*single_statement=*/true)
                    .get();
     if (!s.ok()) return s;
     if (*outcome == AcceptOutcome::kAccepted) ++pending_events_;
@@ -276,7 +348,7 @@ class SqliteStore : public Store {
     std::string sql = std::string("SELECT ") + kEventColumns +
                       " FROM switchboard_events WHERE status = 'pending' "
                       "ORDER BY received_ms, rowid LIMIT ?";
-    Stmt s(reader_, sql.c_str());
+    Stmt s(&reader_cache_, reader_, sql.c_str());
     s.Bind(1, static_cast<int64_t>(limit));
     return ReadRows<StoredEvent>(s, ReadEvent, "reading pending events");
   }
@@ -285,7 +357,7 @@ class SqliteStore : public Store {
     auto shared = std::make_shared<ProcessedEvent>(std::move(processed));
     return WriteAsync([this, shared](sqlite3* db) -> Status {
       const ProcessedEvent& p = *shared;
-      Stmt mark(db,
+      Stmt mark(&writer_cache_, db,
                 "UPDATE switchboard_events SET status = 'processed', trace = ?, processed_ms = ? "
                 "WHERE id = ? AND status = 'pending'");
       mark.Bind(1, p.trace).Bind(2, p.processed_ms).Bind(3, p.event_id);
@@ -295,7 +367,7 @@ class SqliteStore : public Store {
       // next open; an overcount only makes the overload answer come early.
       if (sqlite3_changes(db) > 0) --pending_events_;
       for (const StoredAction& a : p.actions) {
-        Stmt insert(db,
+        Stmt insert(&writer_cache_, db,
                     "INSERT INTO switchboard_actions (event_id, rule_id, idx, type, params, "
                     "redacted_params, contact, status, attempts, next_attempt_ms, last_error, "
                     "created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -308,13 +380,13 @@ class SqliteStore : public Store {
         if (!s.ok()) return s;
       }
       for (const auto& [rule, key] : p.firings) {
-        Stmt insert(db, "INSERT INTO switchboard_throttle (rule_id, key, at_ms) VALUES (?,?,?)");
+        Stmt insert(&writer_cache_, db, "INSERT INTO switchboard_throttle (rule_id, key, at_ms) VALUES (?,?,?)");
         insert.Bind(1, rule).Bind(2, key).Bind(3, p.processed_ms);
         s = Run(insert, "recording a throttle firing");
         if (!s.ok()) return s;
       }
       for (const SqlInsert& row : p.inserts) {
-        s = InsertSqlRow(db, row, p.processed_ms, &known_columns_);
+        s = InsertSqlRow(db, row, p.processed_ms, &known_columns_, &writer_cache_);
         if (!s.ok()) return s;
       }
       return Status::OK();
@@ -323,7 +395,7 @@ class SqliteStore : public Store {
 
   Status MarkPending(const std::string& event_id) override {
     return Write([&](sqlite3* db) {
-      Stmt s(db, "UPDATE switchboard_events SET status = 'pending' WHERE id = ? AND status != 'pending'");
+      Stmt s(&writer_cache_, db, "UPDATE switchboard_events SET status = 'pending' WHERE id = ? AND status != 'pending'");
       s.Bind(1, event_id);
       Status r = Run(s, "marking the event for replay");
       if (r.ok() && sqlite3_changes(db) > 0) ++pending_events_;
@@ -333,7 +405,7 @@ class SqliteStore : public Store {
 
   Status RequeueAction(int64_t id, int64_t now_ms) override {
     return Write([&](sqlite3* db) {
-      Stmt s(db,
+      Stmt s(&writer_cache_, db,
              "UPDATE switchboard_actions SET status = 'pending', attempts = 0, "
              "next_attempt_ms = ?, created_ms = ?, updated_ms = ? WHERE id = ?");
       s.Bind(1, now_ms).Bind(2, now_ms).Bind(3, now_ms).Bind(4, id);
@@ -343,7 +415,7 @@ class SqliteStore : public Store {
 
   Status InsertRow(const SqlInsert& row, int64_t now_ms) override {
     return Write([&](sqlite3* db) {
-      return InsertSqlRow(db, row, now_ms, &known_columns_);
+      return InsertSqlRow(db, row, now_ms, &known_columns_, &writer_cache_);
     });
   }
 
@@ -352,7 +424,7 @@ class SqliteStore : public Store {
     std::string sql = std::string("SELECT ") + kActionColumns +
                       " FROM switchboard_actions WHERE status = 'pending' AND next_attempt_ms <= ? "
                       "ORDER BY next_attempt_ms, id LIMIT ?";
-    Stmt s(reader_, sql.c_str());
+    Stmt s(&reader_cache_, reader_, sql.c_str());
     s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
     return ReadRows<StoredAction>(s, ReadAction, "reading due actions");
   }
@@ -360,7 +432,7 @@ class SqliteStore : public Store {
   Status UpdateAction(int64_t id, const std::string& status, int attempts, int64_t next_attempt_ms,
                       const std::string& last_error, int64_t now_ms) override {
     return Write([&](sqlite3* db) {
-      Stmt s(db,
+      Stmt s(&writer_cache_, db,
              "UPDATE switchboard_actions SET status = ?, attempts = ?, next_attempt_ms = ?, "
              "last_error = ?, updated_ms = ? WHERE id = ?");
       s.Bind(1, status).Bind(2, static_cast<int64_t>(attempts)).Bind(3, next_attempt_ms);
@@ -371,7 +443,7 @@ class SqliteStore : public Store {
 
   Result<int> CountSentTo(const std::string& contact, int64_t since_ms) override {
     std::lock_guard<std::mutex> lock(reader_mu_);
-    Stmt s(reader_,
+    Stmt s(&reader_cache_, reader_,
            "SELECT COUNT(*) FROM switchboard_actions WHERE contact = ? AND status = 'done' AND "
            "type = 'openphone.send_message' AND updated_ms >= ?");
     s.Bind(1, contact).Bind(2, since_ms);
@@ -381,7 +453,7 @@ class SqliteStore : public Store {
 
   Result<std::vector<ThrottleFiring>> ThrottleFiringsSince(int64_t since_ms) override {
     std::lock_guard<std::mutex> lock(reader_mu_);
-    Stmt s(reader_, "SELECT rule_id, key, at_ms FROM switchboard_throttle WHERE at_ms >= ?");
+    Stmt s(&reader_cache_, reader_, "SELECT rule_id, key, at_ms FROM switchboard_throttle WHERE at_ms >= ?");
     s.Bind(1, since_ms);
     return ReadRows<ThrottleFiring>(
         s, [](const Stmt& r) { return ThrottleFiring{r.Text(0), r.Text(1), r.Int(2)}; },
@@ -393,7 +465,7 @@ class SqliteStore : public Store {
     std::string sql = std::string("SELECT ") + kEventColumns +
                       " FROM switchboard_events WHERE (? = '' OR type = ?) AND received_ms >= ? "
                       "AND received_ms <= ? ORDER BY received_ms DESC, rowid DESC LIMIT ?";
-    Stmt s(reader_, sql.c_str());
+    Stmt s(&reader_cache_, reader_, sql.c_str());
     s.Bind(1, q.type).Bind(2, q.type).Bind(3, q.since_ms).Bind(4, q.until_ms);
     s.Bind(5, static_cast<int64_t>(q.limit));
     return ReadRows<StoredEvent>(s, ReadEvent, "listing events");
@@ -402,7 +474,7 @@ class SqliteStore : public Store {
   Result<std::optional<StoredEvent>> GetEvent(const std::string& id) override {
     std::lock_guard<std::mutex> lock(reader_mu_);
     std::string sql = std::string("SELECT ") + kEventColumns + " FROM switchboard_events WHERE id = ?";
-    Stmt s(reader_, sql.c_str());
+    Stmt s(&reader_cache_, reader_, sql.c_str());
     s.Bind(1, id);
     int rc = s.Step();
     if (rc == SQLITE_DONE) return std::optional<StoredEvent>();
@@ -414,7 +486,7 @@ class SqliteStore : public Store {
     std::lock_guard<std::mutex> lock(reader_mu_);
     std::string sql = std::string("SELECT ") + kActionColumns +
                       " FROM switchboard_actions WHERE event_id = ? ORDER BY id";
-    Stmt s(reader_, sql.c_str());
+    Stmt s(&reader_cache_, reader_, sql.c_str());
     s.Bind(1, event_id);
     return ReadRows<StoredAction>(s, ReadAction, "reading actions");
   }
@@ -423,7 +495,7 @@ class SqliteStore : public Store {
     std::lock_guard<std::mutex> lock(reader_mu_);
     std::string sql = std::string("SELECT ") + kActionColumns +
                       " FROM switchboard_actions WHERE (? = '' OR status = ?) ORDER BY id DESC LIMIT ?";
-    Stmt s(reader_, sql.c_str());
+    Stmt s(&reader_cache_, reader_, sql.c_str());
     s.Bind(1, status).Bind(2, status).Bind(3, static_cast<int64_t>(limit));
     return ReadRows<StoredAction>(s, ReadAction, "listing actions");
   }
@@ -431,7 +503,7 @@ class SqliteStore : public Store {
   Result<std::optional<StoredAction>> GetAction(int64_t id) override {
     std::lock_guard<std::mutex> lock(reader_mu_);
     std::string sql = std::string("SELECT ") + kActionColumns + " FROM switchboard_actions WHERE id = ?";
-    Stmt s(reader_, sql.c_str());
+    Stmt s(&reader_cache_, reader_, sql.c_str());
     s.Bind(1, id);
     int rc = s.Step();
     if (rc == SQLITE_DONE) return std::optional<StoredAction>();
@@ -441,7 +513,7 @@ class SqliteStore : public Store {
 
   Result<Counts> Depths() override {
     std::lock_guard<std::mutex> lock(reader_mu_);
-    Stmt s(reader_,
+    Stmt s(&reader_cache_, reader_,
            "SELECT (SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'), "
            "(SELECT COUNT(*) FROM switchboard_actions WHERE status = 'pending'), "
            "(SELECT COUNT(*) FROM switchboard_actions WHERE status = 'dead')");
@@ -451,19 +523,19 @@ class SqliteStore : public Store {
 
   Status Prune(int64_t before_ms, int64_t throttle_before_ms) override {
     return Write([&](sqlite3* db) {
-      Stmt actions(db,
+      Stmt actions(&writer_cache_, db,
                    "DELETE FROM switchboard_actions WHERE status = 'done' AND event_id IN "
                    "(SELECT id FROM switchboard_events WHERE status = 'processed' AND received_ms < ?)");
       actions.Bind(1, before_ms);
       Status s = Run(actions, "pruning actions");
       if (!s.ok()) return s;
-      Stmt events(db,
+      Stmt events(&writer_cache_, db,
                   "DELETE FROM switchboard_events WHERE status = 'processed' AND received_ms < ? "
                   "AND id NOT IN (SELECT event_id FROM switchboard_actions)");
       events.Bind(1, before_ms);
       s = Run(events, "pruning events");
       if (!s.ok()) return s;
-      Stmt throttle(db, "DELETE FROM switchboard_throttle WHERE at_ms < ?");
+      Stmt throttle(&writer_cache_, db, "DELETE FROM switchboard_throttle WHERE at_ms < ?");
       throttle.Bind(1, throttle_before_ms);
       return Run(throttle, "pruning throttle state");
     });
@@ -471,7 +543,7 @@ class SqliteStore : public Store {
 
   Status Ping() override {
     std::lock_guard<std::mutex> lock(reader_mu_);
-    Stmt s(reader_, "SELECT 1 FROM switchboard_events LIMIT 1");
+    Stmt s(&reader_cache_, reader_, "SELECT 1 FROM switchboard_events LIMIT 1");
     int rc = s.Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return s.status("database check");
     return Status::OK();
@@ -481,6 +553,7 @@ class SqliteStore : public Store {
   struct Job {
     std::function<Status(sqlite3*)> fn;
     std::promise<Status> done;
+    bool single_statement = false;
   };
 
   template <typename T, typename F>
@@ -497,8 +570,9 @@ class SqliteStore : public Store {
   }
 
   // Runs `fn` in the next group transaction; the future is set after the commit.
-  std::future<Status> WriteAsync(std::function<Status(sqlite3*)> fn, bool shed_when_full = false) {
-    auto job = std::make_unique<Job>(Job{std::move(fn), {}});
+  std::future<Status> WriteAsync(std::function<Status(sqlite3*)> fn, bool shed_when_full = false,
+                                 bool single_statement = false) {
+    auto job = std::make_unique<Job>(Job{std::move(fn), {}, single_statement});
     std::future<Status> done = job->done.get_future();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -522,6 +596,19 @@ class SqliteStore : public Store {
     return WriteAsync(std::move(fn), shed_when_full).get();
   }
 
+  // Copies the WAL back into the database every second (PASSIVE: never waits
+  // for, nor blocks, the writer or readers), so the WAL stays small.
+  void CheckpointLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      cv_checkpoint_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
   void WriterLoop() {
     std::vector<std::unique_ptr<Job>> batch;
     for (;;) {
@@ -535,19 +622,24 @@ class SqliteStore : public Store {
         }
       }
       std::vector<Status> results(batch.size());
-      Status begin = Exec(writer_, "BEGIN IMMEDIATE");
+      Status begin = ExecCached(&writer_cache_, writer_, "BEGIN IMMEDIATE");
       if (!begin.ok()) {
         for (auto& job : batch) job->done.set_value(begin);
         batch.clear();
         continue;
       }
       for (size_t i = 0; i < batch.size(); ++i) {
-        Exec(writer_, "SAVEPOINT job");
+        // A job of one statement is atomic by itself; others get a savepoint
+        // so that a failing job leaves the rest of the batch intact.
+        bool savepoint = !batch[i]->single_statement;
+        if (savepoint) ExecCached(&writer_cache_, writer_, "SAVEPOINT job");
         results[i] = batch[i]->fn(writer_);
-        if (!results[i].ok()) Exec(writer_, "ROLLBACK TO job");
-        Exec(writer_, "RELEASE job");
+        if (savepoint) {
+          if (!results[i].ok()) ExecCached(&writer_cache_, writer_, "ROLLBACK TO job");
+          ExecCached(&writer_cache_, writer_, "RELEASE job");
+        }
       }
-      Status commit = Exec(writer_, "COMMIT");
+      Status commit = ExecCached(&writer_cache_, writer_, "COMMIT");
       if (!commit.ok()) {
         Exec(writer_, "ROLLBACK");
         known_columns_.clear();  // tables created in the batch are gone
@@ -562,6 +654,8 @@ class SqliteStore : public Store {
   SqliteOptions options_;
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
+  StmtCache writer_cache_;  // writer thread only
+  StmtCache reader_cache_;  // under reader_mu_
   std::mutex reader_mu_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -569,6 +663,9 @@ class SqliteStore : public Store {
   bool stopping_ = false;
   std::atomic<int64_t> pending_events_{0};
   std::thread writer_thread_;
+  sqlite3* checkpointer_ = nullptr;
+  std::condition_variable cv_checkpoint_;
+  std::thread checkpoint_thread_;
   std::map<std::string, std::set<std::string>> known_columns_;  // writer thread only
 };
 
