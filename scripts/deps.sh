@@ -8,6 +8,7 @@ packages=(
   libpoco-dev libyaml-cpp-dev libre2-dev libsqlite3-dev sqlite3
   libsimdjson-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  dpkg-dev file
 )
 
 missing=()
