@@ -37,7 +37,7 @@
 # Diagnosis only (the targets are defined with the defaults):
 #   LT_DB_DIR     directory of the database (default: the temp dir, on the same disk
 #                 as TMPDIR; e.g. /dev/shm to take fsync cost out)
-#   LT_SERVER_THREADS  server.threads in the config (default: the server's default, 8)
+#   LT_SERVER_THREADS  server.threads in the config (default: the server's default, 16)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

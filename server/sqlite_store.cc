@@ -336,7 +336,7 @@ class SqliteStore : public Store {
           if (r.ok() && sqlite3_changes(db) == 0) *outcome = AcceptOutcome::kDuplicate;
           return r;
         },
-        /*shed_when_full=*/true, /*single_statement=*/true)
+        /*shed_when_full=*/true, /*single_statement=*/true, /*durable=*/true)
                    .get();
     if (!s.ok()) return s;
     if (*outcome == AcceptOutcome::kAccepted) ++pending_events_;
@@ -394,7 +394,7 @@ class SqliteStore : public Store {
   }
 
   Status MarkPending(const std::string& event_id) override {
-    return Write([&](sqlite3* db) {
+    return WriteDurable([&](sqlite3* db) {
       Stmt s(&writer_cache_, db, "UPDATE switchboard_events SET status = 'pending' WHERE id = ? AND status != 'pending'");
       s.Bind(1, event_id);
       Status r = Run(s, "marking the event for replay");
@@ -404,7 +404,7 @@ class SqliteStore : public Store {
   }
 
   Status RequeueAction(int64_t id, int64_t now_ms) override {
-    return Write([&](sqlite3* db) {
+    return WriteDurable([&](sqlite3* db) {
       Stmt s(&writer_cache_, db,
              "UPDATE switchboard_actions SET status = 'pending', attempts = 0, "
              "next_attempt_ms = ?, created_ms = ?, updated_ms = ? WHERE id = ?");
@@ -554,6 +554,7 @@ class SqliteStore : public Store {
     std::function<Status(sqlite3*)> fn;
     std::promise<Status> done;
     bool single_statement = false;
+    bool durable = false;  // its caller acknowledges it: fsync before answering
   };
 
   template <typename T, typename F>
@@ -571,8 +572,8 @@ class SqliteStore : public Store {
 
   // Runs `fn` in the next group transaction; the future is set after the commit.
   std::future<Status> WriteAsync(std::function<Status(sqlite3*)> fn, bool shed_when_full = false,
-                                 bool single_statement = false) {
-    auto job = std::make_unique<Job>(Job{std::move(fn), {}, single_statement});
+                                 bool single_statement = false, bool durable = false) {
+    auto job = std::make_unique<Job>(Job{std::move(fn), {}, single_statement, durable});
     std::future<Status> done = job->done.get_future();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -595,6 +596,10 @@ class SqliteStore : public Store {
   Status Write(std::function<Status(sqlite3*)> fn, bool shed_when_full = false) {
     return WriteAsync(std::move(fn), shed_when_full).get();
   }
+  // A write that an operator's request acknowledges.
+  Status WriteDurable(std::function<Status(sqlite3*)> fn) {
+    return WriteAsync(std::move(fn), false, false, /*durable=*/true).get();
+  }
 
   // Copies the WAL back into the database every second (PASSIVE: never waits
   // for, nor blocks, the writer or readers), so the WAL stays small.
@@ -611,6 +616,8 @@ class SqliteStore : public Store {
 
   void WriterLoop() {
     std::vector<std::unique_ptr<Job>> batch;
+    std::vector<std::unique_ptr<Job>> durable;
+    std::vector<std::unique_ptr<Job>> rest;
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mu_);
@@ -621,40 +628,63 @@ class SqliteStore : public Store {
           queue_.pop_front();
         }
       }
-      std::vector<Status> results(batch.size());
-      Status begin = ExecCached(&writer_cache_, writer_, "BEGIN IMMEDIATE");
-      if (!begin.ok()) {
-        for (auto& job : batch) job->done.set_value(begin);
-        batch.clear();
-        continue;
-      }
-      for (size_t i = 0; i < batch.size(); ++i) {
-        // A job of one statement is atomic by itself; others get a savepoint
-        // so that a failing job leaves the rest of the batch intact.
-        bool savepoint = !batch[i]->single_statement;
-        if (savepoint) ExecCached(&writer_cache_, writer_, "SAVEPOINT job");
-        results[i] = batch[i]->fn(writer_);
-        if (savepoint) {
-          if (!results[i].ok()) ExecCached(&writer_cache_, writer_, "ROLLBACK TO job");
-          ExecCached(&writer_cache_, writer_, "RELEASE job");
-        }
-      }
-      Status commit = ExecCached(&writer_cache_, writer_, "COMMIT");
-      if (!commit.ok()) {
-        Exec(writer_, "ROLLBACK");
-        known_columns_.clear();  // tables created in the batch are gone
-      }
-      for (size_t i = 0; i < batch.size(); ++i) {
-        batch[i]->done.set_value(commit.ok() ? results[i] : commit);
-      }
+      // Webhooks wait for their commit: they go first, in their own
+      // transaction, and only that one waits for the disk.
+      for (auto& job : batch) (job->durable ? durable : rest).push_back(std::move(job));
       batch.clear();
+      if (!durable.empty()) CommitBatch(&durable, /*durable=*/true);
+      if (!rest.empty()) CommitBatch(&rest, /*durable=*/false);
     }
+  }
+
+  // Runs `jobs` in one transaction and answers each. A durable transaction is
+  // fsynced before it returns (synchronous=FULL). The others are not
+  // (synchronous=NORMAL): a process crash loses nothing, as the data is in the
+  // WAL; a power failure may lose them, which only means that an event is
+  // processed again or an action runs again - their state is consistent
+  // because each one commits atomically - and the next durable commit's fsync
+  // covers them anyway.
+  void CommitBatch(std::vector<std::unique_ptr<Job>>* jobs, bool durable) {
+    if (durable != synchronous_full_) {
+      ExecCached(&writer_cache_, writer_,
+                 durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      synchronous_full_ = durable;
+    }
+    std::vector<Status> results(jobs->size());
+    Status begin = ExecCached(&writer_cache_, writer_, "BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (auto& job : *jobs) job->done.set_value(begin);
+      jobs->clear();
+      return;
+    }
+    for (size_t i = 0; i < jobs->size(); ++i) {
+      Job& job = *(*jobs)[i];
+      // A job of one statement is atomic by itself; others get a savepoint
+      // so that a failing job leaves the rest of the batch intact.
+      bool savepoint = !job.single_statement;
+      if (savepoint) ExecCached(&writer_cache_, writer_, "SAVEPOINT job");
+      results[i] = job.fn(writer_);
+      if (savepoint) {
+        if (!results[i].ok()) ExecCached(&writer_cache_, writer_, "ROLLBACK TO job");
+        ExecCached(&writer_cache_, writer_, "RELEASE job");
+      }
+    }
+    Status commit = ExecCached(&writer_cache_, writer_, "COMMIT");
+    if (!commit.ok()) {
+      Exec(writer_, "ROLLBACK");
+      known_columns_.clear();  // tables created in the batch are gone
+    }
+    for (size_t i = 0; i < jobs->size(); ++i) {
+      (*jobs)[i]->done.set_value(commit.ok() ? results[i] : commit);
+    }
+    jobs->clear();
   }
 
   SqliteOptions options_;
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
   StmtCache writer_cache_;  // writer thread only
+  bool synchronous_full_ = true;  // writer thread only
   StmtCache reader_cache_;  // under reader_mu_
   std::mutex reader_mu_;
   std::mutex mu_;
