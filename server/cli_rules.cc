@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "switchboard/engine.h"
+#include "trace.h"
 
 namespace switchboard {
 namespace cli {
@@ -193,34 +194,8 @@ int Eval(const std::vector<std::string>& args) {
     ev.Set("type", Value(event->type()));
     ev.Set("facts", event->FactsAsValue());
     out.Set("event", std::move(ev));
-    Value::Array fired;
-    for (const FiredRule& f : result.fired) {
-      Value rule{Value::Object()};
-      rule.Set("rule", Value(f.rule_id));
-      Value::Array actions;
-      for (const FiredAction& a : f.actions) {
-        Value action{Value::Object()};
-        action.Set("type", Value(a.type));
-        action.Set("params", a.redacted_params);
-        if (!a.error.empty()) action.Set("error", Value(a.error));
-        actions.push_back(std::move(action));
-      }
-      rule.Set("actions", Value(std::move(actions)));
-      fired.push_back(std::move(rule));
-    }
-    out.Set("fired", Value(std::move(fired)));
-    Value::Array not_fired;
-    for (const NotFiredRule& n : result.not_fired) {
-      Value rule{Value::Object()};
-      rule.Set("rule", Value(n.rule_id));
-      rule.Set("reason", Value(n.reason));
-      if (explain) {
-        rule.Set("condition", Value(n.condition));
-        rule.Set("actual", n.actual ? *n.actual : Value());
-      }
-      not_fired.push_back(std::move(rule));
-    }
-    out.Set("not_fired", Value(std::move(not_fired)));
+    Value trace = server::EvaluationToValue(result, explain);
+    for (auto& [key, value] : trace.as_object()) out.Set(key, std::move(value));
     std::cout << out.ToJson() << "\n";
     return kExitOk;
   }

@@ -2,8 +2,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
+
+#include "time_format.h"
 
 namespace switchboard {
 namespace server {
@@ -11,17 +12,11 @@ namespace server {
 void Log(LogLevel level, const std::string& message) {
   static std::mutex mu;
   static const char* kNames[] = {"debug", "info", "warning", "error"};
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  time_t seconds = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&seconds, &tm);
-  char when[40];
-  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+  std::string when = FormatMs(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
   std::lock_guard<std::mutex> lock(mu);
-  std::fprintf(stderr, "%s %s %s\n", when, kNames[static_cast<int>(level)], message.c_str());
+  std::fprintf(stderr, "%s %s %s\n", when.c_str(), kNames[static_cast<int>(level)], message.c_str());
   std::fflush(stderr);
 }
 

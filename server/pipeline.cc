@@ -1,6 +1,7 @@
 #include "pipeline.h"
 
 #include "log.h"
+#include "trace.h"
 
 namespace switchboard {
 namespace server {
@@ -28,35 +29,6 @@ class RecordingThrottle : public ThrottleStore {
  private:
   ThrottleStore* target_;
 };
-
-Value TraceOf(const Evaluation& evaluation) {
-  Value trace{Value::Object()};
-  Value::Array fired;
-  for (const FiredRule& f : evaluation.fired) {
-    Value rule{Value::Object()};
-    rule.Set("rule", Value(f.rule_id));
-    Value::Array actions;
-    for (const FiredAction& a : f.actions) {
-      Value action{Value::Object()};
-      action.Set("type", Value(a.type));
-      action.Set("params", a.redacted_params);
-      if (!a.error.empty()) action.Set("error", Value(a.error));
-      actions.push_back(std::move(action));
-    }
-    rule.Set("actions", Value(std::move(actions)));
-    fired.push_back(std::move(rule));
-  }
-  trace.Set("fired", Value(std::move(fired)));
-  Value::Array not_fired;
-  for (const NotFiredRule& n : evaluation.not_fired) {
-    Value rule{Value::Object()};
-    rule.Set("rule", Value(n.rule_id));
-    rule.Set("reason", Value(n.reason));
-    not_fired.push_back(std::move(rule));
-  }
-  trace.Set("not_fired", Value(std::move(not_fired)));
-  return trace;
-}
 
 }  // namespace
 
@@ -136,7 +108,7 @@ ProcessedEvent Processor::Process(const StoredEvent& stored, const RuleSet& rule
   Evaluation evaluation = rules.Evaluate(*event, options);
   rules.RecordFirings(evaluation, now, &throttle);
   p.firings = std::move(throttle.recorded);
-  p.trace = TraceOf(evaluation).ToJson();
+  p.trace = EvaluationToValue(evaluation, /*details=*/false).ToJson();
   for (const FiredRule& fired : evaluation.fired) {
     metrics_->CountRuleFired(fired.rule_id);
     for (size_t i = 0; i < fired.actions.size(); ++i) {

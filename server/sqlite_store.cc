@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "store.h"
+#include "time_format.h"
 
 namespace switchboard {
 namespace server {
@@ -256,14 +257,7 @@ Status InsertSqlRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
     }
     sql += ") VALUES (" + marks + ")";
     Stmt insert(cache, db, sql.c_str());
-    time_t seconds = static_cast<time_t>(now_ms / 1000);
-    char when[32];
-    struct tm tm;
-    gmtime_r(&seconds, &tm);
-    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             static_cast<int>(now_ms % 1000));
-    insert.Bind(1, std::string(when));
+    insert.Bind(1, FormatMs(now_ms));
     int i = 2;
     for (const auto& [column, value] : row.values) insert.Bind(i++, value);
     return Run(insert, "inserting into table '" + row.table + "'");
