@@ -1,5 +1,7 @@
 // `switchboard check`, `test` and `eval`: the commands that work on rule files
 // without a server.
+#include <sqlite3.h>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -29,12 +31,15 @@ const char kTestHelp[] =
 
 const char kEvalHelp[] =
     "usage: switchboard eval --rules PATH [--rules PATH...] --event FILE [--json] [--explain]\n"
+    "                        [--database FILE]\n"
     "\n"
     "Dry run of one event: prints the rules that fire with their rendered actions\n"
     "(secrets redacted). Nothing is executed and throttles are not applied.\n"
     "  --json      one JSON object: {\"event\", \"fired\", \"not_fired\"}\n"
     "  --explain   for every rule that did not fire, the first condition that\n"
     "              failed and the actual value\n"
+    "  --database  apply throttles as the server would now, reading its throttle\n"
+    "              state from this database (read-only)\n"
     "Exit: 0; 1 when the rules do not load or the event is not valid JSON; 2 usage.\n";
 
 bool WantsHelp(const std::vector<std::string>& args) {
@@ -74,6 +79,36 @@ void PrintValue(const Value& v, const std::string& indent, std::ostream& out) {
       out << indent << name << ": " << value.ToText() << "\n";
     }
   }
+}
+
+// Reads a server database's throttle firings (read-only).
+bool LoadThrottleState(const std::string& path, InMemoryThrottleStore* throttle,
+                       std::string* error) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    *error = "cannot open database '" + path + "': " + sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return false;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  bool ok = sqlite3_prepare_v2(db, "SELECT rule_id, key, at_ms FROM switchboard_throttle", -1,
+                               &stmt, nullptr) == SQLITE_OK;
+  int rc = SQLITE_DONE;
+  while (ok && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    auto text = [&](int col) {
+      const unsigned char* p = sqlite3_column_text(stmt, col);
+      return std::string(p ? reinterpret_cast<const char*>(p) : "", sqlite3_column_bytes(stmt, col));
+    };
+    throttle->Record(text(0), text(1),
+                     TimeStamp(std::chrono::milliseconds(sqlite3_column_int64(stmt, 2))));
+  }
+  if (!ok || rc != SQLITE_DONE) {
+    *error = "'" + path + "' is not a readable Switchboard database: " + sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return ok && rc == SQLITE_DONE;
 }
 
 }  // namespace
@@ -145,6 +180,7 @@ int Eval(const std::vector<std::string>& args) {
   std::string event_path;
   bool json = false;
   bool explain = false;
+  std::string database;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* out) {
@@ -161,6 +197,8 @@ int Eval(const std::vector<std::string>& args) {
       json = true;
     } else if (a == "--explain") {
       explain = true;
+    } else if (a == "--database" && value(&v)) {
+      database = v;
     } else {
       std::cerr << "switchboard eval: unexpected argument '" << a << "'\n" << kEvalHelp;
       return kExitUsage;
@@ -185,6 +223,15 @@ int Eval(const std::vector<std::string>& args) {
   }
   EvalOptions options;
   options.explain = true;  // reasons are part of every output
+  InMemoryThrottleStore throttle;
+  if (!database.empty()) {
+    std::string error;
+    if (!LoadThrottleState(database, &throttle, &error)) {
+      std::cerr << "switchboard eval: " << error << "\n";
+      return kExitFailure;
+    }
+    options.throttle = &throttle;
+  }
   Evaluation result = rules->Evaluate(*event, options);
 
   if (json) {

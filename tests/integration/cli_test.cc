@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -221,6 +222,37 @@ TEST_F(Cli, EvalUsageErrorsExitTwo) {
   EXPECT_EQ(Switchboard("eval").exit_code, 2);
   EXPECT_EQ(Switchboard("eval --rules x.yaml").exit_code, 2);
   EXPECT_EQ(Switchboard("eval --rules x.yaml --event e.json --bogus").exit_code, 2);
+}
+
+TEST_F(Cli, EvalAppliesThrottlesOnlyWithADatabase) {
+  std::string event = Write("event.json", kEvent);
+  std::string rules = Write("rules.yaml", R"(version: 1
+rules:
+  - id: once-a-day
+    event: message.received
+    throttle: { key: "{{ facts.contact }}", per: 1d }
+    actions:
+      - log: { message: hi }
+)");
+  // A firing recorded a minute ago, as the server would have stored it.
+  std::string db = (dir_ / "server.db").string();
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  std::string sql = "CREATE TABLE switchboard_throttle (rule_id TEXT, key TEXT, at_ms INTEGER); "
+                    "INSERT INTO switchboard_throttle VALUES ('once-a-day', '+15555550100', " +
+                    std::to_string(now_ms - 60000) + ");";
+  ASSERT_EQ(std::system(("sqlite3 " + db + " \"" + sql + "\"").c_str()), 0);
+
+  RunResult without = Switchboard("eval --rules " + rules + " --event " + event + " --json");
+  EXPECT_NE(without.out.find(R"("fired":[{"rule":"once-a-day")"), std::string::npos) << without.out;
+  RunResult with = Switchboard("eval --rules " + rules + " --event " + event + " --json --database " + db);
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  EXPECT_NE(with.out.find(R"("fired":[])"), std::string::npos) << with.out;
+  EXPECT_NE(with.out.find(R"x("reason":"throttled (key '+15555550100')")x"), std::string::npos) << with.out;
+  RunResult missing = Switchboard("eval --rules " + rules + " --event " + event + " --database " +
+                                  (dir_ / "nope.db").string());
+  EXPECT_EQ(missing.exit_code, 1);
 }
 
 TEST_F(Cli, VersionPrintsVersion) {
