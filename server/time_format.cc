@@ -22,6 +22,18 @@ std::string FormatMs(int64_t ms) {
 }
 
 bool ParseIsoMs(const std::string& text, int64_t* ms) {
+  // Poco's parser is lenient (it reads "yesterday" as a date): insist on the
+  // YYYY-MM-DD shape first.
+  auto digits = [&](size_t from, size_t n) {
+    for (size_t i = from; i < from + n; ++i) {
+      if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
+    }
+    return true;
+  };
+  if (!digits(0, 4) || text.size() < 10 || text[4] != '-' || !digits(5, 2) || text[7] != '-' ||
+      !digits(8, 2) || (text.size() > 10 && text[10] != 'T' && text[10] != 't' && text[10] != ' ')) {
+    return false;
+  }
   static const std::string kFormats[] = {Poco::DateTimeFormat::ISO8601_FRAC_FORMAT,
                                          Poco::DateTimeFormat::ISO8601_FORMAT, "%Y-%m-%d"};
   for (const std::string& format : kFormats) {

@@ -255,6 +255,52 @@ rules:
   EXPECT_EQ(missing.exit_code, 1);
 }
 
+TEST_F(Cli, ReplaySummarizesWhatStoredEventsWouldFire) {
+  std::string rules = Write("rules.yaml", kGoodRules);
+  Write("event.json", kEvent);
+  // Three stored events as the server keeps them: two questions about hours
+  // (one of them received on 2026-02-01) and a greeting.
+  std::string db = (dir_ / "server.db").string();
+  auto body = [](const std::string& id, const std::string& text) {
+    std::string e = kEvent;
+    e.replace(e.find("EV1"), 3, id);
+    e.replace(e.find("What are your hours?"), 20, text);
+    std::string quoted;
+    for (char c : e) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    return "'" + quoted + "'";
+  };
+  std::string sql =
+      "CREATE TABLE switchboard_events (id TEXT PRIMARY KEY, type TEXT, body TEXT, "
+      "received_ms INTEGER, status TEXT, trace TEXT, processed_ms INTEGER); "
+      "INSERT INTO switchboard_events (id, type, body, received_ms, status) VALUES "
+      "('EVa', 'message.received', " + body("EVa", "your hours please") + ", 1767225600000, 'processed'), "
+      "('EVb', 'message.received', " + body("EVb", "hello there") + ", 1767225601000, 'processed'), "
+      "('EVc', 'message.received', " + body("EVc", "hours on sunday") + ", 1769904000000, 'processed');";
+  std::ofstream(dir_ / "setup.sql") << sql;
+  ASSERT_EQ(std::system(("sqlite3 " + db + " < " + (dir_ / "setup.sql").string()).c_str()), 0);
+
+  RunResult r = Switchboard("replay --database " + db + " --rules " + rules);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("replayed 3 events; 1 fired no rule"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hours: 2 events (e.g. EVa EVc)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("never: 0 events"), std::string::npos) << r.out;
+
+  RunResult j = Switchboard("replay --database " + db + " --rules " + rules +
+                            " --since 2026-01-15 --json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_NE(j.out.find(R"("events":1)"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find(R"({"rule":"hours","fired":1,"examples":["EVc"]})"), std::string::npos)
+      << j.out;
+
+  EXPECT_EQ(Switchboard("replay --database " + (dir_ / "none.db").string() + " --rules " + rules)
+                .exit_code,
+            1);
+  EXPECT_EQ(Switchboard("replay --rules " + rules).exit_code, 2);
+  EXPECT_EQ(Switchboard("replay --database " + db + " --rules " + rules + " --since yesterday")
+                .exit_code,
+            2);
+}
+
 TEST_F(Cli, VersionPrintsVersion) {
   RunResult r = Switchboard("--version");
   EXPECT_EQ(r.exit_code, 0);
