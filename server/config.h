@@ -49,7 +49,7 @@ struct ServerConfig {
 
   // HTTP server tuning, sized for a 1 vCPU / 512 MB VM.
   struct Server {
-    int threads = 16;              // request-handling threads. Default: 16
+    int threads = 64;              // request-handling threads. Default: 64
     int queue = 64;                // accepted connections waiting for a thread. Default: 64
     bool keep_alive = true;        // HTTP keep-alive. Default: true
     int max_inbox_pending = 1000;  // events awaiting commit before 503. Default: 1000

@@ -39,6 +39,18 @@ Poco::Net::Context::Ptr ClientContext() {
 
 }  // namespace
 
+std::string RawTarget(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t path = url.find_first_of("/?#", start);
+  if (path == std::string::npos) return "/";
+  std::string target = url.substr(path);
+  size_t fragment = target.find('#');
+  if (fragment != std::string::npos) target.resize(fragment);
+  if (target.empty() || target[0] != '/') target.insert(0, "/");
+  return target;
+}
+
 std::string HttpResponse::Header(const std::string& name) const {
   for (const auto& [k, v] : headers) {
     if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
@@ -62,8 +74,10 @@ HttpResponse SendHttp(const HttpRequest& request) {
     }
     Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(request.timeout.count()) * 1000);
     session->setTimeout(timeout, timeout, timeout);
-    std::string target = uri.getPathEtc();
-    if (target.empty()) target = "/";
+    // The request target is sent exactly as rendered: Poco::URI decodes the
+    // path, which would turn a percent-encoded "/" from a template back into a
+    // path separator.
+    std::string target = RawTarget(request.url);
     Poco::Net::HTTPRequest http(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
     http.setHost(uri.getHost(), uri.getPort());
     for (const auto& [name, value] : request.headers) http.set(name, value);

@@ -30,6 +30,10 @@ struct HttpResponse {
   std::string Header(const std::string& name) const;
 };
 
+// The request target of `url` as written: path and query, without the fragment;
+// "/" when there is no path. Nothing is decoded or re-encoded.
+std::string RawTarget(const std::string& url);
+
 // Sends one request; never throws.
 HttpResponse SendHttp(const HttpRequest& request);
 

@@ -30,6 +30,10 @@ using Poco::Net::HTTPServerResponse;
 
 // Seconds a client is asked to wait when we are overloaded or the database is busy.
 constexpr int kRetryAfterSeconds = 2;
+// How much of a too-large body is read and dropped before the 413.
+constexpr int64_t kDrainLimit = 1 << 20;
+// How long one read or write on a connection may wait.
+constexpr int kRequestTimeoutSeconds = 5;
 
 void Send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const Value& body) {
   std::string text = body.ToJson();
@@ -61,6 +65,17 @@ bool ReadBody(HTTPServerRequest& request, int64_t limit, std::string* body) {
     if (static_cast<int64_t>(body->size()) > limit) return false;
   }
   return true;
+}
+
+// Reads and drops at most `limit` more bytes of the body.
+void DrainBody(HTTPServerRequest& request, int64_t limit) {
+  std::istream& in = request.stream();
+  char buffer[16384];
+  int64_t drained = 0;
+  while (in && drained < limit) {
+    in.read(buffer, sizeof buffer);
+    drained += in.gcount();
+  }
 }
 
 bool IsJsonContentType(const std::string& content_type) {
@@ -166,11 +181,18 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                     "content type must be application/json");
     }
     if (request.hasContentLength() && request.getContentLength64() > config.limits.max_body) {
+      // A body a little over the limit is read and dropped, so that the client
+      // finishes sending and reads the 413 (closing on unread data resets the
+      // connection and loses the answer); a huge one is not read at all.
+      if (request.getContentLength64() <= config.limits.max_body + kDrainLimit) {
+        DrainBody(request, kDrainLimit + config.limits.max_body);
+      }
       return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
                     "body larger than " + std::to_string(config.limits.max_body) + " bytes");
     }
     std::string body;
     if (!ReadBody(request, config.limits.max_body, &body)) {
+      DrainBody(request, kDrainLimit);
       return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
                     "body larger than " + std::to_string(config.limits.max_body) + " bytes");
     }
@@ -508,7 +530,10 @@ Status HttpServer::Start() {
     params->setKeepAlive(config.server.keep_alive);
     params->setMaxKeepAliveRequests(1000);
     params->setKeepAliveTimeout(Poco::Timespan(10, 0));
-    params->setTimeout(Poco::Timespan(10, 0));  // a slow client cannot hold a thread forever
+    // A client that stalls mid-request holds its thread until a read times
+    // out: keep that short. (Many stalled clients are a reverse proxy's job:
+    // nginx and Caddy buffer a request before they pass it on.)
+    params->setTimeout(Poco::Timespan(kRequestTimeoutSeconds, 0));
     rep_->pool = std::make_unique<Poco::ThreadPool>(1, config.server.threads + 1);
     rep_->server = new Poco::Net::HTTPServer(new Factory(rep_->app, &rep_->server), *rep_->pool,
                                              socket, params);

@@ -30,6 +30,34 @@ class RecordingThrottle : public ThrottleStore {
   ThrottleStore* target_;
 };
 
+// The parameter values that were redacted for display: secrets.
+void CollectSecrets(const Value& params, const Value& redacted, std::vector<std::string>* out) {
+  if (params.is_object() && redacted.is_object()) {
+    for (const auto& [name, value] : params.as_object()) {
+      if (const Value* shown = redacted.Find(name)) CollectSecrets(value, *shown, out);
+    }
+  } else if (params.is_array() && redacted.is_array() &&
+             params.as_array().size() == redacted.as_array().size()) {
+    for (size_t i = 0; i < params.as_array().size(); ++i) {
+      CollectSecrets(params.as_array()[i], redacted.as_array()[i], out);
+    }
+  } else if (params.is_string() && redacted.is_string() && params != redacted) {
+    out->push_back(params.as_string());
+  }
+}
+
+// Replaces every secret in `text` (an endpoint may echo a token back in its
+// error message) with "[redacted]".
+void Scrub(const std::vector<std::string>& secrets, std::string* text) {
+  for (const std::string& secret : secrets) {
+    if (secret.size() < 4) continue;  // too short to be a credential; would mangle text
+    for (size_t at = text->find(secret); at != std::string::npos;
+         at = text->find(secret, at + 10)) {
+      text->replace(at, secret.size(), "[redacted]");
+    }
+  }
+}
+
 }  // namespace
 
 int64_t NowMs() {
@@ -338,6 +366,11 @@ void Dispatcher::RunOne(const StoredAction& action) {
     result = ExecuteAction(options_.executor, action.type, *params, *redacted);
   }
 
+  if (!result.error.empty()) {
+    std::vector<std::string> secrets = {options_.executor.api_key};
+    if (params.ok() && redacted.ok()) CollectSecrets(*params, *redacted, &secrets);
+    Scrub(secrets, &result.error);
+  }
   int64_t now = NowMs();
   std::string status;
   int64_t next_attempt = 0;

@@ -51,6 +51,12 @@ void AppendUrlEncoded(std::string_view s, std::string* out) {
 
 void AppendText(std::string_view s, bool url_encode, std::string* out) {
   if (url_encode) {
+    // A value that is a whole "." or ".." path segment would still move the
+    // request up the path once the server resolves dot segments: encode it.
+    if (s == "." || s == "..") {
+      out->append(s.size() == 1 ? "%2E" : "%2E%2E");
+      return;
+    }
     AppendUrlEncoded(s, out);
   } else {
     out->append(s);

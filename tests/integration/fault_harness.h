@@ -322,6 +322,7 @@ struct FakeHit {
   FakeReply::Kind kind = FakeReply::Kind::kAnswer;
   int status = 0;       // answered status (kAnswer)
   bool success = false; // a 2xx was written completely
+  std::chrono::steady_clock::time_point at;  // when the request was read
 };
 
 class FaultyHttp {
@@ -445,6 +446,7 @@ class FaultyHttp {
     FakeHit hit;
     hit.request = req;
     hit.key = req.path + "\n" + req.body;
+    hit.at = std::chrono::steady_clock::now();
     size_t index;
     {
       std::lock_guard<std::mutex> lock(mu_);

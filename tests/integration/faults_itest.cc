@@ -6,8 +6,9 @@
 // reproducible: every action gets a plan (succeed, fail a few times then succeed,
 // always 400, always 500, always 429 with Retry-After, always drop the connection
 // without answering, always hang past actions.timeout). Meanwhile another connection
-// holds the database with BEGIN EXCLUSIVE twice (3 s, then 7 s: longer than the
-// server's 5 s busy timeout, so webhooks get 503 and the pipeline's writes fail);
+// holds the database with BEGIN EXCLUSIVE twice (3 s, then 11 s: longer than twice the
+// server's 5 s busy timeout, so a whole write batch fails, webhooks get 503 and the
+// pipeline's writes fail);
 // the webhook clients retry every event until it gets 200, like OpenPhone.
 //
 // Then the LEDGER: once inbox and outbox are drained, from the database (read-only)
@@ -268,7 +269,7 @@ TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
   }
 
   // The lock holder: another connection takes the write lock twice in the middle.
-  std::vector<std::pair<int, int>> locks = {{25, 3000}, {60, 7000}};
+  std::vector<std::pair<int, int>> locks = {{25, 3000}, {60, 11000}};
   std::vector<std::string> lock_errors;
   std::thread locker([&] {
     for (auto [after, hold_ms] : locks) {
@@ -443,6 +444,34 @@ TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
       }
     }
   }
+  // Retry-After is honoured: an action answered 429 (Retry-After: 1) is not tried again
+  // within that second. Backoff: retries of 500s are spaced at least the jittered
+  // initial backoff (50 ms x 0.5) apart.
+  int retry_after_violations = 0, backoff_violations = 0;
+  {
+    std::map<std::string, std::vector<const FakeHit*>> by_key;
+    for (const auto* hits : {&api_hits, &hook_hits}) {
+      for (const FakeHit& h : *hits) by_key[h.key].push_back(&h);
+    }
+    for (auto& [k, list] : by_key) {
+      std::sort(list.begin(), list.end(), [](const FakeHit* a, const FakeHit* b) { return a->at < b->at; });
+      for (size_t i = 1; i < list.size(); ++i) {
+        auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(list[i]->at - list[i - 1]->at);
+        if (list[i - 1]->status == 429 && gap < 950ms) {
+          if (++retry_after_violations <= 5)
+            ADD_FAILURE() << "retried " << gap.count() << " ms after a 429 with Retry-After: 1 ("
+                          << list[i]->request.path << ")";
+        }
+        if (list[i - 1]->status == 500 && gap < 20ms) {
+          if (++backoff_violations <= 5)
+            ADD_FAILURE() << "retried " << gap.count() << " ms after a 500, below the backoff ("
+                          << list[i]->request.path << ")";
+        }
+      }
+    }
+  }
+  EXPECT_EQ(retry_after_violations, 0);
+  EXPECT_EQ(backoff_violations, 0);
   // Exactly-once of the own-database sqlite action.
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM fault_log"), kEvents);
   EXPECT_EQ(QueryInt(db, "SELECT count(DISTINCT event_id) FROM fault_log"), kEvents);

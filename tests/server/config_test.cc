@@ -80,7 +80,7 @@ TEST_F(ConfigTest, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.limits.max_body, 1024 * 1024);
   EXPECT_EQ(c.admin.token, "");
   EXPECT_EQ(c.retention.events, hours(72));
-  EXPECT_EQ(c.server.threads, 16);
+  EXPECT_EQ(c.server.threads, 64);
   EXPECT_EQ(c.server.queue, 64);
   EXPECT_TRUE(c.server.keep_alive);
   EXPECT_EQ(c.server.max_inbox_pending, 1000);
