@@ -17,7 +17,8 @@
 #      SOAK_SAMPLE_S seconds into a CSV: VmRSS, open file descriptors
 #      (/proc/PID/fd), threads (/proc/PID/status), inbox and outbox depth;
 #   5. reports growth after warm-up: the mean of the last minute against the mean of
-#      minute 2, PASS when RSS, descriptors and threads each grew by at most 5 %.
+#      minute 2, PASS when RSS, descriptors and threads each grew by at most 5 % and
+#      the inbox and outbox drained (back to 0) within 30 s after the load stopped.
 #
 # Exit status: 0 PASS, 1 FAIL, 2 the soak itself could not run.
 #
@@ -214,6 +215,16 @@ while :; do
   log "segment $seg: $(field "$RESULT" rps) req/s, p99 $(field "$RESULT" p99_ms) ms, non-2xx $(field "$RESULT" non2xx)"
   seg=$next
 done
+# After the load: the backlog must drain (inbox and outbox back to 0) within 30 s.
+DRAINED=no
+for _ in $(seq 30); do
+  if [ "$(metric switchboard_inbox_depth)" = 0 ] && [ "$(metric switchboard_outbox_depth)" = 0 ]; then
+    DRAINED=yes
+    break
+  fi
+  sleep 1
+done
+DEPTHS_END="inbox $(metric switchboard_inbox_depth), outbox $(metric switchboard_outbox_depth)"
 sleep "$SAMPLE_S"
 kill "$SAMPLER_PID" 2>/dev/null || true
 wait "$SAMPLER_PID" 2>/dev/null || true
@@ -255,6 +266,7 @@ for spec in "7:rss_anon_kb" "8:rss_file_kb" "11:wal_kb"; do
   growth=$(awk -v a="$base" -v b="$last" 'BEGIN { if (a > 0) printf "%.1f", 100 * (b - a) / a; else print "nan" }')
   info+=$(printf '  %-12s minute 2 mean %12s   last minute mean %12s   growth %6s %%\n' "$name" "$base" "$last" "$growth")$'\n'
 done
+[ "$DRAINED" = yes ] || FAILED=1
 PEAK_RSS=$(awk -F, 'NR > 1 && $2 > m { m = $2 } END { print m + 0 }' "$CSV")
 SUMMARY=$OUT/summary.txt
 cat <<EOF | tee "$SUMMARY"
@@ -269,7 +281,8 @@ requests:  $REQUESTS sent (non-2xx $NON2XX, socket errors/timeouts $ERRORS, id w
            at the end: WAL ${WAL_LAST} MB, wal-index (-shm) ${SHM_LAST} kB
 samples:   every ${SAMPLE_S}s in $CSV; peak RSS $PEAK_RSS kB; server exit status $EXIT
 growth after warm-up (mean of the last minute vs mean of minute 2, limit ${MAX_GROWTH_PCT}%):
-${rows}breakdown (information, not part of the verdict):
+${rows}  backlog  drained within 30 s after the load: $DRAINED ($DEPTHS_END)   $([ "$DRAINED" = yes ] && echo PASS || echo FAIL)
+breakdown (information, not part of the verdict):
 ${info}verdict:   $([ "$FAILED" = 0 ] && echo PASS || echo FAIL)
 ==========================================================
 EOF

@@ -24,6 +24,8 @@ namespace {
 
 constexpr size_t kMaxBatch = 512;
 constexpr size_t kMaxQueuedWrites = 4096;
+// WAL frames (about 4 KiB each) beyond which the checkpointer truncates the WAL.
+constexpr int kWalTruncateFrames = 4096;
 
 const char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS switchboard_events (
@@ -307,6 +309,10 @@ class SqliteStore : public Store {
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) return SqlError(checkpointer_, rc, "cannot open database '" + options_.path + "'");
     sqlite3_busy_timeout(checkpointer_, options_.busy_timeout_ms);
+    // A connection that has never read the database does not know it is in WAL
+    // mode, and its checkpoints silently do nothing: read once.
+    s = Exec(checkpointer_, "SELECT COUNT(*) FROM sqlite_master");
+    if (!s.ok()) return s;
     writer_thread_ = std::thread([this] { WriterLoop(); });
     checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     return Status::OK();
@@ -603,7 +609,16 @@ class SqliteStore : public Store {
       cv_checkpoint_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
       if (stopping_) break;
       lock.unlock();
-      sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      int log_frames = 0;
+      int checkpointed = 0;
+      sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                &checkpointed);
+      // A WAL that is always busy never restarts from its beginning after
+      // passive checkpoints: past a size, wait for a moment to truncate it.
+      if (log_frames > kWalTruncateFrames && checkpointed == log_frames) {
+        sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                  nullptr);
+      }
       lock.lock();
     }
   }

@@ -214,6 +214,19 @@ TEST_F(SqliteStoreTest, PruneDropsOldProcessedEventsButKeepsDeadLetters) {
   EXPECT_TRUE(store_->GetEvent("NEW")->has_value());
 }
 
+// Regression: the checkpointer's connection had never read the database, so its
+// checkpoints did nothing and the WAL grew without bound (10 GB in a 10-minute soak).
+TEST_F(SqliteStoreTest, WalIsCheckpointedIntoTheDatabaseInTheBackground) {
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(store_->Accept("EV" + std::to_string(i), "t", std::string(2000, 'x'), i).ok());
+  }
+  fs::path db = dir_ / "test.db";
+  for (int i = 0; i < 50 && fs::file_size(db) < 200 * 2000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GE(fs::file_size(db), 200u * 2000u) << "the WAL was not checkpointed";
+}
+
 }  // namespace
 }  // namespace server
 }  // namespace switchboard
