@@ -1,5 +1,6 @@
 #include "http_server.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -125,21 +126,25 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
     auto start = std::chrono::steady_clock::now();
+    bool webhook = false;
     try {
-      Route(request, response);
+      Poco::URI uri(request.getURI());
+      webhook = uri.getPath() == app_->config->sources.openphone.path;
+      Route(request, response, uri);
+    } catch (const Poco::SyntaxException&) {
+      if (!response.sent()) SendError(response, HTTPResponse::HTTP_BAD_REQUEST, "malformed request target");
     } catch (const std::exception& e) {
       LogError(std::string("request failed: ") + e.what());
       if (!response.sent()) SendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }
-    if (Poco::URI(request.getURI()).getPath() == app_->config->sources.openphone.path) {
+    if (webhook) {
       std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       app_->metrics->ObserveRequest(took.count());
     }
   }
 
  private:
-  void Route(HTTPServerRequest& request, HTTPServerResponse& response) {
-    Poco::URI uri(request.getURI());
+  void Route(HTTPServerRequest& request, HTTPServerResponse& response, const Poco::URI& uri) {
     const std::string& path = uri.getPath();
     const ServerConfig& config = *app_->config;
     if (path == config.sources.openphone.path) return Webhook(request, response);

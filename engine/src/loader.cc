@@ -553,8 +553,8 @@ class Loader {
     }
     std::set<std::string> seen;
     for (auto it = value.begin(); it != value.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& arg = it->second;
+      const YAML::Node key = it->first;  // a copy: it-> yields a temporary
+      const YAML::Node arg = it->second;
       std::string name = key.IsScalar() ? key.Scalar() : "";
       if (!seen.insert(name).second) Error(s.file, key, s.item, "duplicate operator " + Quote(name));
       if (name == "ignore_case") continue;
@@ -936,8 +936,8 @@ class Loader {
       return;
     }
     auto entry = node.begin();
-    const YAML::Node& key = entry->first;
-    const YAML::Node& params = entry->second;
+    const YAML::Node key = entry->first;  // a copy: entry-> yields a temporary
+    const YAML::Node params = entry->second;
     std::string type = key.Scalar();
     auto impl = actions_.find(type);
     if (impl == actions_.end()) {

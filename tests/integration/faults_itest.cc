@@ -273,7 +273,7 @@ TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
   std::vector<std::string> lock_errors;
   std::thread locker([&] {
     for (auto [after, hold_ms] : locks) {
-      WaitFor([&] { return answered.load() >= after; }, 60s, 5ms);
+      WaitFor([&, after = after] { return answered.load() >= after; }, 60s, 5ms);
       sqlite3* db = nullptr;
       if (sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
         lock_errors.push_back("open failed");
