@@ -98,7 +98,8 @@ class Http : public ActionType {
         {"method", Kind::kLiteral, false, "POST", false},
         {"headers", Kind::kTemplateMap, false, "", false},
         {"body", Kind::kAny, false, "", false},
-        {"timeout", Kind::kDuration, false, "10s", false},
+        // Absent: the server's actions.timeout (default 10s).
+        {"timeout", Kind::kDuration, false, "", false},
         {"success", Kind::kIntList, false, "", false},
     };
   }
