@@ -37,7 +37,7 @@
 # Diagnosis only (the targets are defined with the defaults):
 #   LT_DB_DIR     directory of the database (default: the temp dir, on the same disk
 #                 as TMPDIR; e.g. /dev/shm to take fsync cost out)
-#   LT_SERVER_THREADS  server.threads in the config (default: the server's default, 16)
+#   LT_SERVER_THREADS  server.threads in the config (default: the server's default, 64)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -312,9 +312,9 @@ notes() {
 }
 
 POCO_NOTE=""
-if [ "$CONNS" -gt "${LT_SERVER_THREADS:-16}" ]; then
+if [ "$CONNS" -gt "${LT_SERVER_THREADS:-64}" ]; then
   POCO_NOTE="note:      Poco serves a keep-alive connection on one thread until it closes (here
-           after 1000 requests or 10 s idle): with $CONNS connections and ${LT_SERVER_THREADS:-16} threads
+           after 1000 requests or 10 s idle): with $CONNS connections and ${LT_SERVER_THREADS:-64} threads
            the other connections wait in the accept queue meanwhile; that wait shows in
            p90/p99 and as timeouts (for both servers).
 "
@@ -328,7 +328,7 @@ machine:   $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | 
 workload:  POST $WEBHOOK_PATH, message.received (~600-byte body), unique ids, legacy
            signature (verify: $VERIFY), SQLite WAL synchronous=FULL, rules: $RULES
            database in $DB_DIR: one 4 KiB O_DSYNC write takes ${FSYNC_MS} ms there
-           server.threads ${LT_SERVER_THREADS:-16 (default)}
+           server.threads ${LT_SERVER_THREADS:-64 (default)}
            wrk: $CONNS keep-alive connections, $THREADS threads (paced run: 1), ${DURATION}s per run
 
 server, max rate:   $(printf '%9.0f' "$MAX_RPS") req/s  p50 $(field "$MAX_RESULT" p50_ms) ms  p99 $(field "$MAX_RESULT" p99_ms) ms  server CPU ${SERVER_CPU_MAX}%

@@ -71,7 +71,7 @@ int IntArg(const char* text, const char* name) {
 
 int main(int argc, char** argv) {
   int port = 8091;
-  int threads = 16;
+  int threads = 64;
   int queue = 64;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
