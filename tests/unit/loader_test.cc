@@ -1120,3 +1120,35 @@ TEST(RuleLoader, RejectsEmptyAnyAndEmptyMatcher) {
 
 }  // namespace
 }  // namespace switchboard
+
+namespace switchboard {
+namespace {
+
+// Regression (found by ASan through fuzz_rules): the loader bound `const
+// YAML::Node&` to `it->first` / `it->second` of yaml-cpp map iterators, which
+// are temporaries; any action or operator mapping read freed memory. Under the
+// sanitizer build (scripts/ci-extra.sh asan) this test fails on the old code.
+TEST(RuleLoader, RegressionYamlNodesFromMapIteratorsAreNotDangling) {
+  auto engine = Engine::Create();
+  LoadResult loaded = engine->LoadString(R"(version: 1
+rules:
+  - id: r
+    event: message.received
+    when:
+      facts.text: { matches: 'a', not_equals: b, ignore_case: true }
+    actions:
+      - log: { message: "{{ facts.text }}", level: info }
+      - http: { url: "https://example.com/x", headers: { X-A: "1" } }
+)",
+                                         "regression.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  auto event = Event::Parse(R"({"id":"E","type":"message.received","data":{"object":{"object":"message","direction":"incoming","text":"A"}}})");
+  ASSERT_TRUE(event.ok());
+  Evaluation result = loaded.rules->Evaluate(*event);
+  ASSERT_EQ(result.fired.size(), 1u);
+  EXPECT_EQ(result.fired[0].actions[0].params.Find("message")->as_string(), "A");
+  EXPECT_EQ(result.fired[0].actions[1].params.Find("headers")->Find("X-A")->as_string(), "1");
+}
+
+}  // namespace
+}  // namespace switchboard
