@@ -21,20 +21,7 @@ parts=("$@")
 njobs="${SWITCHBOARD_CI_JOBS:-$(nproc)}"
 fuzz_seconds="${SWITCHBOARD_FUZZ_SECONDS:-20}"
 
-bash scripts/deps.sh
-extra=(clang libclang-rt-14-dev llvm)
-missing=()
-for p in "${extra[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]})); then
-  echo "ci-extra: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/deps.sh clang libclang-rt-14-dev llvm
 
 export CC=clang CXX=clang++
 # Symbolized stacks; undefined behaviour is fatal (also compiled so).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Switchboard needs to build and test, when any
-# is missing. Run as root (or with sudo).
+# is missing. Run as root (or with sudo). Extra package names given as arguments
+# are installed the same way (scripts/ci-extra.sh adds clang and its runtimes).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libsimdjson-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dpkg-dev file
+  "$@"
 )
 
 missing=()

@@ -49,6 +49,26 @@ bool WantsHelp(const std::vector<std::string>& args) {
   return false;
 }
 
+// The arguments of a command that takes only paths: --help (exit 0), nothing or
+// an option (usage, exit 2); -1 when the command should go on.
+int CheckPathArgs(const char* command, const char* help, const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::cout << help;
+    return kExitOk;
+  }
+  if (args.empty()) {
+    std::cerr << help;
+    return kExitUsage;
+  }
+  for (const auto& a : args) {
+    if (a.size() > 1 && a[0] == '-') {
+      std::cerr << "switchboard " << command << ": unknown option '" << a << "'\n" << help;
+      return kExitUsage;
+    }
+  }
+  return -1;
+}
+
 // Loads rules, printing diagnostics to stderr; null on failure.
 std::shared_ptr<const RuleSet> LoadOrReport(const Engine& engine,
                                             const std::vector<std::string>& paths,
@@ -114,20 +134,7 @@ bool LoadThrottleState(const std::string& path, InMemoryThrottleStore* throttle,
 }  // namespace
 
 int Check(const std::vector<std::string>& args) {
-  if (WantsHelp(args)) {
-    std::cout << kCheckHelp;
-    return kExitOk;
-  }
-  if (args.empty()) {
-    std::cerr << kCheckHelp;
-    return kExitUsage;
-  }
-  for (const auto& a : args) {
-    if (a.size() > 1 && a[0] == '-') {
-      std::cerr << "switchboard check: unknown option '" << a << "'\n" << kCheckHelp;
-      return kExitUsage;
-    }
-  }
+  if (int exit = CheckPathArgs("check", kCheckHelp, args); exit >= 0) return exit;
   auto engine = Engine::Create();
   auto rules = LoadOrReport(*engine, args);
   if (!rules) return kExitFailure;
@@ -137,20 +144,7 @@ int Check(const std::vector<std::string>& args) {
 }
 
 int Test(const std::vector<std::string>& args) {
-  if (WantsHelp(args)) {
-    std::cout << kTestHelp;
-    return kExitOk;
-  }
-  if (args.empty()) {
-    std::cerr << kTestHelp;
-    return kExitUsage;
-  }
-  for (const auto& a : args) {
-    if (a.size() > 1 && a[0] == '-') {
-      std::cerr << "switchboard test: unknown option '" << a << "'\n" << kTestHelp;
-      return kExitUsage;
-    }
-  }
+  if (int exit = CheckPathArgs("test", kTestHelp, args); exit >= 0) return exit;
   auto engine = Engine::Create();
   auto rules = LoadOrReport(*engine, args);
   if (!rules) return kExitFailure;
