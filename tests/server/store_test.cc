@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "store.h"
@@ -137,6 +138,7 @@ TEST_F(SqliteStoreTest, FailedCommitLeavesNothingBehind) {
   // A table that exists with an incompatible schema makes the insert fail.
   sqlite3* db = nullptr;
   sqlite3_open((dir_ / "test.db").string().c_str(), &db);
+  sqlite3_busy_timeout(db, 10000);
   sqlite3_exec(db, "CREATE TABLE bad (id INTEGER PRIMARY KEY, created_at TEXT, a TEXT NOT NULL CHECK (a = 'x'))",
                nullptr, nullptr, nullptr);
   sqlite3_close(db);
@@ -149,12 +151,14 @@ TEST_F(SqliteStoreTest, FailedCommitLeavesNothingBehind) {
 TEST_F(SqliteStoreTest, BusyDatabaseIsUnavailable) {
   sqlite3* db = nullptr;
   sqlite3_open((dir_ / "test.db").string().c_str(), &db);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> close_db(db, sqlite3_close);
+  sqlite3_busy_timeout(db, 10000);  // the store's checkpointer may hold a short lock
   ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
   auto r = store_->Accept("EV1", "t", "{}", 1);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().message();
   sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
+  close_db.reset();
   EXPECT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
 }
 
