@@ -240,7 +240,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       app_->metrics->CountEvent("", "bad_request");
       return SendError(response, HTTPResponse::HTTP_BAD_REQUEST, "'id' is longer than 256 bytes");
     }
-    auto accepted = app_->store->Accept(id->as_string(), type->as_string(), body, NowMs());
+    auto accepted =
+        app_->processor->Accept(id->as_string(), type->as_string(), body, *event, NowMs());
     if (!accepted.ok()) {
       app_->metrics->CountEvent(type->as_string(), "unavailable");
       LogWarning("webhook refused with 503: " + accepted.status().message());
@@ -250,7 +251,6 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     }
     bool duplicate = *accepted == AcceptOutcome::kDuplicate;
     app_->metrics->CountEvent(type->as_string(), duplicate ? "duplicate" : "accepted");
-    if (!duplicate) app_->processor->Notify();
     Value answer{Value::Object()};
     answer.Set("status", Value(duplicate ? "duplicate" : "accepted"));
     answer.Set("id", *id);

@@ -1,6 +1,7 @@
 #include "pipeline.h"
 
 #include "log.h"
+#include "thread_name.h"
 #include "trace.h"
 
 namespace switchboard {
@@ -70,8 +71,11 @@ int64_t NowMs() {
 
 Status Processor::Start(std::shared_ptr<const RuleSet> rules) {
   SetRules(std::move(rules));
-  Status s = ReloadThrottles();
-  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(process_mu_);
+    Status s = ReloadThrottles();
+    if (!s.ok()) return s;
+  }
   thread_ = std::thread([this] { Loop(); });
   return Status::OK();
 }
@@ -86,6 +90,7 @@ Status Processor::ReloadThrottles() {
     throttle_.Record(f.rule_id, f.key,
                      std::chrono::system_clock::time_point(std::chrono::milliseconds(f.at_ms)));
   }
+  throttles_stale_ = false;
   return Status::OK();
 }
 
@@ -116,24 +121,43 @@ std::shared_ptr<const RuleSet> Processor::rules() const {
   return rules_;
 }
 
-ProcessedEvent Processor::Process(const StoredEvent& stored, const RuleSet& rules, TimeStamp now) {
+namespace {
+
+int64_t ToMs(TimeStamp t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// A stored body that does not parse (intake only stores valid JSON objects, so
+// this is a damaged database): processed with the error as its trace, rather
+// than blocking the inbox.
+ProcessedEvent Unparseable(const std::string& id, const Status& error, TimeStamp now) {
   ProcessedEvent p;
-  p.event_id = stored.id;
-  p.processed_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  auto event = Event::Parse(stored.body);
-  if (!event.ok()) {  // intake only stores valid JSON objects; keep going regardless
-    Value trace{Value::Object()};
-    trace.Set("error", Value(event.status().message()));
-    p.trace = trace.ToJson();
-    return p;
+  p.event_id = id;
+  p.processed_ms = ToMs(now);
+  Value trace{Value::Object()};
+  trace.Set("error", Value(error.message()));
+  p.trace = trace.ToJson();
+  return p;
+}
+
+}  // namespace
+
+ProcessedEvent Processor::Process(const std::string& id, const Event& event, const RuleSet& rules,
+                                  TimeStamp now) {
+  ProcessedEvent p;
+  p.event_id = id;
+  p.processed_ms = ToMs(now);
+  std::lock_guard<std::mutex> lock(process_mu_);
+  if (throttles_stale_) {
+    Status s = ReloadThrottles();
+    if (!s.ok()) LogWarning("reloading the throttle state failed: " + s.message());
   }
   RecordingThrottle throttle(&throttle_);
   EvalOptions options;
   options.now = now;
   options.throttle = &throttle;
   options.explain = true;  // the trace says why the other rules did not fire
-  Evaluation evaluation = rules.Evaluate(*event, options);
+  Evaluation evaluation = rules.Evaluate(event, options);
   rules.RecordFirings(evaluation, now, &throttle);
   p.firings = std::move(throttle.recorded);
   p.trace = EvaluationToValue(evaluation, /*details=*/false).ToJson();
@@ -142,7 +166,7 @@ ProcessedEvent Processor::Process(const StoredEvent& stored, const RuleSet& rule
     for (size_t i = 0; i < fired.actions.size(); ++i) {
       const FiredAction& a = fired.actions[i];
       StoredAction action;
-      action.event_id = stored.id;
+      action.event_id = id;
       action.rule_id = fired.rule_id;
       action.index = static_cast<int>(i);
       action.type = a.type;
@@ -156,7 +180,6 @@ ProcessedEvent Processor::Process(const StoredEvent& stored, const RuleSet& rule
       if (!a.error.empty()) {
         action.status = "dead";
         action.last_error = a.error;
-        metrics_->CountAction(a.type, "dead");
       } else if (a.type == "sqlite" && (database == nullptr || database->ToText().empty())) {
         // Into this database: in the same transaction, so exactly once.
         SqlInsert row;
@@ -167,7 +190,6 @@ ProcessedEvent Processor::Process(const StoredEvent& stored, const RuleSet& rule
         p.inserts.push_back(std::move(row));
         action.status = "done";
         action.attempts = 1;
-        metrics_->CountAction(a.type, "succeeded");
       } else {
         action.status = "pending";
       }
@@ -177,7 +199,41 @@ ProcessedEvent Processor::Process(const StoredEvent& stored, const RuleSet& rule
   return p;
 }
 
+Result<AcceptOutcome> Processor::Accept(const std::string& id, const std::string& type,
+                                        const std::string& body, const Event& event,
+                                        int64_t received_ms) {
+  std::shared_ptr<const RuleSet> rules = this->rules();
+  ProcessedEvent processed;
+  bool evaluated = false;
+  auto accepted = store_->Accept(id, type, body, received_ms, [&]() -> ProcessedEvent* {
+    processed = Process(id, event, *rules, std::chrono::system_clock::now());
+    evaluated = true;
+    return &processed;
+  });
+  if (!accepted.ok()) {
+    if (evaluated && !processed.firings.empty()) throttles_stale_ = true;
+    return accepted;
+  }
+  if (*accepted == AcceptOutcome::kAccepted) Committed(processed);
+  return accepted;
+}
+
+void Processor::Committed(const ProcessedEvent& processed) {
+  bool queued = false;
+  for (const StoredAction& a : processed.actions) {
+    if (a.status == "dead") {
+      metrics_->CountAction(a.type, "dead");
+    } else if (a.status == "done") {
+      metrics_->CountAction(a.type, "succeeded");
+    } else {
+      queued = true;
+    }
+  }
+  if (queued && on_actions_) on_actions_();
+}
+
 void Processor::Loop() {
+  NameThisThread("sb-inbox");
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -194,48 +250,33 @@ void Processor::Loop() {
       continue;
     }
     std::shared_ptr<const RuleSet> rules = this->rules();
-    std::vector<std::future<Status>> commits;
-    std::vector<ProcessedEvent> with_inserts;  // kept in case their inserts fail
-    std::vector<std::string> ids;
-    bool queued_actions = false;
+    // Committed together (one transaction for the batch), each alone.
+    std::vector<ProcessedEvent> processed;
+    processed.reserve(pending->size());
     for (const StoredEvent& stored : *pending) {
-      ProcessedEvent p = Process(stored, *rules, std::chrono::system_clock::now());
-      for (const StoredAction& a : p.actions) queued_actions |= a.status == "pending";
-      ids.push_back(p.event_id);
-      with_inserts.push_back(p.inserts.empty() ? ProcessedEvent{} : p);
-      commits.push_back(store_->CommitProcessedAsync(std::move(p)));
+      auto event = Event::Parse(stored.body);
+      auto now = std::chrono::system_clock::now();
+      processed.push_back(event.ok() ? Process(stored.id, *event, *rules, now)
+                                     : Unparseable(stored.id, event.status(), now));
     }
+    std::vector<std::future<Status>> commits;
+    for (ProcessedEvent& p : processed) commits.push_back(store_->CommitProcessedAsync(&p));
     bool failed = false;
     for (size_t i = 0; i < commits.size(); ++i) {
       Status s = commits[i].get();
-      if (s.ok()) continue;
-      LogError("committing event " + ids[i] + " failed: " + s.message());
-      if (s.code() != StatusCode::kUnavailable && !with_inserts[i].inserts.empty()) {
-        // A `sqlite` action that cannot be inserted (a table with an
-        // incompatible schema, say) must not block its event forever: commit
-        // the event with those actions dead-lettered instead.
-        ProcessedEvent& p = with_inserts[i];
-        p.inserts.clear();
-        for (StoredAction& a : p.actions) {
-          if (a.type == "sqlite" && a.status == "done") {
-            a.status = "dead";
-            a.last_error = s.message();
-            metrics_->CountAction(a.type, "dead");
-          }
-        }
-        s = store_->CommitProcessed(std::move(p));
-        if (s.ok()) continue;
-        LogError("committing event " + ids[i] + " without its sqlite rows failed: " + s.message());
+      if (s.ok()) {
+        Committed(processed[i]);
+      } else {
+        LogError("committing event " + processed[i].event_id + " failed: " + s.message());
+        failed = true;
       }
-      failed = true;
     }
     if (failed) {
       // The in-memory throttle state may count firings that were not stored.
-      ReloadThrottles();
+      throttles_stale_ = true;
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
     }
-    if (queued_actions && on_actions_) on_actions_();
   }
 }
 
@@ -280,6 +321,7 @@ std::chrono::milliseconds Dispatcher::Backoff(int attempt) {
 }
 
 void Dispatcher::Loop() {
+  NameThisThread("sb-dispatch");
   for (;;) {
     StoredAction next;
     bool found = false;

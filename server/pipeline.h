@@ -1,7 +1,10 @@
-// The two background loops of the server:
-//  - Processor evaluates stored events with the current rules and commits, in
-//    one transaction per event, the processed mark, the trace, the outbox rows,
-//    the throttle firings and the rows of `sqlite` actions into this database;
+// Processing and delivery:
+//  - Processor evaluates events with the current rules. A webhook's event is
+//    processed in the transaction that stores it (Processor::Accept): the
+//    processed mark, the trace, the outbox rows, the throttle firings and the
+//    rows of `sqlite` actions into this database commit with the event. Its
+//    thread processes the events that wait in the inbox (replays, and events
+//    stored pending by an earlier version) the same way, one transaction each;
 //  - Dispatcher runs due outbox actions, retries with backoff and dead-letters.
 #ifndef SWITCHBOARD_SERVER_PIPELINE_H_
 #define SWITCHBOARD_SERVER_PIPELINE_H_
@@ -9,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -30,11 +34,11 @@ class Processor {
   Processor(Store* store, Metrics* metrics) : store_(store), metrics_(metrics) {}
   ~Processor() { Stop(); }
 
-  // Loads the throttle state and starts the worker thread.
+  // Loads the throttle state and starts the thread that works off the inbox.
   Status Start(std::shared_ptr<const RuleSet> rules);
   // Finishes the event in hand and stops.
   void Stop();
-  // Wakes the worker: new events were stored.
+  // Wakes the inbox thread: events were marked pending (replay).
   void Notify();
 
   void SetRules(std::shared_ptr<const RuleSet> rules);
@@ -43,19 +47,36 @@ class Processor {
   // Called after each commit that queued outbox actions.
   void OnActionsQueued(std::function<void()> callback) { on_actions_ = std::move(callback); }
 
-  // Evaluates one stored event into what CommitProcessed stores (no commit).
-  ProcessedEvent Process(const StoredEvent& event, const RuleSet& rules, TimeStamp now);
+  // Stores a webhook's event (parsed from `body`) and processes it in the same
+  // transaction; a duplicate id processes nothing. The answer to the webhook.
+  Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
+                               const std::string& body, const Event& event, int64_t received_ms);
+
+  // Evaluates one event into what the store commits with it (no commit).
+  ProcessedEvent Process(const std::string& id, const Event& event, const RuleSet& rules,
+                         TimeStamp now);
 
  private:
   void Loop();
+  // Reads the throttle firings of the last month into memory; under process_mu_.
   Status ReloadThrottles();
+  // After a commit: counts the actions that were settled at evaluation (dead
+  // or written into this database) and wakes the dispatcher for the others.
+  void Committed(const ProcessedEvent& processed);
 
   Store* store_;
   Metrics* metrics_;
   mutable std::mutex rules_mu_;
   std::shared_ptr<const RuleSet> rules_;
-  InMemoryThrottleStore throttle_;
   std::function<void()> on_actions_;
+
+  // Evaluation and the in-memory throttle state: evaluations run one at a
+  // time, so that two events cannot both pass a throttle that admits one.
+  std::mutex process_mu_;
+  InMemoryThrottleStore throttle_;
+  // A commit with throttle firings failed: the in-memory state counts firings
+  // that were not stored, and is reloaded before the next evaluation.
+  std::atomic<bool> throttles_stale_{false};
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "store.h"
+#include "thread_name.h"
 #include "time_format.h"
 
 namespace switchboard {
@@ -319,28 +320,54 @@ class SqliteStore : public Store {
   }
 
   Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
-                               const std::string& body, int64_t received_ms) override {
+                               const std::string& body, int64_t received_ms,
+                               const ProcessNewEvent& process) override {
     int64_t waiting = pending_events_.load();
     if (waiting >= static_cast<int64_t>(options_.max_pending_events)) {
       return Status::Unavailable("the inbox is overloaded (" + std::to_string(waiting) +
                                  " events wait to be processed)");
     }
-    auto outcome = std::make_shared<AcceptOutcome>(AcceptOutcome::kAccepted);
-    Status s = WriteAsync(
-        [&](sqlite3* db) {
-          Stmt insert(&writer_cache_, db,
-                      "INSERT OR IGNORE INTO switchboard_events (id, type, body, received_ms) "
-                      "VALUES (?, ?, ?, ?)");
-          insert.Bind(1, id).Bind(2, type).Bind(3, body).Bind(4, received_ms);
-          Status r = Run(insert, "storing the event");
-          if (r.ok() && sqlite3_changes(db) == 0) *outcome = AcceptOutcome::kDuplicate;
-          return r;
-        },
-        /*shed_when_full=*/true, /*single_statement=*/true, /*durable=*/true)
-                   .get();
+    AcceptOutcome outcome = AcceptOutcome::kAccepted;
+    auto store_pending = [&](sqlite3* db) {
+      Stmt insert(&writer_cache_, db,
+                  "INSERT OR IGNORE INTO switchboard_events (id, type, body, received_ms) "
+                  "VALUES (?, ?, ?, ?)");
+      insert.Bind(1, id).Bind(2, type).Bind(3, body).Bind(4, received_ms);
+      Status r = Run(insert, "storing the event");
+      if (r.ok() && sqlite3_changes(db) == 0) outcome = AcceptOutcome::kDuplicate;
+      return r;
+    };
+    auto store_processed = [&](sqlite3* db) {
+      Stmt exists(&writer_cache_, db, "SELECT 1 FROM switchboard_events WHERE id = ?");
+      exists.Bind(1, id);
+      int rc = exists.Step();
+      if (rc == SQLITE_ROW) {
+        outcome = AcceptOutcome::kDuplicate;
+        return Status::OK();
+      }
+      if (rc != SQLITE_DONE) return exists.status("looking up the event id");
+      ProcessedEvent* p = process();
+      Stmt insert(&writer_cache_, db,
+                  "INSERT INTO switchboard_events (id, type, body, received_ms, status, trace, "
+                  "processed_ms) VALUES (?, ?, ?, ?, 'processed', ?, ?)");
+      insert.Bind(1, id).Bind(2, type).Bind(3, body).Bind(4, received_ms);
+      insert.Bind(5, p->trace).Bind(6, p->processed_ms);
+      Status r = Run(insert, "storing the event");
+      return r.ok() ? WriteEffects(db, p) : r;
+    };
+    Status s;
+    if (process) {
+      s = WriteAsync(store_processed, /*shed_when_full=*/true, /*single_statement=*/false,
+                     /*durable=*/true)
+              .get();
+    } else {
+      s = WriteAsync(store_pending, /*shed_when_full=*/true, /*single_statement=*/true,
+                     /*durable=*/true)
+              .get();
+      if (s.ok() && outcome == AcceptOutcome::kAccepted) ++pending_events_;
+    }
     if (!s.ok()) return s;
-    if (*outcome == AcceptOutcome::kAccepted) ++pending_events_;
-    return *outcome;
+    return outcome;
   }
 
   Result<std::vector<StoredEvent>> PendingEvents(int limit) override {
@@ -353,10 +380,9 @@ class SqliteStore : public Store {
     return ReadRows<StoredEvent>(s, ReadEvent, "reading pending events");
   }
 
-  std::future<Status> CommitProcessedAsync(ProcessedEvent processed) override {
-    auto shared = std::make_shared<ProcessedEvent>(std::move(processed));
-    return WriteAsync([this, shared](sqlite3* db) -> Status {
-      const ProcessedEvent& p = *shared;
+  std::future<Status> CommitProcessedAsync(ProcessedEvent* processed) override {
+    return WriteAsync([this, processed](sqlite3* db) -> Status {
+      const ProcessedEvent& p = *processed;
       Stmt mark(&writer_cache_, db,
                 "UPDATE switchboard_events SET status = 'processed', trace = ?, processed_ms = ? "
                 "WHERE id = ? AND status = 'pending'");
@@ -366,30 +392,7 @@ class SqliteStore : public Store {
       // Counted here, inside the job: a rolled-back batch is recounted at the
       // next open; an overcount only makes the overload answer come early.
       if (sqlite3_changes(db) > 0) --pending_events_;
-      for (const StoredAction& a : p.actions) {
-        Stmt insert(&writer_cache_, db,
-                    "INSERT INTO switchboard_actions (event_id, rule_id, idx, type, params, "
-                    "redacted_params, contact, status, attempts, next_attempt_ms, last_error, "
-                    "created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-        insert.Bind(1, a.event_id).Bind(2, a.rule_id).Bind(3, static_cast<int64_t>(a.index));
-        insert.Bind(4, a.type).Bind(5, a.params).Bind(6, a.redacted_params).Bind(7, a.contact);
-        insert.Bind(8, a.status).Bind(9, static_cast<int64_t>(a.attempts));
-        insert.Bind(10, a.next_attempt_ms).Bind(11, a.last_error).Bind(12, p.processed_ms);
-        insert.Bind(13, p.processed_ms);
-        s = Run(insert, "writing the outbox");
-        if (!s.ok()) return s;
-      }
-      for (const auto& [rule, key] : p.firings) {
-        Stmt insert(&writer_cache_, db, "INSERT INTO switchboard_throttle (rule_id, key, at_ms) VALUES (?,?,?)");
-        insert.Bind(1, rule).Bind(2, key).Bind(3, p.processed_ms);
-        s = Run(insert, "recording a throttle firing");
-        if (!s.ok()) return s;
-      }
-      for (const SqlInsert& row : p.inserts) {
-        s = InsertSqlRow(db, row, p.processed_ms, &known_columns_, &writer_cache_);
-        if (!s.ok()) return s;
-      }
-      return Status::OK();
+      return WriteEffects(db, processed);
     });
   }
 
@@ -557,6 +560,56 @@ class SqliteStore : public Store {
     bool durable = false;  // its caller acknowledges it: fsync before answering
   };
 
+  // What processing an event changes besides the event row: the rows of
+  // `sqlite` actions into this database, the outbox, the throttle firings. A
+  // row that cannot be inserted for a reason other than a busy database (a
+  // table of an incompatible schema) must not hold its event back forever:
+  // its action is committed dead with the error instead.
+  Status WriteEffects(sqlite3* db, ProcessedEvent* p) {
+    if (!p->inserts.empty()) {
+      Status s = ExecCached(&writer_cache_, db, "SAVEPOINT rows");
+      for (size_t i = 0; s.ok() && i < p->inserts.size(); ++i) {
+        s = InsertSqlRow(db, p->inserts[i], p->processed_ms, &known_columns_, &writer_cache_);
+      }
+      if (!s.ok()) {
+        ExecCached(&writer_cache_, db, "ROLLBACK TO rows");
+        ExecCached(&writer_cache_, db, "RELEASE rows");
+        known_columns_.clear();  // tables or columns created above are gone
+        if (s.code() == StatusCode::kUnavailable) return s;
+        for (StoredAction& a : p->actions) {
+          if (a.type == "sqlite" && a.status == "done") {
+            a.status = "dead";
+            a.last_error = s.message();
+          }
+        }
+        p->inserts.clear();
+      } else {
+        ExecCached(&writer_cache_, db, "RELEASE rows");
+      }
+    }
+    for (const StoredAction& a : p->actions) {
+      Stmt insert(&writer_cache_, db,
+                  "INSERT INTO switchboard_actions (event_id, rule_id, idx, type, params, "
+                  "redacted_params, contact, status, attempts, next_attempt_ms, last_error, "
+                  "created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      insert.Bind(1, a.event_id).Bind(2, a.rule_id).Bind(3, static_cast<int64_t>(a.index));
+      insert.Bind(4, a.type).Bind(5, a.params).Bind(6, a.redacted_params).Bind(7, a.contact);
+      insert.Bind(8, a.status).Bind(9, static_cast<int64_t>(a.attempts));
+      insert.Bind(10, a.next_attempt_ms).Bind(11, a.last_error).Bind(12, p->processed_ms);
+      insert.Bind(13, p->processed_ms);
+      Status s = Run(insert, "writing the outbox");
+      if (!s.ok()) return s;
+    }
+    for (const auto& [rule, key] : p->firings) {
+      Stmt insert(&writer_cache_, db,
+                  "INSERT INTO switchboard_throttle (rule_id, key, at_ms) VALUES (?,?,?)");
+      insert.Bind(1, rule).Bind(2, key).Bind(3, p->processed_ms);
+      Status s = Run(insert, "recording a throttle firing");
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
   template <typename T, typename F>
   static Result<std::vector<T>> ReadRows(Stmt& s, F read, const std::string& what) {
     if (!s.ok()) return s.status(what);
@@ -604,6 +657,7 @@ class SqliteStore : public Store {
   // Copies the WAL back into the database every second (PASSIVE: never waits
   // for, nor blocks, the writer or readers), so the WAL stays small.
   void CheckpointLoop() {
+    NameThisThread("sb-checkpoint");
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       cv_checkpoint_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
@@ -624,6 +678,7 @@ class SqliteStore : public Store {
   }
 
   void WriterLoop() {
+    NameThisThread("sb-writer");
     std::vector<std::unique_ptr<Job>> batch;
     std::vector<std::unique_ptr<Job>> durable;
     std::vector<std::unique_ptr<Job>> rest;

@@ -81,18 +81,35 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Processes a new event inside the transaction that stores it: called at
+  // most once per Accept, only for an id not stored yet, on the store's writer
+  // (one call at a time across the store). Returns what to commit with the
+  // event; the pointee belongs to the caller (see CommitProcessedAsync).
+  using ProcessNewEvent = std::function<ProcessedEvent*()>;
+
   // Stores a new event durably. Returns kDuplicate when the id is already
   // stored. kUnavailable when the store is overloaded or the database is busy.
+  // With `process`, the event is stored processed, together with what
+  // `process` returns, in one transaction; without, it is stored pending.
   virtual Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
-                                       const std::string& body, int64_t received_ms) = 0;
+                                       const std::string& body, int64_t received_ms,
+                                       const ProcessNewEvent& process) = 0;
+  Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
+                               const std::string& body, int64_t received_ms) {
+    return Accept(id, type, body, received_ms, nullptr);
+  }
 
   // Events not processed yet, oldest first.
   virtual Result<std::vector<StoredEvent>> PendingEvents(int limit) = 0;
-  // Commits one processed event (see ProcessedEvent). Several calls made before
-  // the first completes share one transaction; each succeeds or fails alone.
-  virtual std::future<Status> CommitProcessedAsync(ProcessedEvent processed) = 0;
-  Status CommitProcessed(ProcessedEvent processed) {
-    return CommitProcessedAsync(std::move(processed)).get();
+  // Commits one processed pending event (see ProcessedEvent). Several calls
+  // made before the first completes share one transaction; each succeeds or
+  // fails alone. `*processed` must stay alive until the future is ready: a
+  // `sqlite` row that cannot be inserted (a table with an incompatible schema)
+  // does not fail the commit, its action is committed dead instead, and
+  // `*processed` shows it (status "dead", last_error).
+  virtual std::future<Status> CommitProcessedAsync(ProcessedEvent* processed) = 0;
+  Status CommitProcessed(ProcessedEvent* processed) {
+    return CommitProcessedAsync(processed).get();
   }
   // Marks a stored event pending again (replay).
   virtual Status MarkPending(const std::string& event_id) = 0;
@@ -150,7 +167,7 @@ Status InsertIntoSqliteFile(const std::string& path, const SqlInsert& row, int64
 
 // Opens (creating when needed) the SQLite database in WAL mode. All writes go
 // through one writer thread that commits concurrent requests together (group
-// commit) in BEGIN IMMEDIATE transactions.
+// commit) in BEGIN IMMEDIATE transactions; Accept's `process` runs there.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
 
 }  // namespace server

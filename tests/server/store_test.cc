@@ -116,7 +116,7 @@ TEST_F(SqliteStoreTest, CommitProcessedWritesOutboxThrottleAndOwnRowsTogether) {
   p.actions.push_back(action);
   p.firings.emplace_back("r", "+15555550100");
   p.inserts.push_back({"opt_outs", {{"contact", "+15555550100"}, {"text", "STOP"}}});
-  ASSERT_TRUE(store_->CommitProcessed(p).ok());
+  ASSERT_TRUE(store_->CommitProcessed(&p).ok());
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='processed'"), 1);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE status='pending'"), 1);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 1);
@@ -124,41 +124,158 @@ TEST_F(SqliteStoreTest, CommitProcessedWritesOutboxThrottleAndOwnRowsTogether) {
   // A later row with a new column extends the table.
   p.inserts = {{"opt_outs", {{"contact", "+1"}, {"line", "PN1"}}}};
   p.actions.clear();
-  ASSERT_TRUE(store_->CommitProcessed(p).ok());
+  ASSERT_TRUE(store_->CommitProcessed(&p).ok());
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs WHERE line='PN1'"), 1);
+}
+
+// Holds the write lock of the test database from another connection.
+class WriteLock {
+ public:
+  explicit WriteLock(const fs::path& path) {
+    sqlite3_open(path.string().c_str(), &db_);
+    sqlite3_busy_timeout(db_, 10000);  // the store's checkpointer may hold a short lock
+    ok_ = sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~WriteLock() {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  bool ok_ = false;
+};
+
+ProcessedEvent ProcessedWithEverything(const std::string& event_id) {
+  ProcessedEvent p;
+  p.event_id = event_id;
+  p.trace = "{\"fired\":[\"r\"]}";
+  p.processed_ms = 5000;
+  StoredAction send;
+  send.event_id = event_id;
+  send.rule_id = "r";
+  send.type = "http";
+  send.params = send.redacted_params = "{}";
+  send.status = "pending";
+  p.actions.push_back(send);
+  StoredAction row = send;
+  row.type = "sqlite";
+  row.index = 1;
+  row.status = "done";
+  p.actions.push_back(row);
+  p.inserts.push_back({"opt_outs", {{"contact", "+15555550100"}}});
+  p.firings.emplace_back("r", "+15555550100");
+  return p;
 }
 
 TEST_F(SqliteStoreTest, FailedCommitLeavesNothingBehind) {
   ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
-  ProcessedEvent p;
-  p.event_id = "EV1";
-  p.processed_ms = 1;
-  p.firings.emplace_back("r", "k");
-  p.inserts.push_back({"bad", {{"a", "1"}}});
+  ProcessedEvent p = ProcessedWithEverything("EV1");
+  {
+    WriteLock lock(dir_ / "test.db");
+    ASSERT_TRUE(lock.ok());
+    Status s = store_->CommitProcessed(&p);
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.message();
+  }
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='pending'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM sqlite_master WHERE name='opt_outs'"), 0);
+}
+
+TEST_F(SqliteStoreTest, RowThatCannotBeInsertedDeadLettersItsActionAndKeepsTheRest) {
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
+  ProcessedEvent p = ProcessedWithEverything("EV1");
+  p.inserts = {{"bad", {{"a", "1"}}}};
   // A table that exists with an incompatible schema makes the insert fail.
   sqlite3* db = nullptr;
   sqlite3_open((dir_ / "test.db").string().c_str(), &db);
   sqlite3_busy_timeout(db, 10000);
-  sqlite3_exec(db, "CREATE TABLE bad (id INTEGER PRIMARY KEY, created_at TEXT, a TEXT NOT NULL CHECK (a = 'x'))",
-               nullptr, nullptr, nullptr);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE bad (id INTEGER PRIMARY KEY, created_at TEXT, "
+                         "a TEXT NOT NULL CHECK (a = 'x'))",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
-  Status s = store_->CommitProcessed(p);
-  EXPECT_FALSE(s.ok());
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='pending'"), 1);
+  Status s = store_->CommitProcessed(&p);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(p.actions[0].status, "pending");
+  EXPECT_EQ(p.actions[1].status, "dead");
+  EXPECT_NE(p.actions[1].last_error.find("'bad'"), std::string::npos) << p.actions[1].last_error;
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='processed'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE type='sqlite' AND "
+                      "status='dead' AND last_error LIKE '%bad%'"),
+            1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE status='pending'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM bad"), 0);
+}
+
+TEST_F(SqliteStoreTest, AcceptWithProcessingCommitsTheEventProcessedWithEverything) {
+  ProcessedEvent p = ProcessedWithEverything("EV1");
+  int calls = 0;
+  auto process = [&]() -> ProcessedEvent* {
+    ++calls;
+    return &p;
+  };
+  auto first = store_->Accept("EV1", "t", "{\"id\":\"EV1\"}", 1000, process);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(*first, AcceptOutcome::kAccepted);
+  EXPECT_EQ(calls, 1);
+  auto stored = store_->GetEvent("EV1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->status, "processed");
+  EXPECT_EQ((*stored)->trace, p.trace);
+  EXPECT_EQ((*stored)->body, "{\"id\":\"EV1\"}");
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE status='pending'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE status='done'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs"), 1);
+  auto pending = store_->PendingEvents(10);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  // A redelivery is a duplicate and processes nothing.
+  auto second = store_->Accept("EV1", "t", "{}", 2000, process);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, AcceptOutcome::kDuplicate);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs"), 1);
+  // So is the id of an event stored pending.
+  ASSERT_TRUE(store_->Accept("EV2", "t", "{}", 3000).ok());
+  auto third = store_->Accept("EV2", "t", "{}", 3000, process);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(*third, AcceptOutcome::kDuplicate);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(SqliteStoreTest, AcceptWithProcessingOnABusyDatabaseStoresNothing) {
+  ProcessedEvent p = ProcessedWithEverything("EV1");
+  {
+    WriteLock lock(dir_ / "test.db");
+    ASSERT_TRUE(lock.ok());
+    auto r = store_->Accept("EV1", "t", "{}", 1, [&] { return &p; });
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().message();
+  }
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
+  // The webhook's retry is accepted once the lock is gone.
+  auto retry = store_->Accept("EV1", "t", "{}", 1, [&] { return &p; });
+  ASSERT_TRUE(retry.ok()) << retry.status().message();
+  EXPECT_EQ(*retry, AcceptOutcome::kAccepted);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs"), 1);
 }
 
 TEST_F(SqliteStoreTest, BusyDatabaseIsUnavailable) {
-  sqlite3* db = nullptr;
-  sqlite3_open((dir_ / "test.db").string().c_str(), &db);
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> close_db(db, sqlite3_close);
-  sqlite3_busy_timeout(db, 10000);  // the store's checkpointer may hold a short lock
-  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-  auto r = store_->Accept("EV1", "t", "{}", 1);
-  EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().message();
-  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-  close_db.reset();
+  {
+    WriteLock lock(dir_ / "test.db");
+    ASSERT_TRUE(lock.ok());
+    auto r = store_->Accept("EV1", "t", "{}", 1);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().message();
+  }
   EXPECT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
 }
 
@@ -176,7 +293,7 @@ TEST_F(SqliteStoreTest, OutboxLifecycleAndSentCount) {
   a.status = "pending";
   a.next_attempt_ms = 100;
   p.actions.push_back(a);
-  ASSERT_TRUE(store_->CommitProcessed(p).ok());
+  ASSERT_TRUE(store_->CommitProcessed(&p).ok());
   auto due = store_->DueActions(99, 10);
   ASSERT_TRUE(due.ok());
   EXPECT_TRUE(due->empty());
@@ -210,7 +327,7 @@ TEST_F(SqliteStoreTest, PruneDropsOldProcessedEventsButKeepsDeadLetters) {
       a.status = "dead";
       p.actions.push_back(a);
     }
-    ASSERT_TRUE(store_->CommitProcessed(p).ok());
+    ASSERT_TRUE(store_->CommitProcessed(&p).ok());
   }
   ASSERT_TRUE(store_->Prune(5000, 0).ok());
   EXPECT_FALSE(store_->GetEvent("OLD")->has_value());
