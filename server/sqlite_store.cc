@@ -156,7 +156,14 @@ class Stmt {
   bool ok() const { return rc_ == SQLITE_OK; }
   Status status(const std::string& what) const { return SqlError(db_, rc_, what); }
 
+  // Binds without a copy: `s` must outlive the statement's use (the Stmt
+  // object); temporaries go through BindCopy.
   Stmt& Bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& Bind(int i, std::string&& s) = delete;
+  Stmt& BindCopy(int i, const std::string& s) {
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
     return *this;
   }
@@ -271,7 +278,7 @@ Status InsertSqlRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
     }
     sql += ") VALUES (" + marks + ")";
     Stmt insert(cache, db, sql.c_str());
-    insert.Bind(1, FormatMs(now_ms));
+    insert.BindCopy(1, FormatMs(now_ms));
     int i = 2;
     for (const auto& [column, value] : row.values) insert.Bind(i++, value);
     return Run(insert, "inserting into table '" + row.table + "'");
