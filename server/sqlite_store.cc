@@ -25,8 +25,16 @@ namespace {
 
 constexpr size_t kMaxBatch = 512;
 constexpr size_t kMaxQueuedWrites = 4096;
-// WAL frames (about 4 KiB each) beyond which the checkpointer truncates the WAL.
-constexpr int kWalTruncateFrames = 4096;
+// The WAL restarts from its beginning once it has been checkpointed completely:
+// overwriting the blocks of a file is cheaper to sync than appending to it (no
+// file-system metadata), so the file is kept, up to this size.
+constexpr int64_t kWalKeepBytes = 64 << 20;
+// PASSIVE checkpoint passes in a row while the writer keeps appending.
+constexpr int kCheckpointPasses = 4;
+// WAL frames (about 4 KiB each) beyond which the checkpointer truncates the WAL,
+// waiting for the writer: the safety valve for a WAL that never gets to restart
+// (a reader that always holds an old snapshot, unending load).
+constexpr int kWalTruncateFrames = 65536;
 
 const char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS switchboard_events (
@@ -317,6 +325,9 @@ class SqliteStore : public Store {
     if (s.ok()) s = Exec(writer_, "PRAGMA wal_autocheckpoint=0");
     // Savepoints journal into memory rather than a temporary file per transaction.
     if (s.ok()) s = Exec(writer_, "PRAGMA temp_store=MEMORY");
+    if (s.ok()) {
+      s = Exec(writer_, ("PRAGMA journal_size_limit=" + std::to_string(kWalKeepBytes)).c_str());
+    }
     if (s.ok()) s = Exec(writer_, kSchema);
     if (!s.ok()) return Status(s.code(), "database '" + options_.path + "': " + s.message());
     rc = sqlite3_open_v2(options_.path.c_str(), &reader_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
@@ -674,8 +685,10 @@ class SqliteStore : public Store {
     return WriteAsync(std::move(fn), false, false, /*durable=*/true).get();
   }
 
-  // Copies the WAL back into the database every second (PASSIVE: never waits
-  // for, nor blocks, the writer or readers), so the WAL stays small.
+  // Copies the WAL back into the database every second. PASSIVE checkpoints
+  // never wait for, nor block, the writer or readers; a few passes in a row
+  // catch up with a writer that keeps appending, and once every frame is
+  // copied the writer's next transaction restarts the WAL from its beginning.
   void CheckpointLoop() {
     NameThisThread("sb-checkpoint");
     std::unique_lock<std::mutex> lock(mu_);
@@ -685,11 +698,12 @@ class SqliteStore : public Store {
       lock.unlock();
       int log_frames = 0;
       int checkpointed = 0;
-      sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                &checkpointed);
-      // A WAL that is always busy never restarts from its beginning after
-      // passive checkpoints: past a size, wait for a moment to truncate it.
-      if (log_frames > kWalTruncateFrames && checkpointed == log_frames) {
+      for (int pass = 0; pass < kCheckpointPasses; ++pass) {
+        int rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE,
+                                           &log_frames, &checkpointed);
+        if (rc != SQLITE_OK || checkpointed >= log_frames) break;
+      }
+      if (log_frames > kWalTruncateFrames) {
         sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr,
                                   nullptr);
       }
