@@ -104,16 +104,17 @@ bool ScalarText(const Scalar& v, std::string* storage, std::string_view* out) {
   return false;
 }
 
-void CollectCaptures(const RE2& re, std::string_view text, Captures* captures) {
-  const auto& names = re.CapturingGroupNames();
-  if (names.empty() || captures == nullptr) return;
+// Whether `re` matches somewhere in `text`; when it does, its named groups are
+// stored in *captures (replacing those of the same name). One search finds the
+// match and its groups.
+bool MatchAndCapture(const RE2& re, std::string_view text, Captures* captures) {
   int n = re.NumberOfCapturingGroups() + 1;
   std::vector<re2::StringPiece> groups(n);
   if (!re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
                 groups.data(), n)) {
-    return;
+    return false;
   }
-  for (const auto& [index, name] : names) {
+  for (const auto& [index, name] : re.CapturingGroupNames()) {
     const re2::StringPiece& g = groups[index];
     std::string value = g.data() == nullptr ? "" : std::string(g.data(), g.size());
     bool replaced = false;
@@ -125,6 +126,7 @@ void CollectCaptures(const RE2& re, std::string_view text, Captures* captures) {
     }
     if (!replaced) captures->emplace_back(name, std::move(value));
   }
+  return true;
 }
 
 // The positive form of an operator on one scalar.
@@ -146,9 +148,12 @@ bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* ca
     case OpKind::kMatches:
     case OpKind::kNotMatches: {
       if (!ScalarText(v, &storage, &text)) return false;
-      if (!RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *op.regex)) return false;
-      if (op.kind == OpKind::kMatches) CollectCaptures(*op.regex, text, captures);
-      return true;
+      if (op.kind == OpKind::kMatches && op.named_groups && captures != nullptr) {
+        return MatchAndCapture(*op.regex, text, captures);
+      }
+      // RE2::PartialMatch without its argument handling.
+      return op.regex->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
+                             RE2::UNANCHORED, nullptr, 0);
     }
     case OpKind::kStartsWith: {
       if (!ScalarText(v, &storage, &text)) return false;
@@ -267,7 +272,7 @@ bool ResolvePath(const PathRef& path, const Event::Rep& event, Resolved* out) {
     return out->fact.present();
   }
   out->is_fact = false;
-  return WalkPath(event.root, path.path.segments, 0, &out->element);
+  return WalkEventPath(event, path.path, &out->element);
 }
 
 Value ResolvedToValue(const Resolved& r) {

@@ -1,5 +1,8 @@
 #include "switchboard/event.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "event_rep.h"
 #include "facts.h"
 #include "path.h"
@@ -16,6 +19,45 @@ constexpr std::string_view kFactNames[kFactCount] = {
 simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser;
   return parser;
+}
+
+// A Rep costs four allocations: itself, the copy of the text, and the tape and
+// string buffers of the document. Each thread keeps the Rep of the last Event it
+// destroyed and parses its next event into it, buffers and all. Buffers grow
+// with the text (the tape takes about 13 bytes per byte of JSON), so the Rep of
+// a large event is freed rather than kept.
+constexpr size_t kMaxKeptJsonCapacity = 16 * 1024;
+
+// Set when the thread's spare is destroyed at thread exit: an Event destroyed
+// after that (by another thread_local's destructor) frees its Rep instead.
+thread_local bool spare_rep_destroyed = false;
+
+struct SpareRep {
+  std::unique_ptr<Event::Rep> rep;
+  ~SpareRep() { spare_rep_destroyed = true; }
+};
+
+SpareRep& ThreadSpareRep() {
+  thread_local SpareRep spare;
+  return spare;
+}
+
+std::unique_ptr<Event::Rep> TakeRep() {
+  if (!spare_rep_destroyed) {
+    SpareRep& spare = ThreadSpareRep();
+    if (spare.rep != nullptr) {
+      std::unique_ptr<Event::Rep> rep = std::move(spare.rep);
+      std::fill(std::begin(rep->facts), std::end(rep->facts), FactValue());
+      return rep;
+    }
+  }
+  return std::make_unique<Event::Rep>();
+}
+
+void RecycleRep(std::unique_ptr<Event::Rep> rep) {
+  if (rep == nullptr || spare_rep_destroyed || rep->json.capacity() > kMaxKeptJsonCapacity) return;
+  SpareRep& spare = ThreadSpareRep();
+  if (spare.rep == nullptr) spare.rep = std::move(rep);
 }
 
 Value FactToValue(const FactValue& f) {
@@ -40,11 +82,17 @@ std::optional<Fact> FactFromName(std::string_view name) {
 
 Event::Event(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Event::Event(Event&&) noexcept = default;
-Event& Event::operator=(Event&&) noexcept = default;
-Event::~Event() = default;
+Event& Event::operator=(Event&& other) noexcept {
+  if (this != &other) {
+    RecycleRep(std::move(rep_));
+    rep_ = std::move(other.rep_);
+  }
+  return *this;
+}
+Event::~Event() { RecycleRep(std::move(rep_)); }
 
 Result<Event> Event::Parse(std::string_view json) {
-  auto rep = std::make_unique<Rep>();
+  std::unique_ptr<Rep> rep = TakeRep();
   // simdjson reads up to SIMDJSON_PADDING bytes past the end: reserve them so the
   // text is parsed in place, without a second copy.
   rep->json.reserve(json.size() + simdjson::SIMDJSON_PADDING);
@@ -53,13 +101,15 @@ Result<Event> Event::Parse(std::string_view json) {
                    .parse_into_document(rep->doc, rep->json.data(), rep->json.size(), false)
                    .get(rep->root);
   if (error) {
+    RecycleRep(std::move(rep));
     return Status::InvalidArgument(std::string("event is not valid JSON: ") +
                                    simdjson::error_message(error));
   }
   if (!rep->root.is_object()) {
+    RecycleRep(std::move(rep));
     return Status::InvalidArgument("event is not a JSON object");
   }
-  ComputeFacts(rep->root, rep->facts);
+  ComputeFacts(rep->root, rep->facts, &rep->data_object);
   return Event(std::move(rep));
 }
 
@@ -88,10 +138,17 @@ std::optional<Value> Event::Get(std::string_view path_text) const {
     return FactToValue(rep_->facts[static_cast<int>(*fact)]);
   }
   simdjson::dom::element element;
-  if (!WalkPath(rep_->root, segments, 0, &element)) return std::nullopt;
+  if (!WalkEventPath(*rep_, *path, &element)) return std::nullopt;
   return ElementToValue(element);
 }
 
 Value Event::ToValue() const { return ElementToValue(rep_->root); }
+
+bool WalkEventPath(const Event::Rep& event, const Path& path, simdjson::dom::element* out) {
+  if (path.under_data_object && event.data_object) {
+    return WalkPath(*event.data_object, path.segments, 2, out);
+  }
+  return WalkPath(event.root, path.segments, 0, out);
+}
 
 }  // namespace switchboard

@@ -4,8 +4,10 @@
 
 #include <simdjson.h>
 
+#include <optional>
 #include <string>
 
+#include "path.h"
 #include "switchboard/event.h"
 
 namespace switchboard {
@@ -15,10 +17,17 @@ struct Event::Rep {
   simdjson::dom::document doc;
   simdjson::dom::element root;  // an object
   FactValue facts[kFactCount];
+  // data.object when it is an object: where OpenPhone puts the resource, and
+  // where most rule paths lead.
+  std::optional<simdjson::dom::element> data_object;
 };
 
 // Converts a parsed JSON element to an owned Value.
 Value ElementToValue(simdjson::dom::element element);
+
+// WalkPath from the document root. A path under data.object starts from the
+// object the facts adapter found, without searching the root and data again.
+bool WalkEventPath(const Event::Rep& event, const Path& path, simdjson::dom::element* out);
 
 }  // namespace switchboard
 

@@ -28,34 +28,119 @@ std::optional<element> Field(element parent, std::string_view key) {
   return value;
 }
 
-std::optional<std::string_view> StringField(element parent, std::string_view key) {
-  auto value = Field(parent, key);
+// Stores the members of `parent` (when it is an object) that `members` wants:
+// those whose key members->Slot(key) maps to a slot. One pass over the object,
+// where a lookup per key (at_key) would scan it again for each. When a key
+// repeats, the first wins, as with at_key.
+template <typename Members>
+void CollectMembers(std::optional<element> parent, Members* members) {
+  object obj;
+  if (!parent || parent->get(obj)) return;
+  for (const auto field : obj) {
+    std::optional<element>* slot = members->Slot(field.key);
+    if (slot != nullptr && !*slot) *slot = field.value;
+  }
+}
+
+// The members each object of the document has that facts read. Slot() tells the
+// keys apart by their length first, so that a key meets one or two comparisons.
+struct RootMembers {
+  std::optional<element> type, id, data, created_at, api_version;
+
+  std::optional<element>* Slot(std::string_view key) {
+    switch (key.size()) {
+      case 2: return key == "id" ? &id : nullptr;
+      case 4: return key == "type" ? &type : key == "data" ? &data : nullptr;
+      case 9: return key == "createdAt" ? &created_at : nullptr;
+      case 10: return key == "apiVersion" ? &api_version : nullptr;
+    }
+    return nullptr;
+  }
+};
+
+struct DataMembers {
+  std::optional<element> resource, context, object;
+
+  std::optional<element>* Slot(std::string_view key) {
+    switch (key.size()) {
+      case 6: return key == "object" ? &object : nullptr;
+      case 7: return key == "context" ? &context : nullptr;
+      case 8: return key == "resource" ? &resource : nullptr;
+    }
+    return nullptr;
+  }
+};
+
+// data.object (legacy) or data.resource (beta).
+struct ObjectMembers {
+  std::optional<element> participants, direction, from, to, phone_number_id, object, text, body,
+      call_id, id, answered_at, status, voicemail, has_voicemail, user_id;
+
+  std::optional<element>* Slot(std::string_view key) {
+    switch (key.size()) {
+      case 2: return key == "to" ? &to : key == "id" ? &id : nullptr;
+      case 4: return key == "from" ? &from : key == "text" ? &text : key == "body" ? &body : nullptr;
+      case 6:
+        if (key == "object") return &object;
+        if (key == "callId") return &call_id;
+        if (key == "status") return &status;
+        return key == "userId" ? &user_id : nullptr;
+      case 9: return key == "direction" ? &direction : key == "voicemail" ? &voicemail : nullptr;
+      case 10: return key == "answeredAt" ? &answered_at : nullptr;
+      case 12:
+        return key == "participants" ? &participants : key == "hasVoicemail" ? &has_voicemail
+                                                                             : nullptr;
+      case 13: return key == "phoneNumberId" ? &phone_number_id : nullptr;
+    }
+    return nullptr;
+  }
+};
+
+// data.context (beta only).
+struct ContextMembers {
+  std::optional<element> participants, sender_identifier, recipient_identifiers, phone_number_id,
+      user_id;
+
+  std::optional<element>* Slot(std::string_view key) {
+    switch (key.size()) {
+      case 6: return key == "userId" ? &user_id : nullptr;
+      case 12: return key == "participants" ? &participants : nullptr;
+      case 13: return key == "phoneNumberId" ? &phone_number_id : nullptr;
+      case 16: return key == "senderIdentifier" ? &sender_identifier : nullptr;
+      case 20: return key == "recipientIdentifiers" ? &recipient_identifiers : nullptr;
+    }
+    return nullptr;
+  }
+};
+
+std::optional<std::string_view> AsString(std::optional<element> value) {
   std::string_view s;
   if (!value || value->get(s)) return std::nullopt;
   return s;
 }
 
-std::optional<bool> BoolField(element parent, std::string_view key) {
-  auto value = Field(parent, key);
+std::optional<bool> AsBool(std::optional<element> value) {
   bool b;
   if (!value || value->get(b)) return std::nullopt;
   return b;
 }
 
-std::optional<element> ObjectField(element parent, std::string_view key) {
-  auto value = Field(parent, key);
+std::optional<element> AsObject(std::optional<element> value) {
   if (!value || !value->is_object()) return std::nullopt;
   return value;
 }
 
-// The first element of the array at `key`, when it is a string.
-std::optional<std::string_view> FirstStringOf(element parent, std::string_view key) {
-  auto value = Field(parent, key);
+// The first element of an array, when it is a string.
+std::optional<std::string_view> FirstString(std::optional<element> value) {
   array arr;
   if (!value || value->get(arr)) return std::nullopt;
   std::string_view s;
   if (arr.at(0).get(s)) return std::nullopt;  // empty array, or not a string
   return s;
+}
+
+std::optional<std::string_view> StringField(element parent, std::string_view key) {
+  return AsString(Field(parent, key));
 }
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
@@ -80,11 +165,11 @@ std::optional<std::string_view> Number(std::optional<std::string_view> s) {
 
 // The first recipient of a legacy `to`: v4 sends an array, older payloads a string,
 // and a v3 group text once arrived as "a,b". The view stays inside the document.
-std::optional<std::string_view> FirstRecipient(element object, std::string_view key) {
-  if (auto first = FirstStringOf(object, key)) return Number(first);
-  auto to = StringField(object, key);
-  if (!to) return std::nullopt;
-  return Number(to->substr(0, to->find(',')));
+std::optional<std::string_view> FirstRecipient(std::optional<element> to) {
+  if (auto first = FirstString(to)) return Number(first);
+  auto text = AsString(to);
+  if (!text) return std::nullopt;
+  return Number(text->substr(0, text->find(',')));
 }
 
 // The legacy docs' sample names summary and transcript events after their objects;
@@ -102,29 +187,29 @@ bool IsCallObjectType(std::string_view type) {
          type == "call.missed" || type == "call.forwarded" || type == "call.recording.completed";
 }
 
-// The external party: `object` is data.object (legacy) or data.resource (beta);
-// `context` is data.context (beta only, otherwise nullopt).
-std::optional<std::string_view> Contact(element object, std::optional<element> context,
+// The external party. `context` is empty without a data.context.
+std::optional<std::string_view> Contact(const ObjectMembers& object, const ContextMembers& context,
+                                        bool has_context,
                                         std::optional<std::string_view> direction) {
   // v4 calls: participants are the external numbers. An empty list (seen on real
   // missed calls) falls through to from/to, which v4 calls do not carry anyway.
-  if (auto first = Number(FirstStringOf(object, "participants"))) return first;
-  if (context) {
+  if (auto first = Number(FirstString(object.participants))) return first;
+  if (has_context) {
     // Beta calls, summaries, transcripts and voicemails. "unavailable" means the
     // arrays are unknown, not that the call had no external party: take nothing.
-    if (auto participants = ObjectField(*context, "participants")) {
+    if (auto participants = AsObject(context.participants)) {
       if (StringField(*participants, "resolution") != "unavailable") {
-        if (auto first = Number(FirstStringOf(*participants, "external"))) return first;
+        if (auto first = Number(FirstString(Field(*participants, "external")))) return first;
       }
     }
   }
   if (!direction) return std::nullopt;
   if (*direction == "incoming") {
-    if (auto from = Number(StringField(object, "from"))) return from;
-    if (context) return Number(StringField(*context, "senderIdentifier"));
+    if (auto from = Number(AsString(object.from))) return from;
+    if (has_context) return Number(AsString(context.sender_identifier));
   } else {
-    if (auto to = FirstRecipient(object, "to")) return to;
-    if (context) return Number(FirstStringOf(*context, "recipientIdentifiers"));
+    if (auto to = FirstRecipient(object.to)) return to;
+    if (has_context) return Number(FirstString(context.recipient_identifiers));
   }
   return std::nullopt;
 }
@@ -134,12 +219,12 @@ std::optional<std::string_view> Contact(element object, std::optional<element> c
 // still reads "completed" when the caller left a voicemail, so answeredAt decides as
 // much as the status does. Only an explicit null counts: a payload without answeredAt
 // (beta call.missed is minimal) says nothing.
-bool IsMissed(element object, std::string_view type, std::optional<std::string_view> direction) {
+bool IsMissed(const ObjectMembers& object, std::string_view type,
+              std::optional<std::string_view> direction) {
   if (type == "call.missed") return true;  // beta, incoming only
   if (direction != "incoming") return false;
-  auto answered_at = Field(object, "answeredAt");
-  if (answered_at && answered_at->is_null()) return true;
-  auto status = StringField(object, "status");
+  if (object.answered_at && object.answered_at->is_null()) return true;
+  auto status = AsString(object.status);
   return status == "no-answer" || status == "missed" || status == "unanswered" ||
          status == "abandoned";
 }
@@ -147,15 +232,15 @@ bool IsMissed(element object, std::string_view type, std::optional<std::string_v
 // Whether the call left a voicemail; nullopt when the event does not say. A positive
 // sign anywhere wins over a negative one (a null `voicemail` beside `hasVoicemail: true`
 // is still a voicemail).
-std::optional<bool> Voicemail(element object, std::string_view type) {
+std::optional<bool> Voicemail(const ObjectMembers& object, std::string_view type) {
   if (type == "call.voicemail.completed") return true;
   std::optional<bool> result;
-  if (auto voicemail = Field(object, "voicemail")) {
+  if (object.voicemail) {
     // Legacy v2/v3: {url, type, duration} or null. Any other type is not evidence.
-    if (voicemail->is_object()) return true;
-    if (voicemail->is_null()) result = false;
+    if (object.voicemail->is_object()) return true;
+    if (object.voicemail->is_null()) result = false;
   }
-  if (auto has_voicemail = BoolField(object, "hasVoicemail")) {  // beta
+  if (auto has_voicemail = AsBool(object.has_voicemail)) {  // beta
     if (*has_voicemail) return true;
     result = false;
   }
@@ -170,7 +255,7 @@ std::optional<bool> Voicemail(element object, std::string_view type) {
 
 }  // namespace
 
-void ComputeFacts(element root, FactValue* facts) {
+void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_object) {
   auto set_string = [facts](Fact f, std::optional<std::string_view> s) {
     if (s) facts[static_cast<int>(f)] = FactValue::String(*s);
   };
@@ -178,68 +263,73 @@ void ComputeFacts(element root, FactValue* facts) {
     if (b) facts[static_cast<int>(f)] = FactValue::Bool(*b);
   };
 
-  std::optional<std::string_view> raw_type = StringField(root, "type");
-  set_string(Fact::kId, StringField(root, "id"));
+  RootMembers root_members;
+  CollectMembers(root, &root_members);
+  std::optional<std::string_view> raw_type = AsString(root_members.type);
+  set_string(Fact::kId, AsString(root_members.id));
 
   // OpenPhone-shaped: data.resource (beta) or data.object (legacy). Anything else is
   // a generic JSON source, which gets only type and id, as sent.
-  std::optional<element> data = ObjectField(root, "data");
-  std::optional<element> object;
+  DataMembers data;
+  CollectMembers(AsObject(root_members.data), &data);
+  *data_object = AsObject(data.object);
+  std::optional<element> object = AsObject(data.resource);
   std::optional<element> context;
-  if (data) {
-    object = ObjectField(*data, "resource");
-    if (object) {
-      context = ObjectField(*data, "context");
-    } else {
-      object = ObjectField(*data, "object");
-    }
+  if (object) {
+    context = AsObject(data.context);
+  } else {
+    object = *data_object;
   }
   if (!object) {
     set_string(Fact::kType, raw_type);
     return;
   }
+  ObjectMembers members;
+  CollectMembers(object, &members);
+  ContextMembers context_members;
+  CollectMembers(context, &context_members);
 
   const std::string_view type = raw_type ? CanonicalType(*raw_type) : std::string_view();
   if (raw_type) set_string(Fact::kType, type);
-  set_string(Fact::kCreatedAt, StringField(root, "createdAt"));
-  set_string(Fact::kApiVersion, StringField(root, "apiVersion"));
+  set_string(Fact::kCreatedAt, AsString(root_members.created_at));
+  set_string(Fact::kApiVersion, AsString(root_members.api_version));
 
-  std::optional<std::string_view> direction = StringField(*object, "direction");
+  std::optional<std::string_view> direction = AsString(members.direction);
   if (direction != "incoming" && direction != "outgoing") direction = std::nullopt;
   set_string(Fact::kDirection, direction);
 
-  set_string(Fact::kContact, Contact(*object, context, direction));
+  set_string(Fact::kContact, Contact(members, context_members, context.has_value(), direction));
 
-  std::optional<std::string_view> line = StringField(*object, "phoneNumberId");
-  if (!line && context) line = StringField(*context, "phoneNumberId");
+  std::optional<std::string_view> line = AsString(members.phone_number_id);
+  if (!line) line = AsString(context_members.phone_number_id);
   set_string(Fact::kLine, line);
 
   // Text is a message fact: a rule testing `facts.text` means "a message saying ...",
   // so text fields that other objects may carry (transcripts, future beta resources)
   // must not match it. Legacy v2/v3 messages say `body`, v4 and beta `text`.
-  const bool is_message =
-      StartsWith(type, "message.") || StringField(*object, "object") == "message";
+  const std::optional<std::string_view> object_kind = AsString(members.object);
+  const bool is_message = StartsWith(type, "message.") || object_kind == "message";
   if (is_message) {
-    std::optional<std::string_view> text = StringField(*object, "text");
-    if (!text) text = StringField(*object, "body");
+    std::optional<std::string_view> text = AsString(members.text);
+    if (!text) text = AsString(members.body);
     set_string(Fact::kText, text);
   }
 
   if (StartsWith(type, "call.")) {
     // callId first: a beta call.voicemail.completed resource has an id of its own.
-    std::optional<std::string_view> call_id = StringField(*object, "callId");
-    if (!call_id && (IsCallObjectType(type) || StringField(*object, "object") == "call")) {
-      call_id = StringField(*object, "id");  // v2/v3 calls sometimes lack it: absent
+    std::optional<std::string_view> call_id = AsString(members.call_id);
+    if (!call_id && (IsCallObjectType(type) || object_kind == "call")) {
+      call_id = AsString(members.id);  // v2/v3 calls sometimes lack it: absent
     }
     set_string(Fact::kCallId, call_id);
     if (type == "call.completed" || type == "call.missed") {
-      set_bool(Fact::kMissed, IsMissed(*object, type, direction));
+      set_bool(Fact::kMissed, IsMissed(members, type, direction));
     }
-    set_bool(Fact::kVoicemail, Voicemail(*object, type));
+    set_bool(Fact::kVoicemail, Voicemail(members, type));
   }
 
-  std::optional<std::string_view> user_id = StringField(*object, "userId");
-  if (!user_id && context) user_id = StringField(*context, "userId");
+  std::optional<std::string_view> user_id = AsString(members.user_id);
+  if (!user_id) user_id = AsString(context_members.user_id);
   set_string(Fact::kUserId, user_id);
 }
 

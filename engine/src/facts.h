@@ -4,14 +4,18 @@
 
 #include <simdjson.h>
 
+#include <optional>
+
 #include "switchboard/event.h"
 
 namespace switchboard {
 
 // Fills facts[0..kFactCount) from the document root (a JSON object). Every fact
 // that cannot be computed is left absent; never throws, whatever the document.
-// String facts point into the document or into static storage.
-void ComputeFacts(simdjson::dom::element root, FactValue* facts);
+// String facts point into the document or into static storage. Sets *data_object
+// to data.object when that is an object, else to nullopt.
+void ComputeFacts(simdjson::dom::element root, FactValue* facts,
+                  std::optional<simdjson::dom::element>* data_object);
 
 }  // namespace switchboard
 

@@ -650,6 +650,7 @@ class Loader {
           return false;
         }
         for (const auto& [index, group] : re->CapturingGroupNames()) s.groups->insert(group);
+        op->named_groups = !re->CapturingGroupNames().empty();
         op->regex = std::move(re);
         op->text = name + " '" + op->pattern + "'";
         return true;

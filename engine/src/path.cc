@@ -52,6 +52,9 @@ Result<Path> ParsePath(std::string_view text) {
     expect_key = false;
   }
   if (expect_key) return Status::InvalidArgument("path '" + path.text + "' ends with '.'");
+  const auto& segments = path.segments;
+  path.under_data_object = segments.size() >= 2 && segments[0].index < 0 && segments[1].index < 0 &&
+                           segments[0].key == "data" && segments[1].key == "object";
   return path;
 }
 

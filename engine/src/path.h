@@ -22,6 +22,9 @@ struct PathSegment {
 struct Path {
   std::string text;  // as written
   std::vector<PathSegment> segments;
+  // Starts with the keys "data" and "object", the OpenPhone resource: evaluation
+  // walks such paths from there (see WalkEventPath).
+  bool under_data_object = false;
 };
 
 // Parses "a.b[0].c". Keys are any characters but '.', '[' and ']'; an index is

@@ -122,6 +122,7 @@ Value RenderTree(const ParamTree& t, const TemplateContext& context, bool redact
     }
     case ParamTree::Kind::kArray: {
       Value::Array out;
+      out.reserve(t.items.size());
       for (const ParamTree& child : t.items) out.push_back(RenderTree(child, context, redact));
       return Value(std::move(out));
     }
@@ -130,17 +131,14 @@ Value RenderTree(const ParamTree& t, const TemplateContext& context, bool redact
   return Value();
 }
 
-// Whether RenderTree(t, ..., true) differs from RenderTree(t, ..., false).
-bool HasSecret(const ParamTree& t) {
-  switch (t.kind) {
-    case ParamTree::Kind::kTemplate: return t.secret;
-    case ParamTree::Kind::kObject:
-      return std::any_of(t.members.begin(), t.members.end(),
-                         [](const auto& m) { return HasSecret(m.second); });
-    case ParamTree::Kind::kArray: return std::any_of(t.items.begin(), t.items.end(), HasSecret);
-    case ParamTree::Kind::kScalar: return false;
-  }
-  return false;
+// Sets t.has_secret on every node: whether RenderTree(t, ..., true) differs from
+// RenderTree(t, ..., false).
+bool MarkSecrets(ParamTree* t) {
+  bool any = t->kind == ParamTree::Kind::kTemplate && t->secret;
+  for (auto& member : t->members) any = MarkSecrets(&member.second) || any;
+  for (ParamTree& item : t->items) any = MarkSecrets(&item) || any;
+  t->has_secret = any;
+  return any;
 }
 
 bool UsesNow(const Template& t) {
@@ -161,7 +159,6 @@ bool TreeUsesNow(const ParamTree& t) {
   return false;
 }
 
-// Whether a template of the rule reads `now`, whose text is then worth formatting.
 bool RuleUsesNow(const CompiledRule& rule) {
   if (rule.throttle_key && UsesNow(*rule.throttle_key)) return true;
   for (const CompiledAction& action : rule.actions) {
@@ -170,6 +167,36 @@ bool RuleUsesNow(const CompiledRule& rule) {
     }
   }
   return false;
+}
+
+// Renders one action of a rule that fires. Parameter names are unique, so the
+// objects are built by appending rather than by Value::Set.
+FiredAction RenderAction(const CompiledAction& action, const TemplateContext& context) {
+  FiredAction a;
+  a.type = action.type;
+  Value::Object params;
+  params.reserve(action.params.size());
+  for (const auto& [name, tree] : action.params) {
+    params.emplace_back(name, RenderTree(tree, context, false));
+  }
+  a.params = Value(std::move(params));
+  if (!action.has_secret) {
+    a.redacted_params = a.params;
+  } else {
+    // Only the secret-bearing parameters are rendered again, redacted.
+    const Value::Object& rendered = a.params.as_object();
+    Value::Object redacted;
+    redacted.reserve(action.params.size());
+    for (size_t i = 0; i < action.params.size(); ++i) {
+      const auto& [name, tree] = action.params[i];
+      redacted.emplace_back(name, tree.has_secret ? RenderTree(tree, context, true)
+                                                  : rendered[i].second);
+    }
+    a.redacted_params = Value(std::move(redacted));
+  }
+  Status s = action.impl->CheckRendered(a.params);
+  if (!s.ok()) a.error = s.message();
+  return a;
 }
 
 bool SetPathInValue(Value* root, const Path& path, Value value, std::string* error) {
@@ -214,7 +241,14 @@ const Bucket& RuleSet::Rep::BucketFor(std::string_view type) const {
 void BuildIndex(RuleSet::Rep* rep) {
   std::set<std::string> exact;
   for (size_t i = 0; i < rep->rules.size(); ++i) {
-    const CompiledRule& rule = rep->rules[i];
+    CompiledRule& rule = rep->rules[i];
+    rule.uses_now = RuleUsesNow(rule);
+    for (CompiledAction& action : rule.actions) {
+      action.has_secret = false;
+      for (auto& param : action.params) {
+        action.has_secret = MarkSecrets(&param.second) || action.has_secret;
+      }
+    }
     rep->index_by_id[rule.id] = static_cast<int>(i);
     bool has_glob = false;
     for (const std::string& e : rule.events) {
@@ -238,7 +272,7 @@ RuleSet::~RuleSet() = default;
 Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) const {
   const Rep& rep = *rep_;
   const Event::Rep& ev = event.rep();
-  TimeStamp now = options.now.value_or(std::chrono::system_clock::now());
+  TimeStamp now = options.now ? *options.now : std::chrono::system_clock::now();
   TimePoint now_ms = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
   Evaluation out;
 
@@ -279,14 +313,18 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
       continue;
     }
     captures.clear();
-    Failure failure;
-    if (rule.has_when && !EvalCondition(rule.when, &context, options.explain ? &failure : nullptr)) {
+    if (rule.has_when) {
       if (options.explain) {
-        out.not_fired.push_back({rule.id, failure.Reason(), failure.condition, failure.actual});
+        Failure failure;
+        if (!EvalCondition(rule.when, &context, &failure)) {
+          out.not_fired.push_back({rule.id, failure.Reason(), failure.condition, failure.actual});
+          continue;
+        }
+      } else if (!EvalCondition(rule.when, &context, nullptr)) {
+        continue;
       }
-      continue;
     }
-    if (now_text.empty() && RuleUsesNow(rule)) now_text = FormatIsoTime(now_ms);
+    if (now_text.empty() && rule.uses_now) now_text = FormatIsoTime(now_ms);
     TemplateContext tc;
     tc.event = &event;
     tc.vars = &rep.vars;
@@ -295,42 +333,32 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     tc.rule_description = rule.description;
     tc.now = now_text;
 
-    FiredRule fired;
+    std::string throttle_key;
     if (rule.throttle_key) {
-      fired.throttle_key = rule.throttle_key->Render(tc);
+      throttle_key = rule.throttle_key->Render(tc);
       if (options.throttle != nullptr) {
         TimeStamp since = now - std::chrono::milliseconds(rule.throttle_per_ms);
-        if (options.throttle->CountSince(rule.id, fired.throttle_key, since) >=
-            rule.throttle_limit) {
+        if (options.throttle->CountSince(rule.id, throttle_key, since) >= rule.throttle_limit) {
           if (options.explain) {
             out.not_fired.push_back(
-                {rule.id, "throttled (key '" + fired.throttle_key + "')", "throttle", {}});
+                {rule.id, "throttled (key '" + throttle_key + "')", "throttle", {}});
           }
           continue;
         }
       }
     }
+    // Events fire few rules: one small allocation, made only once one fires,
+    // usually holds them all.
+    if (out.fired.empty()) out.fired.reserve(std::min<size_t>(count - pos, 4));
+    FiredRule& fired = out.fired.emplace_back();
     fired.rule_id = rule.id;
-    fired.captures = captures;
+    fired.throttle_key = std::move(throttle_key);
     fired.actions.reserve(rule.actions.size());
     for (const CompiledAction& action : rule.actions) {
-      FiredAction a;
-      a.type = action.type;
-      a.params = Value(Value::Object());
-      a.redacted_params = Value(Value::Object());
-      a.params.as_object().reserve(action.params.size());
-      a.redacted_params.as_object().reserve(action.params.size());
-      for (const auto& [name, tree] : action.params) {
-        Value rendered = RenderTree(tree, tc, false);
-        Value redacted = HasSecret(tree) ? RenderTree(tree, tc, true) : rendered;
-        a.params.Set(name, std::move(rendered));
-        a.redacted_params.Set(name, std::move(redacted));
-      }
-      Status s = action.impl->CheckRendered(a.params);
-      if (!s.ok()) a.error = s.message();
-      fired.actions.push_back(std::move(a));
+      fired.actions.push_back(RenderAction(action, tc));
     }
-    out.fired.push_back(std::move(fired));
+    // Last: the actions above were rendered with these captures.
+    fired.captures = std::move(captures);
     if (rule.stop) stopped_by = &rule;
   }
   return out;

@@ -35,6 +35,7 @@ struct Operator {
   Value arg;                           // equals, contains, starts_with, ends_with
   std::vector<Value> list;             // in, not_in
   std::shared_ptr<const RE2> regex;    // matches, not_matches
+  bool named_groups = false;           // regex has (?P<name>...) groups: captures
   std::string pattern;                 // as written
   bool exists = true;                  // exists
   bool is_time = false;                // gt..lte: compare times, else numbers
@@ -64,12 +65,17 @@ struct ParamTree {
   std::vector<ParamTree> items;
   Value scalar;  // numbers, booleans, null
   bool secret = false;
+  // This node or one below it is secret: its redacted rendering differs from
+  // the plain one. Set by BuildIndex.
+  bool has_secret = false;
 };
 
 struct CompiledAction {
   std::string type;
   std::shared_ptr<const ActionType> impl;
+  // Unique names (the loader rejects duplicates), in the order of the rule file.
   std::vector<std::pair<std::string, ParamTree>> params;
+  bool has_secret = false;  // some parameter has_secret; set by BuildIndex
 };
 
 struct CompiledRule {
@@ -88,6 +94,9 @@ struct CompiledRule {
   bool stop = false;
   bool enabled = true;
   std::vector<CompiledAction> actions;
+  // A template of the rule (throttle key, actions) reads `now`, whose text is
+  // then worth formatting. Set by BuildIndex.
+  bool uses_now = false;
 };
 
 // Many `matches` conditions on one path, tested with one RE2::Set pass.
@@ -116,7 +125,8 @@ struct RuleSet::Rep {
   const Bucket& BucketFor(std::string_view type) const;
 };
 
-// Builds the type index and the regex prefilters once the rules are sorted.
+// Builds the type index and the regex prefilters once the rules are sorted, and
+// the flags that spare evaluation a walk over each fired rule (uses_now, has_secret).
 void BuildIndex(RuleSet::Rep* rep);
 // `*` matches any run of characters, `?` one character.
 bool GlobMatch(std::string_view pattern, std::string_view text);

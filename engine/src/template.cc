@@ -158,7 +158,8 @@ void ApplyFilter(const Filter& filter, Slot* slot) {
       }
       return;
     case FilterKind::kTruncate:
-      if (AsText(slot, &text)) {
+      // A text of at most `length` bytes has at most `length` code points.
+      if (AsText(slot, &text) && text->size() > filter.length) {
         size_t count = 0;
         for (size_t i = 0; i < text->size(); ++i) {
           if (IsUtf8Continuation((*text)[i])) continue;
@@ -546,7 +547,7 @@ struct Resolved {
   bool boolean = false;
   const Value* value = nullptr;
   simdjson::dom::element element;
-  Value owned;
+  std::optional<Value> owned;  // kOwned only: most expressions never build a Value
 
   static Resolved String(std::string_view s) {
     Resolved r;
@@ -568,7 +569,7 @@ struct Resolved {
       case Kind::kElement:
         return ElementToValue(element);
       case Kind::kOwned:
-        return std::move(owned);
+        return std::move(*owned);
     }
     return std::nullopt;
   }
@@ -600,7 +601,7 @@ struct Resolved {
         return;
       }
       case Kind::kOwned:
-        AppendText(owned.ToText(), url_encode, out);
+        AppendText(owned->ToText(), url_encode, out);
         return;
     }
   }
@@ -630,7 +631,7 @@ Resolved Resolve(const Expression& expression, const TemplateContext& context) {
   switch (expression.root) {
     case Root::kEvent: {
       if (!context.event) return r;
-      if (WalkPath(context.event->rep().root, segments, 0, &r.element)) {
+      if (WalkEventPath(context.event->rep(), expression.path, &r.element)) {
         r.kind = Resolved::Kind::kElement;
       }
       return r;
@@ -661,7 +662,7 @@ Resolved Resolve(const Expression& expression, const TemplateContext& context) {
       if (segments.size() == 1) {
         r.kind = Resolved::Kind::kOwned;
         r.owned = Value(Value::Object());
-        for (const auto& [key, text] : *context.captures) r.owned.Set(key, Value(text));
+        for (const auto& [key, text] : *context.captures) r.owned->Set(key, Value(text));
       } else if (segments.size() == 2 && name) {
         for (const auto& [key, text] : *context.captures) {
           if (key == *name) return Resolved::String(text);
@@ -673,9 +674,9 @@ Resolved Resolve(const Expression& expression, const TemplateContext& context) {
       if (segments.size() == 1) {
         r.kind = Resolved::Kind::kOwned;
         r.owned = Value(Value::Object());
-        if (!context.rule_id.empty()) r.owned.Set("id", Value(context.rule_id));
+        if (!context.rule_id.empty()) r.owned->Set("id", Value(context.rule_id));
         if (!context.rule_description.empty()) {
-          r.owned.Set("description", Value(context.rule_description));
+          r.owned->Set("description", Value(context.rule_description));
         }
       } else if (segments.size() == 2 && name) {
         if (*name == "id" && !context.rule_id.empty()) return Resolved::String(context.rule_id);
@@ -724,11 +725,13 @@ struct Template::Rep {
   std::vector<Expression> expressions;
   std::vector<Reference> references;
   size_t first_expression_offset = std::string::npos;
-  size_t literal_size = 0;
 };
 
 // ---------------------------------------------------------------------------
 // Template
+
+// The capacity of the thread's render buffer that Render keeps for the next call.
+constexpr size_t kMaxKeptBuffer = 64 * 1024;
 
 Template::Template() : rep_(std::make_unique<Rep>()) {}
 Template::Template(Template&&) noexcept = default;
@@ -753,7 +756,6 @@ Result<Template> Template::Parse(std::string_view text, Mode mode, size_t* error
     size_t literal_end = open == std::string_view::npos ? text.size() : open;
     if (literal_end > pos) {
       rep.parts.push_back({pos, literal_end - pos, -1});
-      rep.literal_size += literal_end - pos;
     }
     if (open == std::string_view::npos) break;
 
@@ -788,19 +790,21 @@ size_t Template::first_expression_offset() const { return rep_->first_expression
 const std::vector<Template::Reference>& Template::references() const { return rep_->references; }
 
 std::string Template::Render(const TemplateContext& context) const {
-  std::string out;
-  // A lone expression ("{{ facts.contact }}") is often short enough for the
-  // string's inline buffer: reserving would force a heap allocation.
-  if (rep_->literal_size > 0 || rep_->expressions.size() > 1) {
-    out.reserve(rep_->literal_size + 16 * rep_->expressions.size());
-  }
+  // The text is assembled in a buffer that the thread keeps, then copied once:
+  // the result gets exactly one allocation of the right size (none when short
+  // enough for the string's inline buffer), however the parts add up.
+  thread_local std::string buffer;
+  buffer.clear();
   for (const Part& part : rep_->parts) {
     if (part.expression < 0) {
-      out.append(rep_->text, part.begin, part.size);
+      buffer.append(rep_->text, part.begin, part.size);
     } else {
-      RenderExpression(rep_->expressions[static_cast<size_t>(part.expression)], context, &out);
+      RenderExpression(rep_->expressions[static_cast<size_t>(part.expression)], context, &buffer);
     }
   }
+  std::string out = buffer;
+  // A huge rendering ("{{ data | json }}" of a big event) does not stay with the thread.
+  if (buffer.capacity() > kMaxKeptBuffer) std::string().swap(buffer);
   return out;
 }
 

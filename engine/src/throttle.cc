@@ -7,7 +7,7 @@ namespace switchboard {
 int InMemoryThrottleStore::CountSince(std::string_view rule_id, std::string_view key,
                                       TimeStamp since) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = firings_.find(std::make_pair(std::string(rule_id), std::string(key)));
+  auto it = firings_.find(KeyView(rule_id, key));
   if (it == firings_.end()) return 0;
   return static_cast<int>(std::count_if(it->second.begin(), it->second.end(),
                                         [&](TimeStamp t) { return t >= since; }));

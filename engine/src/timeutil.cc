@@ -442,12 +442,36 @@ Status Schedule::AddClosed(std::string_view text) {
 
 bool Schedule::has_time_zone() const { return rep_ && rep_->zone != nullptr; }
 
+namespace {
+
+// The local time of `t` in `zone`, as zone->to_local(t). date's get_info searches
+// the zone's transitions and builds a sys_info, abbreviation string included, for
+// every call; consecutive events nearly always fall between the same two
+// transitions, so each thread keeps the last interval it looked up and its offset.
+date::local_time<milliseconds> ToLocal(const date::time_zone* zone, TimePoint t) {
+  struct Interval {
+    const date::time_zone* zone = nullptr;
+    date::sys_seconds begin;
+    date::sys_seconds end;
+    std::chrono::seconds offset{0};
+  };
+  thread_local Interval last;
+  const date::sys_seconds seconds = date::floor<std::chrono::seconds>(t);
+  if (last.zone != zone || seconds < last.begin || seconds >= last.end) {
+    const date::sys_info info = zone->get_info(seconds);
+    last = {zone, info.begin, info.end, info.offset};
+  }
+  return date::local_time<milliseconds>((t + last.offset).time_since_epoch());
+}
+
+}  // namespace
+
 bool Schedule::Contains(TimePoint t) const {
   if (!rep_) return false;
   date::local_time<milliseconds> local;
   if (rep_->zone != nullptr) {
     try {
-      local = rep_->zone->to_local(t);
+      local = ToLocal(rep_->zone, t);
     } catch (const std::exception&) {
       return false;
     }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "builtin_actions.h"
 #include "switchboard/engine.h"
 
 namespace switchboard {
@@ -109,6 +110,21 @@ rules:
   EXPECT_EQ(Param(actions[0], "from"), "+15555550101");
   EXPECT_EQ(Param(actions[0], "user_id"), "US1");
   EXPECT_EQ(Param(actions[0], "set_inbox_status"), "done");
+}
+
+TEST(Action, Utf8LengthCountsCodePointsAtEveryLength) {
+  EXPECT_EQ(Utf8Length(""), 0u);
+  EXPECT_EQ(Utf8Length("hello"), 5u);
+  // Lengths around the eight bytes counted at a time, with multi-byte characters
+  // (2, 3 and 4 bytes) across the word boundaries.
+  std::string text;
+  size_t code_points = 0;
+  const char* pieces[] = {"a", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x91\x8B"};
+  for (int i = 0; i < 40; ++i) {
+    text += pieces[i % 4];
+    ++code_points;
+    EXPECT_EQ(Utf8Length(text), code_points) << text.size() << " bytes";
+  }
 }
 
 TEST(Action, SendMessageContentLongerThan1600AfterRenderingIsAnError) {

@@ -332,6 +332,23 @@ TEST(Evaluation, ThrottleSuppressesRepeatsForTheSameKeyWithinTheWindow) {
   EXPECT_EQ(FiredIds(rules->Evaluate(alice, options)), Ids({"reply", "twice", "unthrottled"}));
 }
 
+// The store's lookups take views of the rule id and key: the two parts must still
+// be told apart ("ab" + "c" is not "a" + "bc").
+TEST(Evaluation, ThrottleStoreKeepsRuleIdAndKeyApart) {
+  InMemoryThrottleStore store;
+  TimeStamp t0 = At(1772463600);
+  store.Record("ab", "c", t0);
+  store.Record("ab", "c", t0 + minutes(1));
+  store.Record("a", "bc", t0);
+  EXPECT_EQ(store.CountSince("ab", "c", t0), 2);
+  EXPECT_EQ(store.CountSince("ab", "c", t0 + minutes(1)), 1);
+  EXPECT_EQ(store.CountSince("a", "bc", t0), 1);
+  EXPECT_EQ(store.CountSince("abc", "", t0), 0);
+  store.Prune(t0 + minutes(1));
+  EXPECT_EQ(store.CountSince("ab", "c", t0), 1);
+  EXPECT_EQ(store.CountSince("a", "bc", t0), 0);
+}
+
 TEST(Evaluation, ThrottleWindowBoundary) {
   auto rules = Rules(kThrottled);
   ASSERT_NE(rules, nullptr);

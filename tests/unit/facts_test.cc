@@ -821,5 +821,45 @@ TEST(Facts, FactStringsOutliveTheInputTextAndSurviveMoves) {
   EXPECT_EQ(moved.type(), "call.summary.completed");
 }
 
+// Parse reuses the buffers of Events the thread destroyed: nothing of an earlier
+// event may show through in a later one.
+TEST(Facts, ReusedParseBuffersKeepNothingOfEarlierEvents) {
+  const std::string call =
+      R"({"id":"EVcall","type":"call.completed","createdAt":"2026-01-05T15:04:05Z",
+      "data":{"object":{"id":"AC1","direction":"incoming","from":"+15550000001",
+      "answeredAt":null,"phoneNumberId":"PN1","userId":"US1"}}})";
+  const std::string generic = R"({"type":"custom.thing"})";
+  for (int round = 0; round < 3; ++round) {
+    { Event e = MustParse(call); }  // its buffers go back to the thread
+    Event e = MustParse(generic);
+    ExpectFacts(e, {{Fact::kType, Str("custom.thing")}});
+    EXPECT_EQ(e.raw_json(), generic);
+    EXPECT_FALSE(e.Get("data.object.id").has_value());
+  }
+  // A document larger than the buffers the thread keeps, then a small one again.
+  std::string big = R"({"type":"message.received","data":{"object":{"text":")" +
+                    std::string(100000, 'x') + R"("}}})";
+  {
+    Event e = MustParse(big);
+    EXPECT_EQ(e.fact(Fact::kText).string.size(), 100000u);
+  }
+  Event small = MustParse(generic);
+  ExpectFacts(small, {{Fact::kType, Str("custom.thing")}});
+}
+
+TEST(Facts, EventsAliveTogetherAndMoveAssignedKeepTheirOwnFacts) {
+  Event a = MustParse(R"({"id":"EVa","type":"a.type"})");
+  Event b = MustParse(R"({"id":"EVb","type":"b.type"})");
+  EXPECT_EQ(a.id(), "EVa");
+  EXPECT_EQ(b.id(), "EVb");
+  a = std::move(b);  // a's own buffers are released (or kept by the thread)
+  EXPECT_EQ(a.id(), "EVb");
+  EXPECT_EQ(a.type(), "b.type");
+  Event c = MustParse(R"({"id":"EVc"})");
+  EXPECT_EQ(a.id(), "EVb");
+  EXPECT_EQ(c.id(), "EVc");
+  EXPECT_FALSE(c.fact(Fact::kType).present());
+}
+
 }  // namespace
 }  // namespace switchboard

@@ -306,6 +306,15 @@ TEST(Template, TruncateCountsCodePointsNotBytes) {
   EXPECT_EQ(Render("{{ data.object.text | truncate(11) }}"), "Hello World");
 }
 
+// Texts are assembled in a buffer that each thread keeps between renders.
+TEST(Template, RendersDoNotDependOnEarlierRenders) {
+  const std::string long_text = Render("{{ data.object.text }} and then " + std::string(70000, 'z'));
+  EXPECT_EQ(long_text.size(), std::string("Hello World and then ").size() + 70000);
+  EXPECT_EQ(Render("[{{ facts.id }}]"), "[EV1]");
+  EXPECT_EQ(Render("{{ data.object.text }}!"), "Hello World!");
+  EXPECT_EQ(Render("[{{ data.missing }}]"), "[]");
+}
+
 TEST(Template, TruncateKeepsMissingSoDefaultStillApplies) {
   EXPECT_EQ(Render(R"({{ data.object.nope | truncate(3) | default("none") }})"), "none");
 }

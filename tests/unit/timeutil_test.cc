@@ -268,6 +268,26 @@ TEST(Schedule, FollowsTheFallBackTransition) {
   EXPECT_FALSE(s.Contains(At("2026-11-01T07:00:00Z")));  // 02:00 EST
 }
 
+// Each thread remembers the last offset interval it looked up: schedules in other
+// zones, and times on either side of a transition, must not reuse it wrongly.
+TEST(Schedule, AlternatingZonesAndTransitionsOnOneThread) {
+  Schedule new_york;
+  ASSERT_TRUE(new_york.SetTimeZone("America/New_York").ok());
+  ASSERT_TRUE(new_york.AddWeekly("sun", "01:00-02:00").ok());
+  Schedule tokyo;
+  ASSERT_TRUE(tokyo.SetTimeZone("Asia/Tokyo").ok());  // UTC+9, no daylight saving
+  ASSERT_TRUE(tokyo.AddWeekly("sun", "10:00-11:00").ok());
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(new_york.Contains(At("2026-11-01T05:30:00Z")));   // 01:30 EDT
+    EXPECT_TRUE(tokyo.Contains(At("2026-11-01T01:30:00Z")));      // 10:30 JST
+    EXPECT_TRUE(new_york.Contains(At("2026-11-01T06:30:00Z")));   // 01:30 EST
+    EXPECT_FALSE(new_york.Contains(At("2026-11-01T07:00:00Z")));  // 02:00 EST
+    EXPECT_FALSE(tokyo.Contains(At("2026-11-01T05:30:00Z")));     // 14:30 JST
+    EXPECT_FALSE(new_york.Contains(At("2026-11-01T04:30:00Z")));  // 00:30 EDT
+    EXPECT_TRUE(new_york.Contains(At("2026-03-01T06:30:00Z")));   // 01:30 EST, in March
+  }
+}
+
 TEST(Schedule, EndIsExclusive) {
   Schedule s = UtcSchedule("mon", "09:00-17:00");
   EXPECT_TRUE(s.Contains(Utc(2026, 1, 5, 9)));

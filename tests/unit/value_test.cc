@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "switchboard/event.h"
 
 namespace switchboard {
@@ -38,6 +42,29 @@ TEST(Event, GetsPathsWithIndexes) {
   EXPECT_EQ(e->Get("data.object.to[1]")->as_string(), "+2");
   EXPECT_FALSE(e->Get("data.object.to[2]").has_value());
   EXPECT_FALSE(e->Get("data.nothing").has_value());
+}
+
+// Paths under data.object start from the object the facts adapter found; they
+// must still read the document exactly as a walk from the root would.
+TEST(Event, PathsUnderDataObjectReadTheDocumentAsWritten) {
+  auto get = [](std::string_view json, std::string_view path) {
+    auto e = Event::Parse(json);
+    EXPECT_TRUE(e.ok()) << json;
+    std::optional<Value> v = e.ok() ? e->Get(path) : std::nullopt;
+    return v ? v->ToJson() : std::string("(missing)");
+  };
+  EXPECT_EQ(get(R"({"data":{"object":"text"}})", "data.object"), R"("text")");
+  EXPECT_EQ(get(R"({"data":{"object":"text"}})", "data.object.a"), "(missing)");
+  EXPECT_EQ(get(R"({"data":{"object":{"a":1}}})", "data.object"), R"({"a":1})");
+  // Repeated keys: the first wins, at every level.
+  EXPECT_EQ(get(R"({"data":{"object":{"a":1},"object":{"a":2}}})", "data.object.a"), "1");
+  EXPECT_EQ(get(R"({"data":{"object":{"a":1}},"data":{"object":{"a":2}}})", "data.object.a"),
+            "1");
+  // Beta payloads: data.resource is the resource, but data.object is still read.
+  EXPECT_EQ(get(R"({"data":{"resource":{"a":1},"object":{"a":3}}})", "data.object.a"), "3");
+  EXPECT_EQ(get(R"({"data":[{"object":{"a":1}}]})", "data.object.a"), "(missing)");
+  EXPECT_EQ(get(R"({"data":{"object":[{"a":1}]}})", "data.object[0].a"), "1");
+  EXPECT_EQ(get(R"({"data":{"object":{"to":["+1"]}}})", "data.object.to[0]"), R"("+1")");
 }
 
 }  // namespace

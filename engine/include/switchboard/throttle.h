@@ -37,8 +37,21 @@ class SWITCHBOARD_EXPORT InMemoryThrottleStore : public ThrottleStore {
   void Prune(TimeStamp before);
 
  private:
+  using Key = std::pair<std::string, std::string>;  // rule id, key
+  using KeyView = std::pair<std::string_view, std::string_view>;
+  // Orders keys as Key's operator< does; transparent, so that lookups need no copy.
+  struct KeyLess {
+    using is_transparent = void;
+    static KeyView View(const Key& k) { return {k.first, k.second}; }
+    static KeyView View(const KeyView& k) { return k; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) < View(b);
+    }
+  };
+
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, std::vector<TimeStamp>, std::less<>> firings_;
+  std::map<Key, std::vector<TimeStamp>, KeyLess> firings_;
 };
 
 }  // namespace switchboard
