@@ -38,6 +38,8 @@
 #   LT_DB_DIR     directory of the database (default: the temp dir, on the same disk
 #                 as TMPDIR; e.g. /dev/shm to take fsync cost out)
 #   LT_SERVER_THREADS  server.threads in the config (default: the server's default, 64)
+#   LT_SYNC       server.sync: full (default, the targets' setting: every 200 waits for
+#                 an fsync) or normal (the 200 waits for the WAL write only)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -182,7 +184,9 @@ FSYNC_MS=$(dd if=/dev/zero of="$DB_DIR/fsync-probe" bs=4k count=100 oflag=dsync 
   awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") printf "%.2f", $(i-1) * 1000 / 100 }')
 rm -f "$DB_DIR/fsync-probe"
 SERVER_SECTION=""
-[ -n "${LT_SERVER_THREADS:-}" ] && SERVER_SECTION="server: { threads: $LT_SERVER_THREADS }"
+SERVER_KEYS="sync: ${LT_SYNC:-full}"
+[ -n "${LT_SERVER_THREADS:-}" ] && SERVER_KEYS="$SERVER_KEYS, threads: $LT_SERVER_THREADS"
+SERVER_SECTION="server: { $SERVER_KEYS }"
 cat >"$WORK/switchboard.yaml" <<EOF
 listen: 127.0.0.1:$PORT
 database: $DB_DIR/switchboard.db
@@ -326,7 +330,7 @@ machine:   $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | 
            wrk ($THREADS threads) and the server share these CPUs: the numbers are
            lower bounds of what the server alone would do.
 workload:  POST $WEBHOOK_PATH, message.received (~600-byte body), unique ids, legacy
-           signature (verify: $VERIFY), SQLite WAL synchronous=FULL, rules: $RULES
+           signature (verify: $VERIFY), SQLite WAL, server.sync: ${LT_SYNC:-full}, rules: $RULES
            database in $DB_DIR: one 4 KiB O_DSYNC write takes ${FSYNC_MS} ms there
            server.threads ${LT_SERVER_THREADS:-64 (default)}
            wrk: $CONNS keep-alive connections, $THREADS threads (paced run: 1), ${DURATION}s per run

@@ -91,6 +91,7 @@ int Serve(const std::vector<std::string>& args) {
   SqliteOptions store_options;
   store_options.path = config.database;
   store_options.max_pending_events = static_cast<size_t>(config.server.max_inbox_pending);
+  store_options.sync_full = config.server.sync_full;
   auto store = OpenSqliteStore(store_options);
   if (!store.ok()) {
     std::cerr << "switchboard serve: " << store.status().message() << "\n";

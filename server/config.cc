@@ -28,6 +28,7 @@ const char* const kAllKeys[] = {
     "server.queue",
     "server.keep_alive",
     "server.max_inbox_pending",
+    "server.sync",
     "sources",
     "sources.openphone",
     "sources.openphone.path",
@@ -469,12 +470,23 @@ void Loader::Load(const YAML::Node& root, ServerConfig* c) {
   Paths(root, "rules", &c->rules);
 
   if (YAML::Node s = root["server"];
-      Present(s) && Map(s, "server", {"threads", "queue", "keep_alive", "max_inbox_pending"})) {
+      Present(s) &&
+      Map(s, "server", {"threads", "queue", "keep_alive", "max_inbox_pending", "sync"})) {
     Int(s, "threads", "server.threads", 1, 1024, &c->server.threads);
     Int(s, "queue", "server.queue", 1, 65535, &c->server.queue);
     Bool(s, "keep_alive", "server.keep_alive", &c->server.keep_alive);
     Int(s, "max_inbox_pending", "server.max_inbox_pending", 1, 10000000,
         &c->server.max_inbox_pending);
+    if (YAML::Node n = s["sync"]; Present(n)) {
+      std::string text;
+      if (Scalar(n, "server.sync", &text)) {
+        if (text == "full" || text == "normal") {
+          c->server.sync_full = text == "full";
+        } else {
+          Error(n.Mark(), "server.sync", "expected full or normal, got " + Quote(text));
+        }
+      }
+    }
   }
 
   if (YAML::Node s = root["sources"]; Present(s) && Map(s, "sources", {"openphone"})) {

@@ -203,6 +203,11 @@ Result<AcceptOutcome> Processor::Accept(const std::string& id, const std::string
                                         const std::string& body, const Event& event,
                                         int64_t received_ms) {
   std::shared_ptr<const RuleSet> rules = this->rules();
+  if (rules == nullptr) {  // not started: the event waits in the inbox
+    auto accepted = store_->Accept(id, type, body, received_ms);
+    if (accepted.ok() && *accepted == AcceptOutcome::kAccepted) Notify();
+    return accepted;
+  }
   ProcessedEvent processed;
   bool evaluated = false;
   auto accepted = store_->Accept(id, type, body, received_ms, [&]() -> ProcessedEvent* {

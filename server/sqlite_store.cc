@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <thread>
 
+#include "log.h"
 #include "store.h"
 #include "thread_name.h"
 #include "time_format.h"
@@ -29,8 +30,10 @@ constexpr size_t kMaxQueuedWrites = 4096;
 // overwriting the blocks of a file is cheaper to sync than appending to it (no
 // file-system metadata), so the file is kept, up to this size.
 constexpr int64_t kWalKeepBytes = 64 << 20;
-// PASSIVE checkpoint passes in a row while the writer keeps appending.
-constexpr int kCheckpointPasses = 4;
+// Checkpoint passes in a row, each copying what was appended during the one
+// before, until at most kFinishFrames came meanwhile: the writer copies those.
+constexpr int kCheckpointPasses = 6;
+constexpr int kFinishFrames = 256;
 // WAL frames (about 4 KiB each) beyond which the checkpointer truncates the WAL,
 // waiting for the writer: the safety valve for a WAL that never gets to restart
 // (a reader that always holds an old snapshot, unending load).
@@ -685,10 +688,12 @@ class SqliteStore : public Store {
     return WriteAsync(std::move(fn), false, false, /*durable=*/true).get();
   }
 
-  // Copies the WAL back into the database every second. PASSIVE checkpoints
-  // never wait for, nor block, the writer or readers; a few passes in a row
-  // catch up with a writer that keeps appending, and once every frame is
-  // copied the writer's next transaction restarts the WAL from its beginning.
+  // Copies the WAL back into the database every second, with PASSIVE
+  // checkpoints that never wait for, nor block, the writer or readers. Under
+  // steady load the writer appends while a checkpoint runs, so the WAL is never
+  // completely copied and would never restart from its beginning: once a pass
+  // has caught up with what it saw, the writer copies the little that came
+  // since itself, between two transactions (see FinishCheckpoint).
   void CheckpointLoop() {
     NameThisThread("sb-checkpoint");
     std::unique_lock<std::mutex> lock(mu_);
@@ -698,17 +703,37 @@ class SqliteStore : public Store {
       lock.unlock();
       int log_frames = 0;
       int checkpointed = 0;
-      for (int pass = 0; pass < kCheckpointPasses; ++pass) {
+      for (int pass = 0, seen = -1; pass < kCheckpointPasses; ++pass) {
         int rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE,
                                            &log_frames, &checkpointed);
-        if (rc != SQLITE_OK || checkpointed >= log_frames) break;
+        // Held back by a reader's snapshot: next round.
+        if (rc != SQLITE_OK || checkpointed < log_frames) break;
+        // Few frames came during the previous pass (or the WAL restarted).
+        if (seen >= 0 && log_frames - seen <= kFinishFrames) {
+          if (log_frames > 0) finish_checkpoint_ = true;
+          break;
+        }
+        seen = log_frames;
       }
       if (log_frames > kWalTruncateFrames) {
+        LogWarning("the database's WAL reached " + std::to_string(log_frames / 256) +
+                   " MiB without restarting (a reader holding an old snapshot?): truncating "
+                   "it, which holds writes back for a moment");
         sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr,
                                   nullptr);
       }
       lock.lock();
     }
+  }
+
+  // On the writer thread, between transactions: copies the frames appended
+  // since the checkpointer's last pass, so that the WAL is completely
+  // checkpointed and the next transaction restarts it from its beginning
+  // (unless a reader holds an old snapshot at that moment; then the next
+  // round tries again). Cheap: the checkpointer did the bulk of the copying.
+  void FinishCheckpoint() {
+    if (!finish_checkpoint_.exchange(false)) return;
+    sqlite3_wal_checkpoint_v2(writer_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 
   void WriterLoop() {
@@ -732,21 +757,24 @@ class SqliteStore : public Store {
       batch.clear();
       if (!durable.empty()) CommitBatch(&durable, /*durable=*/true);
       if (!rest.empty()) CommitBatch(&rest, /*durable=*/false);
+      FinishCheckpoint();
     }
   }
 
   // Runs `jobs` in one transaction and answers each. A durable transaction is
-  // fsynced before it returns (synchronous=FULL). The others are not
+  // fsynced before it returns (synchronous=FULL), unless the operator chose
+  // otherwise (SqliteOptions::sync_full). The others are not
   // (synchronous=NORMAL): a process crash loses nothing, as the data is in the
   // WAL; a power failure may lose them, which only means that an event is
   // processed again or an action runs again - their state is consistent
   // because each one commits atomically - and the next durable commit's fsync
-  // covers them anyway.
+  // (or checkpoint) covers them anyway.
   void CommitBatch(std::vector<std::unique_ptr<Job>>* jobs, bool durable) {
-    if (durable != synchronous_full_) {
+    bool full = durable && options_.sync_full;
+    if (full != synchronous_full_) {
       ExecCached(&writer_cache_, writer_,
-                 durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-      synchronous_full_ = durable;
+                 full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      synchronous_full_ = full;
     }
     std::vector<Status> results(jobs->size());
     Status begin = ExecCached(&writer_cache_, writer_, "BEGIN IMMEDIATE");
@@ -793,6 +821,8 @@ class SqliteStore : public Store {
   std::thread writer_thread_;
   sqlite3* checkpointer_ = nullptr;
   std::condition_variable cv_checkpoint_;
+  // The checkpointer caught up with the WAL it saw: the writer finishes.
+  std::atomic<bool> finish_checkpoint_{false};
   std::thread checkpoint_thread_;
   std::map<std::string, std::set<std::string>> known_columns_;  // writer thread only
 };

@@ -158,6 +158,10 @@ struct SqliteOptions {
   size_t max_pending_events = 1000;
   // How long a write waits for a lock held by another process. Default: 5 s.
   int busy_timeout_ms = 5000;
+  // Acknowledged writes (Accept, MarkPending, RequeueAction) are fsynced before
+  // they return (synchronous=FULL); false: they are written to the WAL and
+  // synced with the next checkpoint, within about a second (synchronous=NORMAL).
+  bool sync_full = true;
 };
 
 // Inserts one row into a table of the SQLite file at `path` (a `sqlite` action

@@ -83,6 +83,7 @@ TEST_F(ConfigTest, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.server.threads, 64);
   EXPECT_EQ(c.server.queue, 64);
   EXPECT_TRUE(c.server.keep_alive);
+  EXPECT_TRUE(c.server.sync_full);
   EXPECT_EQ(c.server.max_inbox_pending, 1000);
 }
 
@@ -145,6 +146,7 @@ server:
   queue: 128
   keep_alive: false
   max_inbox_pending: 50
+  sync: normal
 sources:
   openphone:
     path: /hooks/op
@@ -181,6 +183,7 @@ retention:
   EXPECT_EQ(c->server.queue, 128);
   EXPECT_FALSE(c->server.keep_alive);
   EXPECT_EQ(c->server.max_inbox_pending, 50);
+  EXPECT_FALSE(c->server.sync_full);
   EXPECT_EQ(c->sources.openphone.path, "/hooks/op");
   ASSERT_EQ(c->sources.openphone.signing_keys.size(), 2u);
   EXPECT_FALSE(c->sources.openphone.signing_keys[0].whsec);
@@ -297,6 +300,7 @@ server:
   threads: 0
   queue: many
   keep_alive: maybe
+  sync: sometimes
 sources:
   openphone:
     path: webhooks
@@ -321,20 +325,21 @@ retention:
       ":3:12: server.threads: must be between 1 and 1024, got 0",
       ":4:10: server.queue: expected a whole number, got 'many'",
       ":5:15: server.keep_alive: expected true or false, got 'maybe'",
-      ":8:11: sources.openphone.path: expected a URL path starting with '/' (no query), got "
+      ":6:9: server.sync: expected full or normal, got 'sometimes'",
+      ":9:11: sources.openphone.path: expected a URL path starting with '/' (no query), got "
       "'webhooks'",
-      ":9:16: sources.openphone.tolerance: expected a positive duration such as 500ms, 10s, "
+      ":10:16: sources.openphone.tolerance: expected a positive duration such as 500ms, 10s, "
       "5m, 1h30m or 3d, got '5'",
-      ":10:13: sources.openphone.verify: expected true or false, got '1'",
-      ":12:13: openphone.api_base: expected an http:// or https:// URL",
-      ":13:15: openphone.rate_limit: expected a rate such as 10/s",
-      ":14:22: openphone.per_contact_limit: expected a rate",
-      ":16:17: actions.max_attempts: must be between 1 and 100, got -1",
-      ":17:12: actions.backoff: initial must not be longer than max",
-      ":18:12: actions.timeout: expected a positive duration",
-      ":19:12: actions.max_age: expected a positive duration",
-      ":21:13: limits.max_body: expected a size such as 1MiB",
-      ":23:11: retention.events: expected a positive duration",
+      ":11:13: sources.openphone.verify: expected true or false, got '1'",
+      ":13:13: openphone.api_base: expected an http:// or https:// URL",
+      ":14:15: openphone.rate_limit: expected a rate such as 10/s",
+      ":15:22: openphone.per_contact_limit: expected a rate",
+      ":17:17: actions.max_attempts: must be between 1 and 100, got -1",
+      ":18:12: actions.backoff: initial must not be longer than max",
+      ":19:12: actions.timeout: expected a positive duration",
+      ":20:12: actions.max_age: expected a positive duration",
+      ":22:13: limits.max_body: expected a size such as 1MiB",
+      ":24:11: retention.events: expected a positive duration",
   };
   for (const std::string& line : expected) {
     EXPECT_NE(e.find(path_ + line), std::string::npos) << "missing: " << line << "\nin:\n" << e;

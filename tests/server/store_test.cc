@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -346,6 +348,40 @@ TEST_F(SqliteStoreTest, WalIsCheckpointedIntoTheDatabaseInTheBackground) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_GE(fs::file_size(db), 200u * 2000u) << "the WAL was not checkpointed";
+}
+
+// Under writes that never pause, passive checkpoints never find the WAL fully
+// copied, so it never restarts from its beginning and only grows. The writer
+// finishes each round of checkpoints between two transactions: the WAL header's
+// checkpoint sequence number counts the restarts.
+TEST_F(SqliteStoreTest, WalRestartsUnderWritesThatNeverPause) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> next{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&] {
+      while (!stop) {
+        int i = next++;
+        ProcessedEvent p;
+        p.event_id = "EV" + std::to_string(i);
+        p.trace = "{}";
+        auto r = store_->Accept(p.event_id, "t", std::string(1000, 'x'), i, [&] { return &p; });
+        if (!r.ok()) ++failures;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  stop = true;
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::ifstream wal(dir_ / "test.db-wal", std::ios::binary);
+  unsigned char header[16] = {};
+  ASSERT_TRUE(wal.read(reinterpret_cast<char*>(header), sizeof header)) << "no WAL header";
+  uint32_t restarts = (uint32_t{header[12]} << 24) | (uint32_t{header[13]} << 16) |
+                      (uint32_t{header[14]} << 8) | header[15];
+  EXPECT_GE(restarts, 2u) << "the WAL did not restart while " << next.load()
+                          << " events were written";
 }
 
 }  // namespace
