@@ -791,7 +791,10 @@ class SqliteStore : public Store {
       if (savepoint) ExecCached(&writer_cache_, writer_, "SAVEPOINT job");
       results[i] = job.fn(writer_);
       if (savepoint) {
-        if (!results[i].ok()) ExecCached(&writer_cache_, writer_, "ROLLBACK TO job");
+        if (!results[i].ok()) {
+          ExecCached(&writer_cache_, writer_, "ROLLBACK TO job");
+          known_columns_.clear();  // a table the job created is gone
+        }
         ExecCached(&writer_cache_, writer_, "RELEASE job");
       }
     }
