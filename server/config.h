@@ -52,7 +52,7 @@ struct ServerConfig {
     int threads = 64;              // request-handling threads. Default: 64
     int queue = 64;                // accepted connections waiting for a thread. Default: 64
     bool keep_alive = true;        // HTTP keep-alive. Default: true
-    int max_inbox_pending = 1000;  // events awaiting commit before 503. Default: 1000
+    int max_inbox_pending = 1000;  // stored events not processed yet before 503. Default: 1000
     // What a webhook's 200 waits for. true ("full"): the commit is fsynced, so an
     // acknowledged event survives power loss. false ("normal"): the commit is in
     // the operating system's hands (the WAL file), so it survives any crash of
