@@ -208,15 +208,13 @@ Result<AcceptOutcome> Processor::Accept(const std::string& id, const std::string
     if (accepted.ok() && *accepted == AcceptOutcome::kAccepted) Notify();
     return accepted;
   }
-  ProcessedEvent processed;
-  bool evaluated = false;
+  ProcessedEvent processed;  // stays empty unless the store calls back
   auto accepted = store_->Accept(id, type, body, received_ms, [&]() -> ProcessedEvent* {
     processed = Process(id, event, *rules, std::chrono::system_clock::now());
-    evaluated = true;
     return &processed;
   });
   if (!accepted.ok()) {
-    if (evaluated && !processed.firings.empty()) throttles_stale_ = true;
+    if (!processed.firings.empty()) throttles_stale_ = true;
     return accepted;
   }
   if (*accepted == AcceptOutcome::kAccepted) Committed(processed);
