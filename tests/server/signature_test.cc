@@ -10,7 +10,10 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +21,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli.h"
@@ -355,6 +359,37 @@ TEST_F(SignatureTest, SignLegacyHeaderShape) {
   ASSERT_EQ(header.rfind("hmac;1;1639710054089;", 0), 0u) << header;
   EXPECT_EQ(header.size(), std::string("hmac;1;1639710054089;").size() + 44);
   EXPECT_EQ(SignStandard(beta_key_, "msg_1", 1, "{}").rfind("v1,", 0), 0u);
+}
+
+// The MAC against OpenSSL's own one-shot HMAC, for keys shorter than, equal to and
+// longer than SHA-256's 64-byte block (a longer key is hashed first), signed from
+// several threads at once (each thread keeps its own digest context).
+TEST(Hmac, MatchesOpenSslForEveryKeyLengthAndAcrossThreads) {
+  const std::string body = R"({"id":"EV1","type":"message.received","data":{"text":"hi"}})";
+  const int64_t ts = 1767625445123;
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (size_t length : {16, 32, 63, 64, 65, 131}) {
+    threads.emplace_back([&, length] {
+      SigningKey key;
+      for (size_t i = 0; i < length; ++i) key.bytes += static_cast<char>(0xa0 + i % 37);
+      std::string message = std::to_string(ts) + "." + body;
+      unsigned char mac[EVP_MAX_MD_SIZE];
+      unsigned int mac_size = 0;
+      HMAC(EVP_sha256(), key.bytes.data(), static_cast<int>(key.bytes.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac,
+           &mac_size);
+      unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+      int b64_size = EVP_EncodeBlock(b64, mac, static_cast<int>(mac_size));
+      const std::string expected =
+          "hmac;1;" + std::to_string(ts) + ";" + std::string(reinterpret_cast<char*>(b64), b64_size);
+      for (int round = 0; round < 200; ++round) {
+        if (SignLegacy(key, ts, body) != expected) ++mismatches;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST(ParseSigningKey, AcceptsUnpaddedAndUrlSafeBase64AndSurroundingWhitespace) {
