@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   for (const switchboard::FiredRule& fired : result.fired) {
     for (const switchboard::FiredAction& action : fired.actions) {
       std::cout << fired.rule_id << ": " << action.type << " "
-                << action.redacted_params.ToJson() << "\n";
+                << action.redacted_params().ToJson() << "\n";
     }
   }
   std::cout << result.fired.size() << " rule(s) fired\n";

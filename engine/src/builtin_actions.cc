@@ -9,7 +9,8 @@ namespace switchboard {
 Status ActionType::Validate(const Value&) const { return Status::OK(); }
 Status ActionType::CheckRendered(const Value&) const { return Status::OK(); }
 Status ActionType::Execute(const FiredAction& action) const {
-  return Status::Unimplemented("no executor for action type '" + action.type + "'");
+  return Status::Unimplemented("no executor for action type '" + std::string(action.type) +
+                               "'");
 }
 
 bool IsSqlIdentifier(std::string_view name) {
