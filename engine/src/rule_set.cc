@@ -141,6 +141,12 @@ bool MarkSecrets(ParamTree* t) {
   return any;
 }
 
+void BindTreeVars(ParamTree* t, const Value& vars) {
+  if (t->tpl) t->tpl->BindVars(vars);
+  for (auto& member : t->members) BindTreeVars(&member.second, vars);
+  for (ParamTree& item : t->items) BindTreeVars(&item, vars);
+}
+
 bool UsesNow(const Template& t) {
   return std::any_of(t.references().begin(), t.references().end(),
                      [](const Template::Reference& r) { return std::string_view(r.root) == "now"; });
@@ -241,7 +247,9 @@ void BuildIndex(RuleSet::Rep* rep) {
   for (size_t i = 0; i < rep->rules.size(); ++i) {
     CompiledRule& rule = rep->rules[i];
     rule.uses_now = RuleUsesNow(rule);
+    if (rule.throttle_key) rule.throttle_key->BindVars(rep->vars);
     for (CompiledAction& action : rule.actions) {
+      for (auto& param : action.params) BindTreeVars(&param.second, rep->vars);
       action.has_secret = false;
       for (auto& param : action.params) {
         action.has_secret = MarkSecrets(&param.second) || action.has_secret;
