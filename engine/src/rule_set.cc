@@ -2,6 +2,8 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "condition.h"
 #include "event_rep.h"
@@ -181,12 +183,18 @@ bool RuleUsesNow(const CompiledRule& rule) {
 // parameters are the parameters themselves.
 void RenderAction(const CompiledAction& action, const TemplateContext& context, FiredAction* a) {
   a->type = action.type;
-  Value::Object params;
+  a->params = Value(Value::Object());
+  Value::Object& params = a->params.as_object();
   params.reserve(action.params.size());
   for (const auto& [name, tree] : action.params) {
-    params.emplace_back(name, RenderTree(tree, context, false));
+    if (tree.kind == ParamTree::Kind::kTemplate) {
+      // Most parameters are one template: its text becomes the Value in place.
+      params.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                          std::forward_as_tuple(tree.tpl->Render(context)));
+    } else {
+      params.emplace_back(name, RenderTree(tree, context, false));
+    }
   }
-  a->params = Value(std::move(params));
   if (action.has_secret) {
     // Only the secret-bearing parameters are rendered again, redacted.
     const Value::Object& rendered = a->params.as_object();

@@ -788,9 +788,11 @@ void RenderExpression(const Expression& expression, const TemplateContext& conte
 
 struct Template::Rep {
   std::string text;
-  // The text of the literal parts: `text` itself until BindVars adds the
-  // rendered vars expressions to it.
-  std::string literals;
+  // The text of the literal parts once BindVars has added the rendered vars
+  // expressions to it; until then (empty) they are in `text`.
+  std::string bound;
+
+  const std::string& literals() const { return bound.empty() ? text : bound; }
   Mode mode = Mode::kText;
   std::vector<Part> parts;
   std::vector<Expression> expressions;
@@ -819,7 +821,6 @@ Result<Template> Template::Parse(std::string_view text, Mode mode, size_t* error
   Template t;
   Rep& rep = *t.rep_;
   rep.text = std::string(text);
-  rep.literals = rep.text;
   rep.mode = mode;
   Parser parser(text);
   size_t pos = 0;
@@ -867,7 +868,7 @@ std::string Template::Render(const TemplateContext& context) const {
   // a copy; so is a lone facts.NAME, rendered straight into the result.
   if (parts.size() == 1) {
     const Part& part = parts[0];
-    if (part.expression < 0) return rep_->literals.substr(part.begin, part.size);
+    if (part.expression < 0) return rep_->literals().substr(part.begin, part.size);
     const Expression& expression = rep_->expressions[static_cast<size_t>(part.expression)];
     if (expression.fact && expression.filters.empty()) {
       std::string out;
@@ -882,7 +883,7 @@ std::string Template::Render(const TemplateContext& context) const {
   buffer.clear();
   for (const Part& part : parts) {
     if (part.expression < 0) {
-      buffer.append(rep_->literals, part.begin, part.size);
+      buffer.append(rep_->literals(), part.begin, part.size);
     } else {
       RenderExpression(rep_->expressions[static_cast<size_t>(part.expression)], context, &buffer);
     }
@@ -913,7 +914,7 @@ void Template::BindVars(const Value& vars) {
     if (is_vars) {
       RenderExpression(rep.expressions[static_cast<size_t>(part.expression)], context, &literals);
     } else {
-      literals.append(rep.literals, part.begin, part.size);
+      literals.append(rep.literals(), part.begin, part.size);
     }
     if (literals.size() == begin) continue;  // a missing var: nothing to keep
     // Adjacent literal runs merge into one part.
@@ -924,7 +925,7 @@ void Template::BindVars(const Value& vars) {
       parts.push_back({begin, literals.size() - begin, -1});
     }
   }
-  rep.literals = std::move(literals);
+  rep.bound = std::move(literals);
   rep.parts = std::move(parts);
 }
 
