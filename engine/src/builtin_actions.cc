@@ -9,8 +9,7 @@ namespace switchboard {
 Status ActionType::Validate(const Value&) const { return Status::OK(); }
 Status ActionType::CheckRendered(const Value&) const { return Status::OK(); }
 Status ActionType::Execute(const FiredAction& action) const {
-  return Status::Unimplemented("no executor for action type '" + std::string(action.type) +
-                               "'");
+  return Status::Unimplemented("no executor for action type '" + std::string(action.type) + "'");
 }
 
 bool IsSqlIdentifier(std::string_view name) {
@@ -108,9 +107,13 @@ class SendMessage : public ActionType {
     if (p.is_object()) {
       for (const auto& [name, value] : p.as_object()) {
         const std::string_view n = name;
-        if (n == kTo) to = &value;
-        else if (n == kContent) content = &value;
-        else if (n == kFrom) from = &value;
+        if (n == kTo) {
+          to = &value;
+        } else if (n == kContent) {
+          content = &value;
+        } else if (n == kFrom) {
+          from = &value;
+        }
       }
     }
     std::string storage;

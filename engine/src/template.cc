@@ -707,7 +707,9 @@ bool ApplyViewFilters(const Expression& expression, const Resolved& resolved,
                       std::string_view* text) {
   std::string_view s;
   switch (resolved.kind) {
-    case Resolved::Kind::kString: s = resolved.string; break;
+    case Resolved::Kind::kString:
+      s = resolved.string;
+      break;
     case Resolved::Kind::kValue:
       if (!resolved.value->is_string()) return false;
       s = resolved.value->as_string();
@@ -715,7 +717,8 @@ bool ApplyViewFilters(const Expression& expression, const Resolved& resolved,
     case Resolved::Kind::kElement:
       if (resolved.element.get_string().get(s)) return false;
       break;
-    default: return false;
+    default:
+      return false;
   }
   for (const Filter& filter : expression.filters) {
     switch (filter.kind) {
@@ -743,7 +746,8 @@ bool ApplyViewFilters(const Expression& expression, const Resolved& resolved,
           }
         }
         break;
-      default: return false;
+      default:
+        return false;
     }
   }
   *text = s;

@@ -321,7 +321,8 @@ bool CheckFired(const RuleSet& rules, const std::string& payload, const EvalOpti
     fired.emplace_back(f.rule_id);
     for (const auto& a : f.actions) {
       if (!a.error.empty()) {
-        state.SkipWithError(("action of " + std::string(f.rule_id) + " failed: " + a.error).c_str());
+        state.SkipWithError(
+            ("action of " + std::string(f.rule_id) + " failed: " + a.error).c_str());
         return false;
       }
     }
