@@ -42,7 +42,7 @@ struct ParamSpec {
 // expanded. `type` points into the RuleSet that produced it, which the
 // Evaluation holding this action keeps alive (Evaluation::rules): a FiredAction
 // copied out of its Evaluation must not outlive that RuleSet.
-struct SWITCHBOARD_EXPORT FiredAction {
+struct FiredAction {
   std::string_view type;
   Value params;       // an object
   std::string error;  // non-empty when the rendered parameters are invalid
