@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
   switchboard::Evaluation result = loaded.rules->Evaluate(*event);
   for (const switchboard::FiredRule& fired : result.fired) {
     for (const switchboard::FiredAction& action : fired.actions) {
-      std::cout << fired.rule_id << ": " << action.type << " "
-                << action.redacted_params.ToJson() << "\n";
+      std::cout << fired.rule_id << ": " << action.type << " " << action.redacted_params().ToJson()
+                << "\n";
     }
   }
   std::cout << result.fired.size() << " rule(s) fired\n";

@@ -114,7 +114,7 @@ int Replay(const std::vector<std::string>& args) {
     loaded.rules->RecordFirings(evaluation, *options.now, &throttle);
     if (evaluation.fired.empty()) ++matched_none;
     for (const FiredRule& f : evaluation.fired) {
-      RuleTally& t = tally[f.rule_id];
+      RuleTally& t = tally[std::string(f.rule_id)];
       ++t.fired;
       if (t.examples.size() < 5) t.examples.push_back(std::string(event->id()));
     }

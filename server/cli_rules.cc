@@ -248,7 +248,7 @@ int Eval(const std::vector<std::string>& args) {
     std::cout << "fired " << f.rule_id << "\n";
     for (const FiredAction& a : f.actions) {
       std::cout << "  " << a.type << "\n";
-      PrintValue(a.redacted_params, "    ", std::cout);
+      PrintValue(a.redacted_params(), "    ", std::cout);
       if (!a.error.empty()) std::cout << "    error: " << a.error << "\n";
     }
   }

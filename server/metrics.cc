@@ -48,9 +48,11 @@ void Metrics::CountEvent(const std::string& type, const std::string& outcome) {
   ++events_[{TypeLabel(type), outcome}];
 }
 
-void Metrics::CountRuleFired(const std::string& rule_id) {
+void Metrics::CountRuleFired(std::string_view rule_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++rules_[rule_id];
+  auto it = rules_.find(rule_id);
+  if (it == rules_.end()) it = rules_.emplace(std::string(rule_id), 0).first;
+  ++it->second;
 }
 
 void Metrics::CountAction(const std::string& type, const std::string& outcome) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace switchboard {
@@ -17,7 +18,7 @@ class Metrics {
   // outcome: accepted, duplicate, unauthorized, bad_request, too_large,
   // unsupported_media_type, unavailable. Unknown types are counted as "other".
   void CountEvent(const std::string& type, const std::string& outcome);
-  void CountRuleFired(const std::string& rule_id);
+  void CountRuleFired(std::string_view rule_id);
   // outcome: succeeded, retried, dead
   void CountAction(const std::string& type, const std::string& outcome);
   void ObserveRequest(double seconds);
@@ -34,7 +35,7 @@ class Metrics {
                                                       0.05,   0.1,   0.25,   0.5,   1,    2.5};
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, uint64_t> events_;
-  std::map<std::string, uint64_t> rules_;
+  std::map<std::string, uint64_t, std::less<>> rules_;
   std::map<std::pair<std::string, std::string>, uint64_t> actions_;
   std::array<uint64_t, kBuckets.size()> buckets_{};
   uint64_t request_count_ = 0;

@@ -12,7 +12,7 @@ Value EvaluationToValue(const Evaluation& evaluation, bool details) {
     for (const FiredAction& a : f.actions) {
       Value action{Value::Object()};
       action.Set("type", Value(a.type));
-      action.Set("params", a.redacted_params);
+      action.Set("params", a.redacted_params());
       if (!a.error.empty()) action.Set("error", Value(a.error));
       actions.push_back(std::move(action));
     }

@@ -9,7 +9,7 @@ namespace switchboard {
 Status ActionType::Validate(const Value&) const { return Status::OK(); }
 Status ActionType::CheckRendered(const Value&) const { return Status::OK(); }
 Status ActionType::Execute(const FiredAction& action) const {
-  return Status::Unimplemented("no executor for action type '" + action.type + "'");
+  return Status::Unimplemented("no executor for action type '" + std::string(action.type) + "'");
 }
 
 bool IsSqlIdentifier(std::string_view name) {
@@ -65,6 +65,10 @@ bool IsLiteralTemplate(const Value* v) {
 }
 
 class SendMessage : public ActionType {
+  static constexpr std::string_view kTo = "to";
+  static constexpr std::string_view kContent = "content";
+  static constexpr std::string_view kFrom = "from";
+
  public:
   std::vector<ParamSpec> params() const override {
     return {
@@ -96,18 +100,33 @@ class SendMessage : public ActionType {
     return Status::OK();
   }
   Status CheckRendered(const Value& p) const override {
+    // One pass over the parameters finds the three that are checked.
+    const Value* to = nullptr;
+    const Value* content = nullptr;
+    const Value* from = nullptr;
+    if (p.is_object()) {
+      for (const auto& [name, value] : p.as_object()) {
+        const std::string_view n = name;
+        if (n == kTo) {
+          to = &value;
+        } else if (n == kContent) {
+          content = &value;
+        } else if (n == kFrom) {
+          from = &value;
+        }
+      }
+    }
     std::string storage;
-    std::string_view to_text = RenderedText(p.Find("to"), &storage);
+    std::string_view to_text = RenderedText(to, &storage);
     if (!IsE164(to_text)) {
       return Status::InvalidArgument("'to' is not one E.164 number: '" + std::string(to_text) +
                                      "'");
     }
-    size_t n = Utf8Length(RenderedText(p.Find("content"), &storage));
+    size_t n = Utf8Length(RenderedText(content, &storage));
     if (n == 0 || n > 1600) {
       return Status::InvalidArgument("'content' must be 1 to 1600 characters after rendering, not " +
                                      std::to_string(n));
     }
-    const Value* from = p.Find("from");
     if (from == nullptr || RenderedText(from, &storage).empty()) {
       return Status::InvalidArgument("'from' is empty (the event has no facts.line; set 'from')");
     }

@@ -107,7 +107,7 @@ LoadResult Engine::LoadString(std::string_view yaml, std::string_view file_name,
 Status Engine::Execute(const FiredAction& action) const {
   auto it = rep_->actions.find(action.type);
   if (it == rep_->actions.end()) {
-    return Status::NotFound("unknown action type '" + action.type + "'");
+    return Status::NotFound("unknown action type '" + std::string(action.type) + "'");
   }
   if (!action.error.empty()) return Status::InvalidArgument(action.error);
   return it->second->Execute(action);

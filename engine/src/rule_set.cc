@@ -2,6 +2,8 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "condition.h"
 #include "event_rep.h"
@@ -141,6 +143,12 @@ bool MarkSecrets(ParamTree* t) {
   return any;
 }
 
+void BindTreeVars(ParamTree* t, const Value& vars) {
+  if (t->tpl) t->tpl->BindVars(vars);
+  for (auto& member : t->members) BindTreeVars(&member.second, vars);
+  for (ParamTree& item : t->items) BindTreeVars(&item, vars);
+}
+
 bool UsesNow(const Template& t) {
   return std::any_of(t.references().begin(), t.references().end(),
                      [](const Template::Reference& r) { return std::string_view(r.root) == "now"; });
@@ -169,22 +177,27 @@ bool RuleUsesNow(const CompiledRule& rule) {
   return false;
 }
 
-// Renders one action of a rule that fires. Parameter names are unique, so the
-// objects are built by appending rather than by Value::Set.
-FiredAction RenderAction(const CompiledAction& action, const TemplateContext& context) {
-  FiredAction a;
-  a.type = action.type;
-  Value::Object params;
+// Renders one action of a rule that fires into *a. Parameter names are unique,
+// so the objects are built by appending rather than by Value::Set. The redacted
+// copy exists only for actions with a secret parameter; the others' redacted
+// parameters are the parameters themselves.
+void RenderAction(const CompiledAction& action, const TemplateContext& context, FiredAction* a) {
+  a->type = action.type;
+  a->params = Value(Value::Object());
+  Value::Object& params = a->params.as_object();
   params.reserve(action.params.size());
   for (const auto& [name, tree] : action.params) {
-    params.emplace_back(name, RenderTree(tree, context, false));
+    if (tree.kind == ParamTree::Kind::kTemplate) {
+      // Most parameters are one template: its text becomes the Value in place.
+      params.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                          std::forward_as_tuple(tree.tpl->Render(context)));
+    } else {
+      params.emplace_back(name, RenderTree(tree, context, false));
+    }
   }
-  a.params = Value(std::move(params));
-  if (!action.has_secret) {
-    a.redacted_params = a.params;
-  } else {
+  if (action.has_secret) {
     // Only the secret-bearing parameters are rendered again, redacted.
-    const Value::Object& rendered = a.params.as_object();
+    const Value::Object& rendered = a->params.as_object();
     Value::Object redacted;
     redacted.reserve(action.params.size());
     for (size_t i = 0; i < action.params.size(); ++i) {
@@ -192,11 +205,10 @@ FiredAction RenderAction(const CompiledAction& action, const TemplateContext& co
       redacted.emplace_back(name, tree.has_secret ? RenderTree(tree, context, true)
                                                   : rendered[i].second);
     }
-    a.redacted_params = Value(std::move(redacted));
+    a->set_redacted_params(Value(std::move(redacted)));
   }
-  Status s = action.impl->CheckRendered(a.params);
-  if (!s.ok()) a.error = s.message();
-  return a;
+  Status s = action.impl->CheckRendered(a->params);
+  if (!s.ok()) a->error = s.message();
 }
 
 bool SetPathInValue(Value* root, const Path& path, Value value, std::string* error) {
@@ -243,7 +255,9 @@ void BuildIndex(RuleSet::Rep* rep) {
   for (size_t i = 0; i < rep->rules.size(); ++i) {
     CompiledRule& rule = rep->rules[i];
     rule.uses_now = RuleUsesNow(rule);
+    if (rule.throttle_key) rule.throttle_key->BindVars(rep->vars);
     for (CompiledAction& action : rule.actions) {
+      for (auto& param : action.params) BindTreeVars(&param.second, rep->vars);
       action.has_secret = false;
       for (auto& param : action.params) {
         action.has_secret = MarkSecrets(&param.second) || action.has_secret;
@@ -355,19 +369,23 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     fired.throttle_key = std::move(throttle_key);
     fired.actions.reserve(rule.actions.size());
     for (const CompiledAction& action : rule.actions) {
-      fired.actions.push_back(RenderAction(action, tc));
+      RenderAction(action, tc, &fired.actions.emplace_back());
     }
     // Last: the actions above were rendered with these captures.
     fired.captures = std::move(captures);
     if (rule.stop) stopped_by = &rule;
   }
+  // The ids and type names of the result point into this rule set. Every
+  // RuleSet is owned by a shared_ptr (the loader makes them), so this cannot
+  // throw; an empty result takes no reference.
+  if (!out.fired.empty() || !out.not_fired.empty()) out.rules = shared_from_this();
   return out;
 }
 
 void RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
                             ThrottleStore* store) const {
   for (const FiredRule& fired : evaluation.fired) {
-    auto it = rep_->index_by_id.find(fired.rule_id);
+    auto it = rep_->index_by_id.find(std::string(fired.rule_id));
     if (it == rep_->index_by_id.end()) continue;
     if (rep_->rules[it->second].throttle_key) store->Record(fired.rule_id, fired.throttle_key, at);
   }
@@ -409,14 +427,14 @@ TestOutcome RuleSet::RunTest(const InlineTest& test) const {
   // The fired list comes from the production path (with the regex prefilter);
   // the explained run only supplies reasons for a failure message.
   Evaluation evaluation = Evaluate(*event, options);
-  auto counts = [&](const std::string& id) {
-    auto it = rep_->index_by_id.find(id);
+  auto counts = [&](std::string_view id) {
+    auto it = rep_->index_by_id.find(std::string(id));
     return (it != rep_->index_by_id.end() && rep_->rules[it->second].file == test.file) ||
            std::find(test.expect_fired.begin(), test.expect_fired.end(), id) !=
                test.expect_fired.end();
   };
   for (const FiredRule& f : evaluation.fired) {
-    if (counts(f.rule_id)) outcome.fired.push_back(f.rule_id);
+    if (counts(f.rule_id)) outcome.fired.emplace_back(f.rule_id);
   }
   outcome.passed = outcome.fired == test.expect_fired;
   if (!outcome.passed) {

@@ -1,5 +1,6 @@
 #include "template.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -270,7 +271,7 @@ struct Expression {
   bool url_encode = false;  // kUrl mode and the last filter is not `urlencode`
 };
 
-// A literal run [begin, begin + size) of the text, or an expression.
+// A literal run [begin, begin + size) of Rep::literals, or an expression.
 struct Part {
   size_t begin = 0;
   size_t size = 0;
@@ -699,9 +700,80 @@ Resolved Resolve(const Expression& expression, const TemplateContext& context) {
   return r;
 }
 
+// Filters that only cut a text down (truncate, trim) or leave a non-empty one
+// alone (default), applied to a view of it. False when the value is not a
+// string or a filter needs the general path (which then starts over).
+bool ApplyViewFilters(const Expression& expression, const Resolved& resolved,
+                      std::string_view* text) {
+  std::string_view s;
+  switch (resolved.kind) {
+    case Resolved::Kind::kString:
+      s = resolved.string;
+      break;
+    case Resolved::Kind::kValue:
+      if (!resolved.value->is_string()) return false;
+      s = resolved.value->as_string();
+      break;
+    case Resolved::Kind::kElement:
+      if (resolved.element.get_string().get(s)) return false;
+      break;
+    default:
+      return false;
+  }
+  for (const Filter& filter : expression.filters) {
+    switch (filter.kind) {
+      case FilterKind::kDefault:
+        if (s.empty()) return false;
+        break;
+      case FilterKind::kTrim: {
+        size_t end = s.size();
+        while (end > 0 && IsSpace(s[end - 1])) --end;
+        size_t begin = 0;
+        while (begin < end && IsSpace(s[begin])) ++begin;
+        s = s.substr(begin, end - begin);
+        break;
+      }
+      case FilterKind::kTruncate:
+        if (s.size() > filter.length) {
+          size_t count = 0;
+          for (size_t i = 0; i < s.size(); ++i) {
+            if (IsUtf8Continuation(s[i])) continue;
+            if (count == filter.length) {
+              s = s.substr(0, i);
+              break;
+            }
+            ++count;
+          }
+        }
+        break;
+      default:
+        return false;
+    }
+  }
+  *text = s;
+  return true;
+}
+
 void RenderExpression(const Expression& expression, const TemplateContext& context,
                       std::string* out) {
+  // The most common expression, facts.NAME without filters, needs no Resolved.
+  if (expression.fact && expression.filters.empty() && context.event != nullptr) {
+    const FactValue& fact = context.event->fact(*expression.fact);
+    if (fact.kind == FactValue::Kind::kString) {
+      AppendText(fact.string, expression.url_encode, out);
+    } else if (fact.kind == FactValue::Kind::kBool) {
+      AppendText(fact.boolean ? "true" : "false", expression.url_encode, out);
+    }
+    return;
+  }
   Resolved resolved = Resolve(expression, context);
+  if (!expression.filters.empty()) {
+    std::string_view text;
+    if (ApplyViewFilters(expression, resolved, &text)) {
+      AppendText(text, expression.url_encode, out);
+      return;
+    }
+  }
   if (expression.filters.empty()) {
     resolved.AppendTo(expression.url_encode, out);
     return;
@@ -720,6 +792,11 @@ void RenderExpression(const Expression& expression, const TemplateContext& conte
 
 struct Template::Rep {
   std::string text;
+  // The text of the literal parts once BindVars has added the rendered vars
+  // expressions to it; until then (empty) they are in `text`.
+  std::string bound;
+
+  const std::string& literals() const { return bound.empty() ? text : bound; }
   Mode mode = Mode::kText;
   std::vector<Part> parts;
   std::vector<Expression> expressions;
@@ -790,14 +867,27 @@ size_t Template::first_expression_offset() const { return rep_->first_expression
 const std::vector<Template::Reference>& Template::references() const { return rep_->references; }
 
 std::string Template::Render(const TemplateContext& context) const {
+  const std::vector<Part>& parts = rep_->parts;
+  // A literal text (also one whose only expressions read vars, once bound) is
+  // a copy; so is a lone facts.NAME, rendered straight into the result.
+  if (parts.size() == 1) {
+    const Part& part = parts[0];
+    if (part.expression < 0) return rep_->literals().substr(part.begin, part.size);
+    const Expression& expression = rep_->expressions[static_cast<size_t>(part.expression)];
+    if (expression.fact && expression.filters.empty()) {
+      std::string out;
+      RenderExpression(expression, context, &out);
+      return out;
+    }
+  }
   // The text is assembled in a buffer that the thread keeps, then copied once:
   // the result gets exactly one allocation of the right size (none when short
   // enough for the string's inline buffer), however the parts add up.
   thread_local std::string buffer;
   buffer.clear();
-  for (const Part& part : rep_->parts) {
+  for (const Part& part : parts) {
     if (part.expression < 0) {
-      buffer.append(rep_->text, part.begin, part.size);
+      buffer.append(rep_->literals(), part.begin, part.size);
     } else {
       RenderExpression(rep_->expressions[static_cast<size_t>(part.expression)], context, &buffer);
     }
@@ -806,6 +896,41 @@ std::string Template::Render(const TemplateContext& context) const {
   // A huge rendering ("{{ data | json }}" of a big event) does not stay with the thread.
   if (buffer.capacity() > kMaxKeptBuffer) std::string().swap(buffer);
   return out;
+}
+
+void Template::BindVars(const Value& vars) {
+  Rep& rep = *rep_;
+  bool any = std::any_of(rep.expressions.begin(), rep.expressions.end(),
+                         [](const Expression& e) { return e.root == Root::kVars; });
+  if (!any) return;
+  TemplateContext context;
+  context.vars = &vars;
+  std::string literals;
+  std::vector<Part> parts;
+  for (const Part& part : rep.parts) {
+    const bool is_vars = part.expression >= 0 &&
+                         rep.expressions[static_cast<size_t>(part.expression)].root == Root::kVars;
+    if (part.expression >= 0 && !is_vars) {
+      parts.push_back(part);
+      continue;
+    }
+    size_t begin = literals.size();
+    if (is_vars) {
+      RenderExpression(rep.expressions[static_cast<size_t>(part.expression)], context, &literals);
+    } else {
+      literals.append(rep.literals(), part.begin, part.size);
+    }
+    if (literals.size() == begin) continue;  // a missing var: nothing to keep
+    // Adjacent literal runs merge into one part.
+    if (!parts.empty() && parts.back().expression < 0 &&
+        parts.back().begin + parts.back().size == begin) {
+      parts.back().size += literals.size() - begin;
+    } else {
+      parts.push_back({begin, literals.size() - begin, -1});
+    }
+  }
+  rep.bound = std::move(literals);
+  rep.parts = std::move(parts);
 }
 
 std::string UrlEncode(std::string_view s) {

@@ -70,6 +70,12 @@ class Template {
   // Renders; never fails (missing paths render as "").
   std::string Render(const TemplateContext& context) const;
 
+  // Renders every `vars` expression against `vars` once, now, and keeps the
+  // text in place of the expression: a rule set's vars never change, so its
+  // templates need not look them up per event. Render must then be given the
+  // same vars (or none of its vars expressions would read them).
+  void BindVars(const Value& vars);
+
  private:
   struct Rep;
   Template();

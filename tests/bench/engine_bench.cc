@@ -318,10 +318,11 @@ bool CheckFired(const RuleSet& rules, const std::string& payload, const EvalOpti
   Evaluation result = rules.Evaluate(*event, options);
   std::vector<std::string> fired;
   for (const auto& f : result.fired) {
-    fired.push_back(f.rule_id);
+    fired.emplace_back(f.rule_id);
     for (const auto& a : f.actions) {
       if (!a.error.empty()) {
-        state.SkipWithError(("action of " + f.rule_id + " failed: " + a.error).c_str());
+        state.SkipWithError(
+            ("action of " + std::string(f.rule_id) + " failed: " + a.error).c_str());
         return false;
       }
     }

@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const auto& fired : result.fired) {
         for (const auto& action : fired.actions) {
           (void)action.params.ToJson();
-          (void)action.redacted_params.ToJson();
+          (void)action.redacted_params().ToJson();
         }
       }
       // Without a throttle store, evaluation is a pure function of event and now.

@@ -36,9 +36,25 @@ std::string Message(std::string_view text_json = "hello there") {
          std::string(text_json) + R"(","phoneNumberId":"PN123","userId":"US1"}}})";
 }
 
+// The actions of the single rule that fired, with the Evaluation that keeps the
+// rule set (which their type names point into) alive.
+class FiredActions {
+ public:
+  FiredActions() = default;
+  explicit FiredActions(Evaluation e) : evaluation_(std::move(e)) {}
+  size_t size() const { return actions().size(); }
+  const FiredAction& operator[](size_t i) const { return actions()[i]; }
+
+ private:
+  const std::vector<FiredAction>& actions() const {
+    static const std::vector<FiredAction> kNone;
+    return evaluation_.fired.empty() ? kNone : evaluation_.fired[0].actions;
+  }
+  Evaluation evaluation_;
+};
+
 // Loads `yaml` with `engine` and returns the actions of the single rule that fires.
-std::vector<FiredAction> Fire(const Engine& engine, std::string_view yaml,
-                              std::string_view event_json) {
+FiredActions Fire(const Engine& engine, std::string_view yaml, std::string_view event_json) {
   LoadResult loaded = engine.LoadString(Strip(yaml), "actions.yaml");
   EXPECT_TRUE(loaded.ok()) << loaded.FormatErrors();
   if (!loaded.ok()) return {};
@@ -47,10 +63,10 @@ std::vector<FiredAction> Fire(const Engine& engine, std::string_view yaml,
   Evaluation e = loaded.rules->Evaluate(ParseEvent(event_json), options);
   EXPECT_EQ(e.fired.size(), 1u);
   if (e.fired.size() != 1) return {};
-  return e.fired[0].actions;
+  return FiredActions(std::move(e));
 }
 
-std::vector<FiredAction> Fire(std::string_view yaml, std::string_view event_json = Message()) {
+FiredActions Fire(std::string_view yaml, std::string_view event_json = Message()) {
   static const std::unique_ptr<Engine> engine = Engine::Create();
   return Fire(*engine, yaml, event_json);
 }
@@ -61,7 +77,7 @@ std::string Param(const FiredAction& a, std::string_view name) {
 }
 
 std::string Redacted(const FiredAction& a, std::string_view name) {
-  const Value* v = a.redacted_params.Find(name);
+  const Value* v = a.redacted_params().Find(name);
   return v == nullptr ? "<absent>" : v->ToText();
 }
 
@@ -88,7 +104,7 @@ rules:
   EXPECT_EQ(Param(a, "from"), "PN123");
   EXPECT_EQ(Param(a, "content"), "Acme Plumbing got: HELLO THERE");
   EXPECT_EQ(a.params.Find("user_id"), nullptr);
-  EXPECT_EQ(a.redacted_params, a.params);
+  EXPECT_EQ(a.redacted_params(), a.params);
 }
 
 TEST(Action, SendMessageWithExplicitFromAndOptionalParams) {
@@ -334,7 +350,7 @@ rules:
   ASSERT_EQ(actions.size(), 1u);
   const FiredAction& a = actions[0];
   const Value* headers = a.params.Find("headers");
-  const Value* redacted_headers = a.redacted_params.Find("headers");
+  const Value* redacted_headers = a.redacted_params().Find("headers");
   ASSERT_NE(headers, nullptr);
   ASSERT_NE(redacted_headers, nullptr);
   EXPECT_EQ(headers->Find("Authorization")->as_string(), "Bearer abc123");
@@ -347,10 +363,10 @@ rules:
   EXPECT_EQ(Param(a, "url"), "https://example.com/hook?key=s3cret-token");
   EXPECT_EQ(Redacted(a, "url"), "[redacted]");
   EXPECT_EQ(a.params.Find("body")->Find("secret")->as_string(), "s3cret-token");
-  EXPECT_EQ(a.redacted_params.Find("body")->Find("secret")->as_string(), "[redacted]");
-  EXPECT_EQ(a.redacted_params.Find("body")->Find("public")->as_string(), "hello there");
-  EXPECT_EQ(a.redacted_params.ToJson().find("s3cret"), std::string::npos)
-      << a.redacted_params.ToJson();
+  EXPECT_EQ(a.redacted_params().Find("body")->Find("secret")->as_string(), "[redacted]");
+  EXPECT_EQ(a.redacted_params().Find("body")->Find("public")->as_string(), "hello there");
+  EXPECT_EQ(a.redacted_params().ToJson().find("s3cret"), std::string::npos)
+      << a.redacted_params().ToJson();
   unsetenv("SWITCHBOARD_ACTIONS_TEST_TOKEN");
 }
 
@@ -365,7 +381,7 @@ rules:
 )");
   ASSERT_EQ(actions.size(), 1u);
   EXPECT_EQ(actions[0].params.Find("headers")->Find("authorization")->as_string(), "Basic xyz");
-  EXPECT_EQ(actions[0].redacted_params.Find("headers")->Find("authorization")->as_string(),
+  EXPECT_EQ(actions[0].redacted_params().Find("headers")->Find("authorization")->as_string(),
             "[redacted]");
 }
 

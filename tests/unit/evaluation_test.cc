@@ -51,13 +51,13 @@ std::string OfType(std::string_view type) {
 
 std::vector<std::string> FiredIds(const Evaluation& e) {
   std::vector<std::string> out;
-  for (const FiredRule& f : e.fired) out.push_back(f.rule_id);
+  for (const FiredRule& f : e.fired) out.emplace_back(f.rule_id);
   return out;
 }
 
 std::vector<std::string> NotFiredIds(const Evaluation& e) {
   std::vector<std::string> out;
-  for (const NotFiredRule& n : e.not_fired) out.push_back(n.rule_id);
+  for (const NotFiredRule& n : e.not_fired) out.emplace_back(n.rule_id);
   return out;
 }
 
@@ -632,12 +632,12 @@ TEST(Evaluation, RegexPrefilterCapturesStillWork) {
 std::string Summary(const Evaluation& e) {
   std::string out;
   for (const FiredRule& f : e.fired) {
-    out += f.rule_id + "[" + f.throttle_key + "]";
-    for (const FiredAction& a : f.actions) out += a.type + a.params.ToJson() + a.error;
+    out += std::string(f.rule_id) + "[" + f.throttle_key + "]";
+    for (const FiredAction& a : f.actions) out += std::string(a.type) + a.params.ToJson() + a.error;
     out += ";";
   }
   out += "|";
-  for (const NotFiredRule& n : e.not_fired) out += n.rule_id + ":" + n.reason + ";";
+  for (const NotFiredRule& n : e.not_fired) out += std::string(n.rule_id) + ":" + n.reason + ";";
   return out;
 }
 
@@ -916,6 +916,85 @@ TEST(Evaluation, InlineTestsOverManyRegexRules) {
   // The reason for k05 comes from a full (explained) evaluation.
   EXPECT_NE(fail.message.find(R"(k05: facts.text matches '\bkw5x\b': "kw4x")"), std::string::npos)
       << fail.message;
+}
+
+// ---- results and the rule set they point into ----
+
+TEST(Evaluation, ResultsOutliveTheLastPointerToTheirRuleSet) {
+  std::shared_ptr<const RuleSet> rules = Rules(R"(
+version: 1
+rules:
+  - id: a-rule-id-longer-than-the-inline-buffer
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ facts.contact }}", content: "hi" }
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hello")));
+  std::weak_ptr<const RuleSet> weak = rules;
+  rules.reset();
+  EXPECT_FALSE(weak.expired());  // the Evaluation holds it
+  ASSERT_EQ(e.fired.size(), 1u);
+  EXPECT_EQ(e.fired[0].rule_id, "a-rule-id-longer-than-the-inline-buffer");
+  ASSERT_EQ(e.fired[0].actions.size(), 1u);
+  EXPECT_EQ(e.fired[0].actions[0].type, "openphone.send_message");
+  Evaluation copy = e;
+  e = Evaluation();
+  EXPECT_FALSE(weak.expired());
+  EXPECT_EQ(copy.fired[0].rule_id, "a-rule-id-longer-than-the-inline-buffer");
+  copy = Evaluation();
+  EXPECT_TRUE(weak.expired());
+}
+
+TEST(Evaluation, AnEmptyResultHoldsNoRuleSet) {
+  std::shared_ptr<const RuleSet> rules = Rules(R"(
+version: 1
+rules:
+  - id: calls-only
+    event: call.completed
+    actions: [{log: {message: "call"}}]
+)");
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hello")));
+  EXPECT_TRUE(e.fired.empty());
+  EXPECT_EQ(e.rules, nullptr);
+  EvalOptions explain;
+  explain.explain = true;
+  // Nothing is listed for another type's rule either.
+  EXPECT_EQ(rules->Evaluate(ParseEvent(Message("hello")), explain).rules, nullptr);
+  Evaluation call = rules->Evaluate(ParseEvent(OfType("call.completed")));
+  EXPECT_EQ(call.rules, rules);
+}
+
+TEST(Evaluation, RedactedParamsAreTheParamsUnlessASecretIsRendered) {
+  setenv("SWITCHBOARD_EVAL_TEST_TOKEN", "tok3n", 1);
+  std::shared_ptr<const RuleSet> rules = Rules(R"(
+version: 1
+rules:
+  - id: both
+    event: message.received
+    actions:
+      - log: { message: "from {{ facts.contact }}" }
+      - http:
+          url: "https://example.com/x"
+          headers: { X-Key: "{{ env.SWITCHBOARD_EVAL_TEST_TOKEN }}", X-From: "{{ facts.contact }}" }
+)");
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hello")));
+  unsetenv("SWITCHBOARD_EVAL_TEST_TOKEN");
+  ASSERT_EQ(e.fired.size(), 1u);
+  ASSERT_EQ(e.fired[0].actions.size(), 2u);
+  const FiredAction& log = e.fired[0].actions[0];
+  EXPECT_FALSE(log.has_redacted_copy());
+  EXPECT_EQ(&log.redacted_params(), &log.params);  // no copy is made
+  const FiredAction& http = e.fired[0].actions[1];
+  EXPECT_TRUE(http.has_redacted_copy());
+  EXPECT_NE(&http.redacted_params(), &http.params);
+  EXPECT_EQ(http.params.Find("headers")->Find("X-Key")->as_string(), "tok3n");
+  EXPECT_EQ(http.redacted_params().Find("headers")->Find("X-Key")->as_string(), "[redacted]");
+  EXPECT_EQ(http.redacted_params().Find("headers")->Find("X-From")->as_string(), "+15555550100");
+  // A copy of the action keeps its own redacted copy.
+  FiredAction copy = http;
+  EXPECT_NE(&copy.redacted_params(), &http.redacted_params());
+  EXPECT_EQ(copy.redacted_params(), http.redacted_params());
 }
 
 }  // namespace

@@ -553,5 +553,58 @@ TEST(Template, ErrorOffsetIsOptional) {
   EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
 }
 
+// ---- vars bound at load time ----
+
+// Renders `text` bound to TestVars(), against TestContext() with and without its
+// vars: a bound template no longer reads them.
+std::string RenderBound(std::string_view text, Template::Mode mode = Template::Mode::kText) {
+  auto t = Template::Parse(text, mode);
+  EXPECT_TRUE(t.ok()) << "'" << text << "': " << t.status().message();
+  if (!t.ok()) return "<parse error>";
+  t->BindVars(TestVars());
+  TemplateContext without_vars = TestContext();
+  without_vars.vars = nullptr;
+  std::string rendered = t->Render(TestContext());
+  EXPECT_EQ(t->Render(without_vars), rendered) << text;
+  return rendered;
+}
+
+TEST(Template, BoundVarsRenderAsTheyDidUnbound) {
+  for (std::string_view text : {
+           "{{ vars.company }}",
+           "{{ vars.company }} is open",
+           "Hi {{ facts.contact }}, {{ vars.company }} ({{ vars.team.lead.name | upper }})",
+           "{{ vars.team.size }}/{{ vars.numbers }}/{{ vars.numbers[1] }}/{{ vars.team | json }}",
+           "[{{ vars.missing }}]{{ vars.missing | default(\"none\") }}",
+           "{{ vars.missing }}",
+           "{{ vars.company | truncate(4) }}{{ facts.text | truncate(5) }}",
+           "no expression at all",
+           "",
+       }) {
+    EXPECT_EQ(RenderBound(text), Render(text)) << text;
+  }
+  EXPECT_EQ(RenderBound("{{ vars.company }} is open"), "Acme Plumbing is open");
+}
+
+TEST(Template, BoundVarsInAUrlAreStillEncoded) {
+  std::string text = "https://example.com/{{ vars.company }}?q={{ vars.company | urlencode }}";
+  EXPECT_EQ(RenderBound(text, Template::Mode::kUrl), Render(text, Template::Mode::kUrl));
+  EXPECT_EQ(RenderBound(text, Template::Mode::kUrl),
+            "https://example.com/Acme%20Plumbing?q=Acme%20Plumbing");
+}
+
+TEST(Template, TextFiltersOnStringsMatchTheGeneralPath) {
+  // truncate, trim and default run on a view of a string; anything else (or a
+  // default that applies) takes the general path. Both must agree.
+  EXPECT_EQ(Render("{{ data.object.text | truncate(5) }}"), "Hello");
+  EXPECT_EQ(Render("[{{ data.object.text | trim | truncate(20) }}]"), "[Hello World]");
+  EXPECT_EQ(Render("{{ data.object.text | truncate(5) | upper }}"), "HELLO");
+  EXPECT_EQ(Render("[{{ captures.name | default(\"x\") | truncate(1) }}]"), "[B]");
+  EXPECT_EQ(Render("[{{ captures.missing | truncate(3) | default(\"x\") }}]"), "[x]");
+  EXPECT_EQ(Render("[{{ vars.company | default(\"x\") | truncate(4) }}]"), "[Acme]");
+  EXPECT_EQ(Render("[{{ vars.team.size | truncate(0) }}]"), "[]");
+  EXPECT_EQ(Render("[{{ vars.numbers | truncate(3) }}]"), "[[10]");
+}
+
 }  // namespace
 }  // namespace switchboard

@@ -4,7 +4,10 @@
 #ifndef SWITCHBOARD_ACTION_H_
 #define SWITCHBOARD_ACTION_H_
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "switchboard/export.h"
@@ -36,13 +39,26 @@ struct ParamSpec {
 };
 
 // An action after rendering: the type and its parameters with every template
-// expanded. `redacted_params` is the same with secrets replaced by "[redacted]";
-// it is what may be printed, logged or stored in traces.
+// expanded. `type` points into the RuleSet that produced it, which the
+// Evaluation holding this action keeps alive (Evaluation::rules): a FiredAction
+// copied out of its Evaluation must not outlive that RuleSet.
 struct FiredAction {
-  std::string type;
-  Value params;           // an object
-  Value redacted_params;  // an object
-  std::string error;      // non-empty when the rendered parameters are invalid
+  std::string_view type;
+  Value params;       // an object
+  std::string error;  // non-empty when the rendered parameters are invalid
+
+  // `params` with secrets replaced by "[redacted]": what may be printed, logged
+  // or stored in traces. When no parameter of the action is secret, this is
+  // `params` itself (same object); otherwise a separate, redacted copy.
+  const Value& redacted_params() const { return redacted_ ? *redacted_ : params; }
+  // Whether redacted_params() differs from params (the action has a secret).
+  bool has_redacted_copy() const { return redacted_.has_value(); }
+  // Stores a redacted copy distinct from params (evaluation does this for
+  // actions whose type declares a secret parameter).
+  void set_redacted_params(Value redacted) { redacted_ = std::move(redacted); }
+
+ private:
+  std::optional<Value> redacted_;
 };
 
 // An action type. Implementations must be thread-safe: the same instance serves

@@ -37,6 +37,8 @@
 
 namespace switchboard {
 
+class RuleSet;
+
 // One load error, with its position in the rule file.
 struct SWITCHBOARD_EXPORT Diagnostic {
   std::string file;
@@ -82,8 +84,10 @@ struct EvalOptions {
   bool explain = false;
 };
 
+// Rule ids and action type names in an Evaluation point into the RuleSet that
+// produced it; the Evaluation keeps that RuleSet alive (Evaluation::rules).
 struct FiredRule {
-  std::string rule_id;
+  std::string_view rule_id;
   std::vector<FiredAction> actions;
   // The rendered throttle key; empty when the rule has no throttle.
   std::string throttle_key;
@@ -91,7 +95,7 @@ struct FiredRule {
 };
 
 struct NotFiredRule {
-  std::string rule_id;
+  std::string_view rule_id;
   // e.g. "facts.text matches '(?i)hours': \"hello\"", "throttled",
   // "stopped by rule 'stop-words'", "schedule business_hours: inside".
   std::string reason;
@@ -104,6 +108,11 @@ struct NotFiredRule {
 struct Evaluation {
   std::vector<FiredRule> fired;       // in firing order
   std::vector<NotFiredRule> not_fired;  // only with EvalOptions::explain
+  // The rule set that produced this evaluation; null when `fired` and
+  // `not_fired` are both empty. The rule ids and action type names above point
+  // into it: holding the Evaluation (or a copy) keeps it alive, even after every
+  // other pointer to it is dropped.
+  std::shared_ptr<const RuleSet> rules;
 };
 
 // Summary of one loaded rule, for listings.
@@ -120,7 +129,7 @@ struct RuleInfo {
 
 // A compiled, immutable set of rules. Thread-safe: any number of threads may
 // evaluate at once. Shared by pointer so that a server can swap it atomically.
-class SWITCHBOARD_EXPORT RuleSet {
+class SWITCHBOARD_EXPORT RuleSet : public std::enable_shared_from_this<RuleSet> {
  public:
   ~RuleSet();
   RuleSet(const RuleSet&) = delete;
