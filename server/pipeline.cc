@@ -171,7 +171,8 @@ ProcessedEvent Processor::Process(const std::string& id, const Event& event, con
       action.index = static_cast<int>(i);
       action.type = a.type;
       action.params = a.params.ToJson();
-      action.redacted_params = a.redacted_params().ToJson();
+      action.redacted_params =
+          a.has_redacted_copy() ? a.redacted_params().ToJson() : action.params;
       action.next_attempt_ms = p.processed_ms;
       if (a.type == "openphone.send_message") {
         if (const Value* to = a.params.Find("to")) action.contact = to->ToText();
