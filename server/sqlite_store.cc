@@ -1,18 +1,11 @@
 // SqliteStore: the embedded Store. One writer thread owns the write connection
 // and commits whatever requests are waiting in one BEGIN IMMEDIATE transaction
-// (group commit), so an fsync serves many webhooks. A second thread makes the
-// commits durable (fdatasync of the WAL) while the writer already runs the next
-// transaction, and only then answers their callers. Reads use another
+// (group commit), so an fsync serves many webhooks. Reads use a second
 // connection; WAL lets them run beside the writer.
-#include <fcntl.h>
 #include <linux/futex.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <atomic>
 #include <condition_variable>
@@ -319,15 +312,7 @@ class SqliteStore : public Store {
     cv_.notify_all();
     cv_checkpoint_.notify_all();
     if (writer_thread_.joinable()) writer_thread_.join();
-    // The writer has handed over its last commits: sync and answer them.
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      sync_stopping_ = true;
-    }
-    sync_cv_.notify_all();
-    if (sync_thread_.joinable()) sync_thread_.join();
     if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
-    if (wal_fd_ >= 0) close(wal_fd_);
     sqlite3_close(checkpointer_);
     writer_cache_.Clear();
     reader_cache_.Clear();
@@ -341,10 +326,7 @@ class SqliteStore : public Store {
     if (rc != SQLITE_OK) return SqlError(writer_, rc, "cannot open database '" + options_.path + "'");
     sqlite3_busy_timeout(writer_, options_.busy_timeout_ms);
     Status s = Exec(writer_, "PRAGMA journal_mode=WAL");
-    // A commit writes the WAL without syncing it; with sync_full, the syncer
-    // thread syncs it before the commit's callers are answered (SyncLoop).
-    // NORMAL still syncs around checkpoints, so the database stays consistent.
-    if (s.ok()) s = Exec(writer_, "PRAGMA synchronous=NORMAL");
+    if (s.ok()) s = Exec(writer_, "PRAGMA synchronous=FULL");
     // Checkpoints run on their own thread (below), not inside a commit that
     // webhooks are waiting for.
     if (s.ok()) s = Exec(writer_, "PRAGMA wal_autocheckpoint=0");
@@ -370,14 +352,6 @@ class SqliteStore : public Store {
     // mode, and its checkpoints silently do nothing: read once.
     s = Exec(checkpointer_, "SELECT COUNT(*) FROM sqlite_master");
     if (!s.ok()) return s;
-    if (options_.sync_full) {
-      // The schema statement wrote the WAL, so it exists, and it stays (the same
-      // file) while this store's connections are open.
-      wal_path_ = options_.path + "-wal";
-      s = OpenWal();
-      if (!s.ok()) return s;
-      sync_thread_ = std::thread([this] { SyncLoop(); });
-    }
     writer_thread_ = std::thread([this] { WriterLoop(); });
     checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     return Status::OK();
@@ -845,183 +819,81 @@ class SqliteStore : public Store {
     sqlite3_wal_checkpoint_v2(writer_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 
-  // Takes whatever is queued into one transaction. With sync_full, while the
-  // previous commit is being synced, the transaction stays open and takes in
-  // the writes that arrive meanwhile: the writer's work overlaps the disk's,
-  // and the next commit (and sync) serves as many callers as possible.
   void WriterLoop() {
     NameThisThread("sb-writer");
-    std::vector<std::shared_ptr<Job>> jobs;
-    std::vector<Status> results;
+    std::vector<std::shared_ptr<Job>> batch;
+    std::vector<std::shared_ptr<Job>> durable;
+    std::vector<std::shared_ptr<Job>> rest;
     for (;;) {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      lock.unlock();
-      Status begin = ExecCached(&writer_cache_, writer_, "BEGIN IMMEDIATE");
-      lock.lock();
-      if (!begin.ok()) {
-        TakeQueued(&jobs);
-        lock.unlock();
-        Answer(&jobs, std::vector<Status>(jobs.size(), begin));
-        continue;
-      }
-      for (;;) {
-        size_t first = jobs.size();
-        TakeQueued(&jobs);
-        if (jobs.size() > first) {
-          lock.unlock();
-          for (size_t i = first; i < jobs.size(); ++i) results.push_back(RunJob(jobs[i].get()));
-          lock.lock();
-          continue;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, nothing left
+        while (!queue_.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
         }
-        if (!sync_busy_ || stopping_ || jobs.size() >= kMaxBatch) break;
-        cv_.wait(lock, [&] { return !queue_.empty() || !sync_busy_ || stopping_; });
       }
-      lock.unlock();
-      Commit(&jobs, &results);
+      // Webhooks wait for their commit: they go first, in their own
+      // transaction, and only that one waits for the disk.
+      for (auto& job : batch) (job->durable ? durable : rest).push_back(std::move(job));
+      batch.clear();
+      if (!durable.empty()) CommitBatch(&durable, /*durable=*/true);
+      if (!rest.empty()) CommitBatch(&rest, /*durable=*/false);
       FinishCheckpoint();
     }
   }
 
-  // Moves queued jobs to `jobs`, up to kMaxBatch in all. Under mu_.
-  void TakeQueued(std::vector<std::shared_ptr<Job>>* jobs) {
-    while (!queue_.empty() && jobs->size() < kMaxBatch) {
-      jobs->push_back(std::move(queue_.front()));
-      queue_.pop_front();
+  // Runs `jobs` in one transaction and answers each. A durable transaction is
+  // fsynced before it returns (synchronous=FULL), unless the operator chose
+  // otherwise (SqliteOptions::sync_full). The others are not
+  // (synchronous=NORMAL): a process crash loses nothing, as the data is in the
+  // WAL; a power failure may lose them, which only means that an event is
+  // processed again or an action runs again - their state is consistent
+  // because each one commits atomically - and the next durable commit's fsync
+  // (or checkpoint) covers them anyway.
+  void CommitBatch(std::vector<std::shared_ptr<Job>>* jobs, bool durable) {
+    bool full = durable && options_.sync_full;
+    if (full != synchronous_full_) {
+      ExecCached(&writer_cache_, writer_,
+                 full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      synchronous_full_ = full;
     }
-  }
-
-  // One job of the open transaction. A job of one statement is atomic by
-  // itself; others get a savepoint so that a failing job leaves the rest of
-  // the batch intact.
-  Status RunJob(Job* job) {
-    bool savepoint = !job->single_statement;
-    if (savepoint) ExecCached(&writer_cache_, writer_, "SAVEPOINT job");
-    Status result = job->fn(writer_);
-    if (savepoint) {
-      if (!result.ok()) {
-        ExecCached(&writer_cache_, writer_, "ROLLBACK TO job");
-        known_columns_.clear();  // a table the job created is gone
+    Status begin = ExecCached(&writer_cache_, writer_, "BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      Answer(jobs, std::vector<Status>(jobs->size(), begin));
+      return;
+    }
+    std::vector<Status> results(jobs->size());
+    for (size_t i = 0; i < jobs->size(); ++i) {
+      Job& job = *(*jobs)[i];
+      // A job of one statement is atomic by itself; others get a savepoint
+      // so that a failing job leaves the rest of the batch intact.
+      bool savepoint = !job.single_statement;
+      if (savepoint) ExecCached(&writer_cache_, writer_, "SAVEPOINT job");
+      results[i] = job.fn(writer_);
+      if (savepoint) {
+        if (!results[i].ok()) {
+          ExecCached(&writer_cache_, writer_, "ROLLBACK TO job");
+          known_columns_.clear();  // a table the job created is gone
+        }
+        ExecCached(&writer_cache_, writer_, "RELEASE job");
       }
-      ExecCached(&writer_cache_, writer_, "RELEASE job");
     }
-    return result;
-  }
-
-  // Commits the open transaction. The callers of durable jobs are answered
-  // once the WAL is synced (SyncLoop), unless the operator chose otherwise
-  // (SqliteOptions::sync_full); the others at once. Those are not synced: a
-  // process crash loses nothing, as the data is in the WAL; a power failure
-  // may lose them, which only means that an event is processed again or an
-  // action runs again - their state is consistent because each one commits
-  // atomically - and the next sync (or checkpoint) covers them anyway.
-  void Commit(std::vector<std::shared_ptr<Job>>* jobs, std::vector<Status>* results) {
     Status commit = ExecCached(&writer_cache_, writer_, "COMMIT");
     if (!commit.ok()) {
       Exec(writer_, "ROLLBACK");
       known_columns_.clear();  // tables created in the batch are gone
-      results->assign(jobs->size(), commit);
     }
-    Committed to_sync;
-    if (commit.ok() && options_.sync_full) {
-      std::vector<std::shared_ptr<Job>> now;
-      std::vector<Status> now_results;
-      for (size_t i = 0; i < jobs->size(); ++i) {
-        bool wait = (*jobs)[i]->durable;
-        (wait ? to_sync.jobs : now).push_back(std::move((*jobs)[i]));
-        (wait ? to_sync.results : now_results).push_back(std::move((*results)[i]));
-      }
-      jobs->swap(now);
-      results->swap(now_results);
-    }
-    if (!to_sync.jobs.empty()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        to_sync_.push_back(std::move(to_sync));
-        sync_busy_ = true;
-      }
-      sync_cv_.notify_one();
-    }
-    Answer(jobs, *results);
-    results->clear();
-  }
-
-  // Makes the commits handed over by the writer durable, then answers their
-  // callers: one fdatasync of the WAL covers every commit made before it
-  // started. (With synchronous=FULL, SQLite would sync inside COMMIT, and the
-  // writer would wait for the disk between two transactions.)
-  void SyncLoop() {
-    NameThisThread("sb-sync");
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      sync_cv_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
-      if (to_sync_.empty()) return;  // stopping, nothing left
-      std::vector<Committed> committed;
-      committed.swap(to_sync_);
-      lock.unlock();
-      Status synced = SyncWal();
-      lock.lock();
-      // The writer may commit its open transaction now (the next sync can
-      // start), while this thread answers.
-      if (to_sync_.empty()) {
-        sync_busy_ = false;
-        cv_.notify_one();
-      }
-      lock.unlock();
-      if (!synced.ok()) LogError(synced.message());
-      for (Committed& c : committed) {
-        if (!synced.ok()) c.results.assign(c.jobs.size(), synced);
-        Answer(&c.jobs, c.results);
-      }
-      lock.lock();
-    }
-  }
-
-  Status OpenWal() {
-    int fd = open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return Status(StatusCode::kIoError,
-                    "cannot open the WAL '" + wal_path_ + "': " + std::strerror(errno));
-    }
-    if (wal_fd_ >= 0) close(wal_fd_);
-    wal_fd_ = fd;
-    // The WAL's directory entry must be durable too.
-    std::string dir = options_.path.find('/') == std::string::npos
-                          ? "."
-                          : options_.path.substr(0, options_.path.rfind('/') + 1);
-    int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-      fsync(dir_fd);
-      close(dir_fd);
-    }
-    return Status::OK();
-  }
-
-  // fdatasync of the WAL through a descriptor of its own (a sync covers the
-  // file's data whoever wrote it). Should the WAL have been replaced (it is
-  // deleted only when the last connection closes, but another program could),
-  // the new file is opened first.
-  Status SyncWal() {
-    struct stat by_path;
-    struct stat by_fd;
-    if (stat(wal_path_.c_str(), &by_path) != 0 || fstat(wal_fd_, &by_fd) != 0 ||
-        by_path.st_ino != by_fd.st_ino || by_path.st_dev != by_fd.st_dev) {
-      Status s = OpenWal();
-      if (!s.ok()) return s;
-    }
-    int rc = options_.sync_file ? options_.sync_file(wal_fd_) : fdatasync(wal_fd_);
-    if (rc != 0) {
-      return Status(StatusCode::kIoError,
-                    std::string("syncing the database's WAL failed: ") + std::strerror(errno));
-    }
-    return Status::OK();
+    if (!commit.ok()) results.assign(jobs->size(), commit);
+    Answer(jobs, results);
   }
 
   SqliteOptions options_;
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
   StmtCache writer_cache_;  // writer thread only
+  bool synchronous_full_ = true;  // writer thread only
   StmtCache reader_cache_;  // under reader_mu_
   std::mutex reader_mu_;
   std::mutex mu_;
@@ -1036,18 +908,6 @@ class SqliteStore : public Store {
   std::atomic<bool> finish_checkpoint_{false};
   std::thread checkpoint_thread_;
   std::map<std::string, std::set<std::string>> known_columns_;  // writer thread only
-  // Durable commits waiting for the syncer (with sync_full only).
-  struct Committed {
-    std::vector<std::shared_ptr<Job>> jobs;
-    std::vector<Status> results;
-  };
-  std::string wal_path_;
-  int wal_fd_ = -1;  // syncer thread only, after Open
-  std::condition_variable sync_cv_;   // with mu_
-  std::vector<Committed> to_sync_;    // under mu_
-  bool sync_busy_ = false;            // under mu_: commits are handed over, not synced yet
-  bool sync_stopping_ = false;        // under mu_
-  std::thread sync_thread_;
 };
 
 }  // namespace

@@ -158,15 +158,10 @@ struct SqliteOptions {
   size_t max_pending_events = 1000;
   // How long a write waits for a lock held by another process. Default: 5 s.
   int busy_timeout_ms = 5000;
-  // Acknowledged writes (Accept, MarkPending, RequeueAction) return once the
-  // WAL holding their commit is synced to disk (one fdatasync shared by every
-  // commit made before it, run while the next transaction executes); false:
-  // once written to the WAL, synced with the next checkpoint, within about a
-  // second (a process crash loses nothing either way, a power failure may).
+  // Acknowledged writes (Accept, MarkPending, RequeueAction) are fsynced before
+  // they return (synchronous=FULL); false: they are written to the WAL and
+  // synced with the next checkpoint, within about a second (synchronous=NORMAL).
   bool sync_full = true;
-  // How the WAL is synced: fdatasync when empty. Tests replace it (to hold a
-  // sync back, or to fail it); returns 0 or -1 with errno set.
-  std::function<int(int fd)> sync_file;
 };
 
 // Inserts one row into a table of the SQLite file at `path` (a `sqlite` action

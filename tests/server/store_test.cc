@@ -5,14 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "store.h"
@@ -37,13 +32,11 @@ class SqliteStoreTest : public ::testing::Test {
     store_.reset();
     fs::remove_all(dir_);
   }
-  void Reopen(std::function<int(int)> sync_file = nullptr, bool sync_full = true) {
+  void Reopen() {
     store_.reset();
     SqliteOptions options;
     options.path = (dir_ / "test.db").string();
     options.busy_timeout_ms = 200;
-    options.sync_file = std::move(sync_file);
-    options.sync_full = sync_full;
     auto opened = OpenSqliteStore(options);
     ASSERT_TRUE(opened.ok()) << opened.status().message();
     store_ = std::move(opened.value());
@@ -65,84 +58,6 @@ class SqliteStoreTest : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<Store> store_;
 };
-
-// A sync that the test lets through.
-class Gate {
- public:
-  int Sync(int) {
-    std::unique_lock<std::mutex> lock(mu_);
-    ++started_;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
-    return 0;
-  }
-  bool WaitForSyncs(int n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return started_ >= n; });
-  }
-  void Open() {
-    std::lock_guard<std::mutex> lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int started_ = 0;
-  bool open_ = false;
-};
-
-// With sync_full, an acknowledged write returns only once the WAL holding its
-// commit is synced: committed (a reader sees it) is not enough.
-TEST_F(SqliteStoreTest, AcceptReturnsOnlyOnceItsCommitIsSynced) {
-  auto gate = std::make_shared<Gate>();
-  Reopen([gate](int fd) { return gate->Sync(fd); });
-  std::atomic<bool> returned{false};
-  std::thread accept([&] {
-    auto r = store_->Accept("EV1", "t", "{}", 1);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    returned = true;
-  });
-  if (!gate->WaitForSyncs(1)) {
-    gate->Open();
-    accept.join();
-    FAIL() << "the WAL was never synced";
-  }
-  // Committed, visible, but not answered while the sync runs.
-  auto event = store_->GetEvent("EV1");
-  ASSERT_TRUE(event.ok());
-  EXPECT_TRUE(event->has_value());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_FALSE(returned.load());
-  gate->Open();
-  accept.join();
-  EXPECT_TRUE(returned.load());
-}
-
-TEST_F(SqliteStoreTest, FailedSyncAnswersAnErrorInsteadOfAnAcknowledgement) {
-  Reopen([](int) {
-    errno = EIO;
-    return -1;
-  });
-  auto r = store_->Accept("EV1", "t", "{}", 1);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kIoError);
-  EXPECT_NE(r.status().message().find("syncing the database's WAL failed"), std::string::npos)
-      << r.status().message();
-}
-
-TEST_F(SqliteStoreTest, SyncNormalAnswersWithoutWaitingForASync) {
-  std::atomic<int> syncs{0};
-  Reopen(
-      [&](int) {
-        ++syncs;
-        return 0;
-      },
-      /*sync_full=*/false);
-  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
-  EXPECT_EQ(syncs.load(), 0);
-}
 
 TEST_F(SqliteStoreTest, AcceptsOnceThenReportsDuplicate) {
   auto first = store_->Accept("EV1", "message.received", "{}", 1000);
