@@ -375,10 +375,11 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     fired.captures = std::move(captures);
     if (rule.stop) stopped_by = &rule;
   }
-  // The ids and type names of the result point into this rule set. Every
-  // RuleSet is owned by a shared_ptr (the loader makes them), so this cannot
-  // throw; an empty result takes no reference.
-  if (!out.fired.empty() || !out.not_fired.empty()) out.rules = shared_from_this();
+  // The ids and type names of the result point into this rule set. The loader
+  // makes every RuleSet owned by a shared_ptr; weak_from_this (unlike
+  // shared_from_this) could not throw even if one were not. An empty result
+  // takes no reference.
+  if (!out.fired.empty() || !out.not_fired.empty()) out.rules = weak_from_this().lock();
   return out;
 }
 
