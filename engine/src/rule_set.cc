@@ -263,7 +263,7 @@ void BuildIndex(RuleSet::Rep* rep) {
         action.has_secret = MarkSecrets(&param.second) || action.has_secret;
       }
     }
-    rep->index_by_id[rule.id] = static_cast<int>(i);
+    rep->index_by_id[std::string_view(rule.id)] = static_cast<int>(i);
     bool has_glob = false;
     for (const std::string& e : rule.events) {
       if (IsGlob(e)) has_glob = true;
@@ -386,7 +386,7 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
 void RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
                             ThrottleStore* store) const {
   for (const FiredRule& fired : evaluation.fired) {
-    auto it = rep_->index_by_id.find(std::string(fired.rule_id));
+    auto it = rep_->index_by_id.find(fired.rule_id);
     if (it == rep_->index_by_id.end()) continue;
     if (rep_->rules[it->second].throttle_key) store->Record(fired.rule_id, fired.throttle_key, at);
   }
@@ -429,7 +429,7 @@ TestOutcome RuleSet::RunTest(const InlineTest& test) const {
   // the explained run only supplies reasons for a failure message.
   Evaluation evaluation = Evaluate(*event, options);
   auto counts = [&](std::string_view id) {
-    auto it = rep_->index_by_id.find(std::string(id));
+    auto it = rep_->index_by_id.find(id);
     return (it != rep_->index_by_id.end() && rep_->rules[it->second].file == test.file) ||
            std::find(test.expect_fired.begin(), test.expect_fired.end(), id) !=
                test.expect_fired.end();

@@ -120,7 +120,8 @@ struct RuleSet::Rep {
   std::unordered_map<std::string, Bucket> by_type;  // exact types named by rules
   Bucket globs;                     // rules with a glob, for other types
   std::vector<InlineTest> tests;
-  std::unordered_map<std::string, int> index_by_id;
+  // Keys view the ids in `rules`, which never change once the index is built.
+  std::unordered_map<std::string_view, int> index_by_id;
 
   const Bucket& BucketFor(std::string_view type) const;
 };
