@@ -86,8 +86,24 @@ HttpResponse SendHttp(const HttpRequest& request) {
     if (has_body) http.setContentLength(static_cast<std::streamsize>(request.body.size()));
     std::ostream& out = session->sendRequest(http);
     if (has_body) out << request.body;
+    // A receiver that refuses a request before reading all of its body (a 413
+    // for a body far over its limit) closes the connection: the write above then
+    // fails quietly, the reset usually discards the refusal, and reading the
+    // answer fails with the write's error ("Broken pipe"), which says nothing.
+    const bool body_sent = out.good();
     Poco::Net::HTTPResponse answer;
-    std::istream& in = session->receiveResponse(answer);
+    std::istream* answer_body = nullptr;
+    try {
+      answer_body = &session->receiveResponse(answer);
+    } catch (const Poco::Exception& e) {
+      if (body_sent) throw;
+      response.status = 0;
+      response.error = "the connection was closed before the whole body (" +
+                       std::to_string(request.body.size()) + " bytes) was sent (" +
+                       e.displayText() + "): the receiver may refuse a body that large";
+      return response;
+    }
+    std::istream& in = *answer_body;
     response.status = static_cast<int>(answer.getStatus());
     for (const auto& [name, value] : answer) response.headers.emplace_back(name, value);
     char buffer[8192];

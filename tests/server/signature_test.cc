@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -544,6 +546,46 @@ TEST_F(SendTest, WhsecKeyUsesStandardWebhooksHeaders) {
       Verify(received_.headers, received_.body, {Key(kBetaSecret)}, NowMs(), 60 * 1000, &reason),
       Verdict::kOk)
       << reason;
+}
+
+// A receiver that answers 413 and closes without reading a huge body: `send`
+// prints that answer or says why the body could not be sent - not a bare
+// "Broken pipe".
+TEST_F(SendTest, BodyRefusedBeforeItIsReadGetsAClearError) {
+  Poco::Net::ServerSocket refuser(Poco::Net::SocketAddress("127.0.0.1", 0));
+  std::thread server([&refuser] {
+    Poco::Net::StreamSocket connection = refuser.acceptConnection();
+    std::string head;
+    char buffer[4096];
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      int n = connection.receiveBytes(buffer, sizeof buffer);
+      if (n <= 0) break;
+      head.append(buffer, static_cast<size_t>(n));
+    }
+    const std::string answer =
+        "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    connection.sendBytes(answer.data(), static_cast<int>(answer.size()));
+    connection.close();  // most of the body unread: the peer gets a reset
+  });
+  const std::string path = ::testing::TempDir() + "switchboard-send-huge.json";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "{\"id\":\"EVbig\",\"type\":\"message.received\",\"text\":\""
+        << std::string(32 << 20, 'x') << "\"}";
+  }
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  int code = cli::Send({path, "--url",
+                        "http://127.0.0.1:" + std::to_string(refuser.address().port()) + "/w"});
+  std::string out = ::testing::internal::GetCapturedStdout();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  server.join();
+  std::remove(path.c_str());
+  EXPECT_EQ(code, cli::kExitFailure);
+  EXPECT_TRUE(out.find("HTTP 413") != std::string::npos ||
+              err.find("the connection was closed before the whole body (33554") !=
+                  std::string::npos)
+      << "stdout: " << out << "\nstderr: " << err;
 }
 
 TEST_F(SendTest, SendsUnsignedWithoutAKey) {
