@@ -95,6 +95,8 @@ HttpResponse SendHttp(const HttpRequest& request) {
     std::istream* answer_body = nullptr;
     try {
       answer_body = &session->receiveResponse(answer);
+    } catch (const Poco::TimeoutException&) {
+      throw;  // a slow receiver, reported as a timeout below
     } catch (const Poco::Exception& e) {
       if (body_sent) throw;
       response.status = 0;
