@@ -835,8 +835,11 @@ class SqliteStore : public Store {
         }
       }
       // Webhooks wait for their commit: they go first, in their own
-      // transaction, and only that one waits for the disk.
-      for (auto& job : batch) (job->durable ? durable : rest).push_back(std::move(job));
+      // transaction, and only that one waits for the disk. Without sync_full
+      // no transaction waits for the disk, and one serves every job.
+      for (auto& job : batch) {
+        (job->durable || !options_.sync_full ? durable : rest).push_back(std::move(job));
+      }
       batch.clear();
       if (!durable.empty()) CommitBatch(&durable, /*durable=*/true);
       if (!rest.empty()) CommitBatch(&rest, /*durable=*/false);
