@@ -385,6 +385,7 @@ bool EvalCondition(const Condition& c, ConditionContext* context, Failure* failu
       Resolved r;
       bool present = ResolvePath(c.path, *context->event, &r);
       for (const Operator& op : c.ops) {
+        if (&op == context->known_match) continue;
         if (!OperatorHolds(op, present, r, c.ignore_case, context->captures)) {
           if (failure) {
             failure->condition = c.path.path.text + " " + op.text;

@@ -17,6 +17,10 @@ struct ConditionContext {
   // The event time for schedules: facts.created_at, else now; computed on first use.
   std::optional<TimePoint> event_time;
   Captures* captures = nullptr;  // named groups of `matches` that held
+  // A `matches` operator (without named groups) already known to hold for the
+  // rule being evaluated: the rule set's RE2::Set matched its pattern on the
+  // same path's text, so its regex is not run again. May be null.
+  const Operator* known_match = nullptr;
 };
 
 // Why a condition did not hold.

@@ -13,7 +13,9 @@ namespace switchboard {
 
 namespace {
 
-constexpr size_t kMinRulesForPrefilter = 4;
+// One RE2::Set pass over a text costs about what one regex does, and its answer
+// is exact: from two regexes on a path, the set is the cheaper way.
+constexpr size_t kMinRulesForPrefilter = 2;
 constexpr const char* kRedacted = "[redacted]";
 
 bool IsGlob(std::string_view pattern) {
@@ -79,13 +81,35 @@ void BuildPrefilters(const RuleSet::Rep& rep, Bucket* bucket) {
         break;
       }
       pf.rule_of_pattern.push_back(pos);
+      pf.op_of_pattern.push_back(op);
     }
     if (ok && pf.set->Compile()) bucket->prefilters.push_back(std::move(pf));
   }
 }
 
-// Marks in `rejected` the bucket positions whose required regex does not match.
-void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<char>* rejected) {
+// The `matches` operators that a prefilter found to hold, by bucket position:
+// null everywhere but at the positions listed in `set`. Sized once per thread
+// for the largest bucket; only the entries set are cleared, before each use.
+struct KnownMatches {
+  std::vector<const Operator*> op;
+  std::vector<int> set;
+
+  void Reset(size_t count) {
+    for (int pos : set) op[pos] = nullptr;
+    set.clear();
+    if (op.size() < count) op.resize(count, nullptr);
+  }
+  void Add(int pos, const Operator* o) {
+    op[pos] = o;
+    set.push_back(pos);
+  }
+};
+
+// Marks in `rejected` the bucket positions whose required regex does not match,
+// and adds to `known` the `matches` operator of each position whose regex did
+// match and need not run again.
+void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<char>* rejected,
+                     KnownMatches* known) {
   thread_local std::vector<int> matched;
   for (const RegexPrefilter& pf : bucket.prefilters) {
     Resolved r;
@@ -107,7 +131,12 @@ void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<
     // required regex), so its flag is still 0 here: reject the whole group,
     // then readmit the matches.
     for (int pos : pf.rule_of_pattern) (*rejected)[pos] = 1;
-    for (int i : matched) (*rejected)[pf.rule_of_pattern[i]] = 0;
+    for (int i : matched) {
+      const int pos = pf.rule_of_pattern[i];
+      (*rejected)[pos] = 0;
+      // With named groups the regex runs again, for its captures.
+      if (!pf.op_of_pattern[i]->named_groups) known->Add(pos, pf.op_of_pattern[i]);
+    }
   }
 }
 
@@ -177,11 +206,15 @@ bool RuleUsesNow(const CompiledRule& rule) {
   return false;
 }
 
-// Renders one action of a rule that fires into *a. Parameter names are unique,
-// so the objects are built by appending rather than by Value::Set. The redacted
-// copy exists only for actions with a secret parameter; the others' redacted
+// Renders one action of a rule that fires. Parameter names are unique, so the
+// objects are built by appending rather than by Value::Set. The redacted copy
+// exists only for actions with a secret parameter; the others' redacted
 // parameters are the parameters themselves.
-void RenderAction(const CompiledAction& action, const TemplateContext& context, FiredAction* a) {
+FiredAction RenderAction(const CompiledAction& action, const TemplateContext& context) {
+  // Default-initialized and moved out: a value-initialized element
+  // (emplace_back()) would first be zero-filled, a measurable cost per action.
+  FiredAction result;
+  FiredAction* a = &result;
   a->type = action.type;
   a->params = Value(Value::Object());
   Value::Object& params = a->params.as_object();
@@ -209,6 +242,7 @@ void RenderAction(const CompiledAction& action, const TemplateContext& context, 
   }
   Status s = action.impl->CheckRendered(a->params);
   if (!s.ok()) a->error = s.message();
+  return result;
 }
 
 bool SetPathInValue(Value* root, const Path& path, Value value, std::string* error) {
@@ -295,9 +329,14 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
   const bool glob_bucket = &bucket == &rep.globs;
 
   thread_local std::vector<char> rejected;
+  thread_local KnownMatches known;
   rejected.assign(bucket.rules.size(), 0);
   // With explain, every rule is evaluated in full so that each gets its reason.
-  if (!options.explain && !bucket.prefilters.empty()) ApplyPrefilters(bucket, ev, &rejected);
+  const bool prefiltered = !options.explain && !bucket.prefilters.empty();
+  if (prefiltered) {
+    known.Reset(bucket.rules.size());
+    ApplyPrefilters(bucket, ev, &rejected, &known);
+  }
 
   Captures captures;
   ConditionContext context;
@@ -327,6 +366,7 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
       continue;
     }
     captures.clear();
+    context.known_match = prefiltered ? known.op[pos] : nullptr;
     if (rule.has_when) {
       if (options.explain) {
         Failure failure;
@@ -364,15 +404,17 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     // Events fire few rules: one small allocation, made only once one fires,
     // usually holds them all.
     if (out.fired.empty()) out.fired.reserve(std::min<size_t>(count - pos, 4));
-    FiredRule& fired = out.fired.emplace_back();
+    // Built here and moved in, for the same reason as in RenderAction.
+    FiredRule fired;
     fired.rule_id = rule.id;
     fired.throttle_key = std::move(throttle_key);
     fired.actions.reserve(rule.actions.size());
     for (const CompiledAction& action : rule.actions) {
-      RenderAction(action, tc, &fired.actions.emplace_back());
+      fired.actions.push_back(RenderAction(action, tc));
     }
     // Last: the actions above were rendered with these captures.
     fired.captures = std::move(captures);
+    out.fired.push_back(std::move(fired));
     if (rule.stop) stopped_by = &rule;
   }
   // The ids and type names of the result point into this rule set. The loader

@@ -99,11 +99,15 @@ struct CompiledRule {
   bool uses_now = false;
 };
 
-// Many `matches` conditions on one path, tested with one RE2::Set pass.
+// Several `matches` conditions on one path, tested with one RE2::Set pass. The
+// set's answer is exact: a rule whose pattern did not match cannot fire, and
+// one whose pattern matched need not run that regex again (unless it has named
+// groups to capture).
 struct RegexPrefilter {
   PathRef path;
   std::unique_ptr<RE2::Set> set;
-  std::vector<int> rule_of_pattern;  // pattern index -> position in the bucket
+  std::vector<int> rule_of_pattern;             // pattern index -> position in the bucket
+  std::vector<const Operator*> op_of_pattern;   // pattern index -> its `matches` operator
 };
 
 // The rules that can match one event type, in firing order.

@@ -627,6 +627,36 @@ TEST(Evaluation, RegexPrefilterCapturesStillWork) {
   EXPECT_EQ(e.fired[1].actions[0].params.Find("message")->as_string(), "n=99");
 }
 
+TEST(Evaluation, RegexPrefilterOfTwoRulesStillTestsTheirOtherOperators) {
+  // Two regexes on one path make a prefilter. A rule whose regex the set found
+  // does not run that regex again, but every other operator and condition of it
+  // still decides: the other operators on the same path, before and after the
+  // regex, and the rule's other conditions.
+  auto rules = Rules(R"(version: 1
+rules:
+  - id: hours
+    event: message.received
+    when:
+      facts.text: { not_contains: stop, matches: '(?i)\bhours\b', ends_with: '?' }
+      facts.direction: incoming
+    actions: [{log: {message: h}}]
+  - id: price
+    event: message.received
+    when:
+      facts.text: { matches: '(?i)\bprice\b' }
+    actions: [{log: {message: p}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("Your hours?"))), Ids({"hours"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("hours and price?"))), Ids({"hours", "price"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("Your hours."))), Ids({}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("stop: hours?"))), Ids({}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("the price"))), Ids({"price"}));
+  std::string outgoing = R"({"id":"EVa","type":"message.received","data":{"object":)"
+                         R"({"object":"message","direction":"outgoing","text":"hours?"}}})";
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(outgoing)), Ids({}));
+}
+
 // ---- determinism and threads ----
 
 std::string Summary(const Evaluation& e) {
