@@ -43,6 +43,10 @@ struct ParamSpec {
 // Evaluation holding this action keeps alive (Evaluation::rules): a FiredAction
 // copied out of its Evaluation must not outlive that RuleSet.
 struct FiredAction {
+  // Not `= default`: an element that a vector value-initializes (emplace_back())
+  // is zero-filled first unless its constructor is user-provided.
+  FiredAction() {}
+
   std::string_view type;
   Value params;       // an object
   std::string error;  // non-empty when the rendered parameters are invalid

@@ -87,6 +87,10 @@ struct EvalOptions {
 // Rule ids and action type names in an Evaluation point into the RuleSet that
 // produced it; the Evaluation keeps that RuleSet alive (Evaluation::rules).
 struct FiredRule {
+  // Not `= default`: an element that a vector value-initializes (emplace_back())
+  // is zero-filled first unless its constructor is user-provided.
+  FiredRule() {}
+
   std::string_view rule_id;
   std::vector<FiredAction> actions;
   // The rendered throttle key; empty when the rule has no throttle.
