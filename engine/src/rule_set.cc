@@ -354,7 +354,9 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     const CompiledRule& rule = rep.rules[bucket.rules[pos]];
     if (!rule.enabled) continue;
     if (glob_bucket && !RuleMatchesType(rule, type)) continue;
-    if (stopped_by != nullptr) {
+    // SPEC: after a `stop` rule fires, the lower-priority rules skip the event;
+    // rules of its own priority (later in load order) still run.
+    if (stopped_by != nullptr && rule.priority < stopped_by->priority) {
       if (options.explain) {
         out.not_fired.push_back({rule.id, "stopped by rule '" + stopped_by->id + "'", "", {}});
       }

@@ -182,7 +182,7 @@ rules:
             Ids({"b", "d", "c", "a", "f", "e"}));
 }
 
-TEST(Evaluation, StopSkipsEveryLaterRule) {
+TEST(Evaluation, StopSkipsEveryLowerPriorityRule) {
   auto rules = Rules(R"(
 version: 1
 rules:
@@ -196,6 +196,10 @@ rules:
     stop: true
     when: { facts.text: { matches: '(?i)\bstop\b' } }
     actions: [{log: {message: b}}]
+  - id: same-priority
+    event: message.received
+    priority: 10
+    actions: [{log: {message: s}}]
   - id: later
     event: message.received
     actions: [{log: {message: c}}]
@@ -206,14 +210,19 @@ rules:
 )");
   ASSERT_NE(rules, nullptr);
   Evaluation stopped = rules->Evaluate(ParseEvent(Message("STOP please")), Explain());
-  EXPECT_EQ(FiredIds(stopped), Ids({"first", "stop-words"}));
+  // A rule of the stop rule's own priority is not lower: it still fires, even
+  // though it comes after it.
+  EXPECT_EQ(FiredIds(stopped), Ids({"first", "stop-words", "same-priority"}));
   ASSERT_EQ(NotFiredIds(stopped), Ids({"later", "later-glob"}));
   EXPECT_EQ(stopped.not_fired[0].reason, "stopped by rule 'stop-words'");
   EXPECT_EQ(stopped.not_fired[1].reason, "stopped by rule 'stop-words'");
+  // The same without explain (the server's path).
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(Message("STOP please")))),
+            Ids({"first", "stop-words", "same-priority"}));
 
   // A stop rule that does not fire stops nothing.
   Evaluation normal = rules->Evaluate(ParseEvent(Message("hello")), Explain());
-  EXPECT_EQ(FiredIds(normal), Ids({"first", "later", "later-glob"}));
+  EXPECT_EQ(FiredIds(normal), Ids({"first", "same-priority", "later", "later-glob"}));
 }
 
 TEST(Evaluation, DisabledRulesNeverFireAndAreNotListed) {
