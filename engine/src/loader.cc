@@ -552,18 +552,23 @@ class Loader {
       if (!YamlBool(ic, &c->ignore_case)) Error(s.file, ic, s.item, "'ignore_case' takes true or false");
     }
     std::set<std::string> seen;
+    size_t operators = 0;  // written, valid or not
     for (auto it = value.begin(); it != value.end(); ++it) {
       const YAML::Node key = it->first;  // a copy: it-> yields a temporary
       const YAML::Node arg = it->second;
       std::string name = key.IsScalar() ? key.Scalar() : "";
       if (!seen.insert(name).second) Error(s.file, key, s.item, "duplicate operator " + Quote(name));
       if (name == "ignore_case") continue;
+      ++operators;
       Operator op;
       if (!CompileOperator(s, key, arg, c->ignore_case, &op)) continue;
       c->ops.push_back(std::move(op));
     }
-    if (c->ops.empty() && seen.size() <= 1 && value.size() == 0) {
+    if (value.size() == 0) {
       Error(s.file, value, s.item, "empty matcher");
+    } else if (operators == 0) {
+      // `{ ignore_case: true }` alone would test nothing and always hold.
+      Error(s.file, value, s.item, "matcher has no operator, only 'ignore_case'");
     }
   }
 

@@ -1118,6 +1118,12 @@ TEST(RuleLoader, RejectsEmptyAnyAndEmptyMatcher) {
   EXPECT_TRUE(HasError(result, 5, 34, "empty matcher"));
 }
 
+TEST(RuleLoader, RejectsAMatcherWithOnlyIgnoreCase) {
+  LoadResult result = Load(WithWhen("{ facts.text: { ignore_case: true } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 25, "matcher has no operator, only 'ignore_case'"));
+}
+
 }  // namespace
 }  // namespace switchboard
 
