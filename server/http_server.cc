@@ -240,17 +240,19 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       app_->metrics->CountEvent("", "bad_request");
       return SendError(response, HTTPResponse::HTTP_BAD_REQUEST, "'id' is longer than 256 bytes");
     }
-    auto accepted =
-        app_->processor->Accept(id->as_string(), type->as_string(), body, *event, NowMs());
+    // Stored, listed and counted under facts.type, the type rules match on:
+    // a legacy `callSummary` is a call.summary.completed.
+    const std::string canonical_type(event->type());
+    auto accepted = app_->processor->Accept(id->as_string(), canonical_type, body, *event, NowMs());
     if (!accepted.ok()) {
-      app_->metrics->CountEvent(type->as_string(), "unavailable");
+      app_->metrics->CountEvent(canonical_type, "unavailable");
       LogWarning("webhook refused with 503: " + accepted.status().message());
       return SendUnavailable(response, accepted.status().code() == StatusCode::kUnavailable
                                            ? accepted.status().message()
                                            : "database unavailable");
     }
     bool duplicate = *accepted == AcceptOutcome::kDuplicate;
-    app_->metrics->CountEvent(type->as_string(), duplicate ? "duplicate" : "accepted");
+    app_->metrics->CountEvent(canonical_type, duplicate ? "duplicate" : "accepted");
     Value answer{Value::Object()};
     answer.Set("status", Value(duplicate ? "duplicate" : "accepted"));
     answer.Set("id", *id);

@@ -1091,6 +1091,28 @@ TEST_F(Server, AdminApiListsRulesAndFiltersEventsByType) {
   EXPECT_EQ(Admin("GET", "/api/events/EVnope").status, 404);
 }
 
+TEST_F(Server, EventsAreListedAndCountedUnderTheirCanonicalType) {
+  StartServer();
+  // The legacy docs' summary event says "callSummary": rules, the admin API and
+  // the metrics all know it as call.summary.completed (facts.type).
+  std::string summary = std::string(R"({"id":"EVsum1","object":"event","apiVersion":"v3",)") +
+                        R"("createdAt":")" + kCreatedAt + R"(","type":"callSummary",)" +
+                        R"("data":{"object":{"object":"callSummary","callId":"ACsum1",)" +
+                        R"("status":"completed","summary":["A question about hours."]}}})";
+  ASSERT_EQ(SendLegacy(summary).status, 200);
+  Value listed = AdminJson("/api/events?type=call.summary.completed");
+  const Value* events = listed.Find("events");
+  ASSERT_TRUE(events && events->is_array()) << listed.ToJson();
+  ASSERT_EQ(events->as_array().size(), 1u) << listed.ToJson();
+  EXPECT_EQ(Str(events->as_array()[0].Find("id")), "EVsum1");
+  EXPECT_EQ(Str(events->as_array()[0].Find("type")), "call.summary.completed");
+  HttpAnswer metrics = Get("/metrics");
+  EXPECT_NE(metrics.body.find(
+                "switchboard_events_total{type=\"call.summary.completed\",outcome=\"accepted\"} 1"),
+            std::string::npos)
+      << metrics.body;
+}
+
 TEST_F(Server, MetricsAndHealthEndpoints) {
   StartServer();
   HttpAnswer health = Get("/healthz");
