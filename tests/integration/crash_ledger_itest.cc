@@ -36,60 +36,23 @@ uint64_t EnvU64(const char* name, uint64_t fallback) {
   return env && *env ? std::strtoull(env, nullptr, 10) : fallback;
 }
 
-class CrashLedger : public ::testing::Test {
+class CrashLedger : public LedgerFixture {
  protected:
-  void SetUp() override {
-    ::signal(SIGPIPE, SIG_IGN);
-    dir_ = fs::temp_directory_path() / ("switchboard-crash-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "rules");
-    port_ = FreePort();
-  }
-  void TearDown() override {
-    server_.Kill();
-    if (HasFailure()) {
-      std::printf("---- server log (%s) ----\n%s\n---- end of server log ----\n",
-                  (dir_ / "server.log").c_str(), LogTail(dir_ / "server.log").c_str());
-    } else {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-  fs::path db_path() const { return dir_ / "switchboard.db"; }
+  CrashLedger() : LedgerFixture("switchboard-crash-") {}
 
   void WriteConfig(const std::string& api_base) {
-    std::ostringstream c;
-    c << "listen: 127.0.0.1:" << port_ << "\n"
-      << "database: " << db_path().string() << "\n"
-      << "rules: [" << (dir_ / "rules").string() << "]\n"
-      << "server:\n  threads: 16\n  queue: 64\n"
-      << "sources:\n  openphone:\n    path: " << kWebhookPath << "\n"
-      << "    signing_keys:\n      - " << kLegacyKeyText << "\n"
-      << "    tolerance: 5m\n"
-      << "openphone:\n"
-      << "  api_key: " << kApiKey << "\n"
-      << "  api_base: " << api_base << "\n"
-      << "  rate_limit: 1000/s\n"
-      << "  per_contact_limit: 1000/h\n"
-      << "actions:\n"
-      << "  max_attempts: 100\n"
-      << "  backoff: { initial: 50ms, max: 500ms }\n"
-      << "  timeout: 2s\n"
-      << "admin:\n  token: " << kAdminToken << "\n";
-    WriteFileAtomically(dir_ / "switchboard.yaml", c.str());
+    ServerConfig c = LedgerConfig();
+    c.threads = 16;
+    c.max_attempts = 100;
+    c.action_timeout = "2s";
+    c.Write(dir_, port_, api_base);
   }
 
   // Spawns the server and waits until it is ready; false if it does not get there.
   bool StartServer(std::chrono::milliseconds timeout = 15s) {
-    if (!server_.Spawn((dir_ / "switchboard.yaml").string(), (dir_ / "server.log").string())) return false;
-    return WaitFor([&] { return !server_.running() || Get(port_, "/readyz", 2).status == 200; },
-                   timeout, 10ms) &&
-           server_.running();
+    return server_.Spawn((dir_ / "switchboard.yaml").string(), (dir_ / "server.log").string()) &&
+           WaitReady(server_, port_, timeout, 10ms, /*get_timeout_s=*/2);
   }
-
-  fs::path dir_;
-  int port_ = 0;
-  ServerProcess server_;
 };
 
 std::string IdOfSend(const FakeRequest& r) {
@@ -139,7 +102,7 @@ TEST_F(CrashLedger, TwentyKillsDuringIngestAndDeliveryLoseNothing) {
   ASSERT_TRUE(StartServer()) << LogTail(dir_ / "server.log");
 
   // ---- the driver: 8 clients, every event retried until 200 ----
-  const auto key = LegacyKey();
+  const auto key = Key(kLegacyKeyText);
   std::mutex mu;
   std::vector<std::string> accepted_ids;               // every event that got 200
   std::map<std::string, std::string> first_200_status;  // id -> "accepted" / "duplicate"
@@ -235,7 +198,7 @@ TEST_F(CrashLedger, TwentyKillsDuringIngestAndDeliveryLoseNothing) {
       },
       60s, 100ms);
   ASSERT_TRUE(drained) << "not drained within 60 s:\n" << page;
-  EXPECT_EQ(server_.Stop(), 0);
+  EXPECT_EQ(server_.Stop(15s), 0);
 
   // ---- the ledger ----
   sqlite3* db = nullptr;

@@ -1,41 +1,31 @@
 // Shared pieces of the fault-injection and crash tests (faults_itest.cc,
-// crash_ledger_itest.cc): the real `switchboard serve` binary as a child process, a
-// webhook client that signs like OpenPhone, a raw-socket fake HTTP endpoint that can
-// answer, answer late, hang past the client's timeout or drop the connection without
-// answering, and read-only SQLite helpers for the ledger checks.
+// crash_ledger_itest.cc), on top of the server harness of server_process.h (the real
+// `switchboard serve` binary as a child process, a webhook client that signs like
+// OpenPhone, read-only SQLite helpers for the ledger checks): a raw-socket fake HTTP
+// endpoint that can answer, answer late, hang past the client's timeout or drop the
+// connection without answering, and the fixture both tests start from.
 //
 // The raw-socket fake (not Poco's HTTPServer) is deliberate: "close without answering"
 // and "hang, then close" must be exactly that on the wire.
 #ifndef SWITCHBOARD_TESTS_INTEGRATION_FAULT_HARNESS_H_
 #define SWITCHBOARD_TESTS_INTEGRATION_FAULT_HARNESS_H_
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -43,56 +33,29 @@
 #include <utility>
 #include <vector>
 
-#include "signature.h"
+#include "server_process.h"
 
 namespace switchboard_fault {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-inline int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-inline std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline void WriteFileAtomically(const fs::path& p, const std::string& text) {
-  fs::path tmp = p;
-  tmp += ".tmp";
-  std::ofstream(tmp, std::ios::binary) << text;
-  fs::rename(tmp, p);
-}
-
-inline int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-inline bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout,
-                    std::chrono::milliseconds interval = 25ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(interval);
-  }
-}
+using switchboard_test::FreePort;
+using switchboard_test::Get;
+using switchboard_test::HttpAnswer;
+using switchboard_test::IntegrityCheck;
+using switchboard_test::Key;
+using switchboard_test::kLegacyKeyText;
+using switchboard_test::LogTail;
+using switchboard_test::MessageEvent;
+using switchboard_test::MetricValue;
+using switchboard_test::PostSigned;
+using switchboard_test::QueryInt;
+using switchboard_test::QueryRows;
+using switchboard_test::ServerConfig;
+using switchboard_test::ServerProcess;
+using switchboard_test::WaitFor;
+using switchboard_test::WaitReady;
+using switchboard_test::WriteFileAtomically;
 
 // FNV-1a: a hash that is the same in every build, so that a seed reproduces a run.
 inline uint64_t StableHash(const std::string& s, uint64_t seed = 1469598103934665603ull) {
@@ -106,177 +69,6 @@ inline uint64_t StableHash(const std::string& s, uint64_t seed = 146959810393466
   h ^= h >> 32;
   return h;
 }
-
-// ---- HTTP client ----
-
-struct HttpAnswer {
-  int status = 0;  // 0: no answer (see error)
-  std::string body;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string error;
-};
-
-inline HttpAnswer Request(int port, const std::string& method, const std::string& target,
-                          const std::string& body,
-                          const std::vector<std::pair<std::string, std::string>>& headers,
-                          int timeout_s = 15) {
-  HttpAnswer a;
-  try {
-    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-    session.setTimeout(Poco::Timespan(timeout_s, 0));
-    Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : headers) request.set(name, value);
-    bool has_body = method == "POST" || !body.empty();
-    if (has_body) {
-      request.setContentType("application/json");
-      request.setContentLength64(static_cast<Poco::Int64>(body.size()));
-    }
-    std::ostream& out = session.sendRequest(request);
-    if (has_body) out << body;
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
-    a.status = response.getStatus();
-    for (const auto& [name, value] : response) {
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      a.headers[lower] = value;
-    }
-    std::ostringstream text;
-    Poco::StreamCopier::copyStream(in, text);
-    a.body = text.str();
-  } catch (const Poco::Exception& e) {
-    if (a.status == 0) a.error = e.displayText();
-  } catch (const std::exception& e) {
-    if (a.status == 0) a.error = e.what();
-  }
-  return a;
-}
-
-inline HttpAnswer Get(int port, const std::string& target, int timeout_s = 5) {
-  return Request(port, "GET", target, "", {}, timeout_s);
-}
-
-// A number from a Prometheus page: the first line that starts with `series` + " ".
-inline bool MetricValue(const std::string& page, const std::string& series, double* out) {
-  std::istringstream lines(page);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) {
-      *out = std::stod(line.substr(series.size() + 1));
-      return true;
-    }
-  }
-  return false;
-}
-
-// ---- events and signing ----
-
-const char kLegacyKeyText[] = "c3dpdGNoYm9hcmQtdGVzdC1rZXktMDAwMDAwMDAwMDE=";
-const char kAdminToken[] = "admin-token-0123456789abcdef";
-const char kApiKey[] = "test-key";
-const char kWebhookPath[] = "/webhooks/openphone";
-const char kCreatedAt[] = "2026-01-05T15:04:05.000Z";
-
-inline switchboard::server::SigningKey LegacyKey() {
-  auto key = switchboard::server::ParseSigningKey(kLegacyKeyText);
-  if (!key.ok()) {
-    ADD_FAILURE() << "bad test key";
-    return {};
-  }
-  return *key;
-}
-
-// A v4 `message.received` from `contact` to the line PN123.
-inline std::string MessageEvent(const std::string& id, const std::string& contact,
-                                const std::string& text = "hello there") {
-  return std::string(R"({"id":")") + id +
-         R"(","object":"event","apiVersion":"v4","createdAt":")" + kCreatedAt +
-         R"(","type":"message.received","data":{"object":{"id":"AC)" + id +
-         R"(","object":"message","from":")" + contact +
-         R"(","to":["+15555550199"],"direction":"incoming","text":")" + text +
-         R"(","status":"received","createdAt":")" + kCreatedAt +
-         R"(","userId":"US1","phoneNumberId":"PN123","conversationId":"CN1"}}})";
-}
-
-// One delivery attempt of a webhook, signed now (OpenPhone signs each attempt anew).
-inline HttpAnswer PostSigned(int port, const switchboard::server::SigningKey& key,
-                             const std::string& body, int timeout_s = 15) {
-  return Request(port, "POST", kWebhookPath, body,
-                 {{"openphone-signature", switchboard::server::SignLegacy(key, NowMs(), body)}},
-                 timeout_s);
-}
-
-// ---- the server process ----
-
-class ServerProcess {
- public:
-  ~ServerProcess() { Kill(); }
-
-  bool Spawn(const std::string& config, const std::string& log) {
-    std::string bin = SWITCHBOARD_BIN;
-    std::vector<std::string> args = {bin, "serve", "--config", config};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    long max_fd = std::min<long>(::sysconf(_SC_OPEN_MAX), 65536);
-    pid_t pid = ::fork();
-    if (pid < 0) return false;
-    if (pid == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      int null = ::open("/dev/null", O_RDONLY);
-      if (null >= 0) ::dup2(null, 0);
-      for (long i = 3; i < max_fd; ++i) ::close(static_cast<int>(i));
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::signal(SIGPIPE, SIG_DFL);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
-    exit_status_ = -1;
-    return true;
-  }
-
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      Reap(status);
-      return false;
-    }
-    return true;
-  }
-  pid_t pid() const { return pid_; }
-
-  int Stop(std::chrono::milliseconds grace = 15s) {
-    if (pid_ <= 0) return exit_status_;
-    ::kill(pid_, SIGTERM);
-    if (!WaitFor([&] { return !running(); }, grace, 10ms)) Kill();
-    return exit_status_;
-  }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    if (::waitpid(pid_, &status, 0) == pid_) Reap(status);
-    pid_ = -1;
-  }
-
- private:
-  void Reap(int status) {
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    pid_ = -1;
-  }
-  pid_t pid_ = -1;
-  int exit_status_ = -1;
-};
 
 // ---- a fake HTTP endpoint with injectable faults ----
 
@@ -495,51 +287,51 @@ class FaultyHttp {
   std::map<std::string, int> seen_;
 };
 
-// ---- SQLite, read-only ----
+// ---- the fixture ----
 
-inline int64_t QueryInt(sqlite3* db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
-    return -1;
-  }
-  int64_t v = -1;
-  if (sqlite3_step(stmt) == SQLITE_ROW) v = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  return v;
-}
+// The server of a ledger test in its own directory (removed after a pass; the server's
+// log is printed after a failure). The test writes dir_/rules and the configuration.
+class LedgerFixture : public ::testing::Test {
+ protected:
+  // `dir_prefix` + the process id names the directory under the temporary directory.
+  explicit LedgerFixture(std::string dir_prefix) : dir_prefix_(std::move(dir_prefix)) {}
 
-inline std::vector<std::vector<std::string>> QueryRows(sqlite3* db, const std::string& sql) {
-  std::vector<std::vector<std::string>> rows;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
-    return rows;
+  void SetUp() override {
+    ::signal(SIGPIPE, SIG_IGN);
+    dir_ = fs::temp_directory_path() / (dir_prefix_ + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "rules");
+    port_ = FreePort();
   }
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      const unsigned char* t = sqlite3_column_text(stmt, i);
-      row.push_back(t ? reinterpret_cast<const char*>(t) : "<null>");
+  void TearDown() override {
+    server_.Kill();
+    if (HasFailure()) {
+      std::printf("---- server log (%s) ----\n%s\n---- end of server log ----\n",
+                  (dir_ / "server.log").c_str(), LogTail(dir_ / "server.log").c_str());
+    } else {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
     }
-    rows.push_back(std::move(row));
   }
-  sqlite3_finalize(stmt);
-  return rows;
-}
+  fs::path db_path() const { return dir_ / "switchboard.db"; }
 
-inline std::string IntegrityCheck(sqlite3* db) {
-  auto rows = QueryRows(db, "PRAGMA integrity_check");
-  std::string out;
-  for (const auto& r : rows) out += (out.empty() ? "" : "; ") + (r.empty() ? "" : r[0]);
-  return out;
-}
+  // What the ledger tests' configurations share: the legacy key only, short backoffs,
+  // no body limit.
+  static ServerConfig LedgerConfig() {
+    ServerConfig c;
+    c.signing_keys = {kLegacyKeyText};
+    c.backoff = "{ initial: 50ms, max: 500ms }";
+    c.max_body = "";
+    return c;
+  }
 
-// The server's log, tail only, for failure messages.
-inline std::string LogTail(const fs::path& log, size_t max = 8000) {
-  std::string text = ReadFile(log);
-  return text.size() > max ? "...\n" + text.substr(text.size() - max) : text;
-}
+  fs::path dir_;
+  int port_ = 0;
+  ServerProcess server_;
+
+ private:
+  std::string dir_prefix_;
+};
 
 }  // namespace switchboard_fault
 

@@ -139,59 +139,21 @@ std::string Lower(std::string s) {
   return s;
 }
 
-class Faults : public ::testing::Test {
+class Faults : public LedgerFixture {
  protected:
-  void SetUp() override {
-    ::signal(SIGPIPE, SIG_IGN);
-    dir_ = fs::temp_directory_path() / ("switchboard-faults-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "rules");
-    port_ = FreePort();
-  }
-  void TearDown() override {
-    server_.Kill();
-    if (HasFailure()) {
-      std::printf("---- server log (%s) ----\n%s\n---- end of server log ----\n",
-                  (dir_ / "server.log").c_str(), LogTail(dir_ / "server.log").c_str());
-    } else {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-  fs::path db_path() const { return dir_ / "switchboard.db"; }
+  Faults() : LedgerFixture("switchboard-faults-") {}
 
   void WriteConfig(const std::string& api_base) {
-    std::ostringstream c;
-    c << "listen: 127.0.0.1:" << port_ << "\n"
-      << "database: " << db_path().string() << "\n"
-      << "rules: [" << (dir_ / "rules").string() << "]\n"
-      << "server:\n  threads: 8\n  queue: 64\n"
-      << "sources:\n  openphone:\n    path: " << kWebhookPath << "\n"
-      << "    signing_keys:\n      - " << kLegacyKeyText << "\n"
-      << "    tolerance: 5m\n"
-      << "openphone:\n"
-      << "  api_key: " << kApiKey << "\n"
-      << "  api_base: " << api_base << "\n"
-      << "  rate_limit: 1000/s\n"
-      << "  per_contact_limit: 1000/h\n"
-      << "actions:\n"
-      << "  max_attempts: " << kMaxAttempts << "\n"
-      << "  backoff: { initial: 50ms, max: 500ms }\n"
-      << "  timeout: 500ms\n"
-      << "admin:\n  token: " << kAdminToken << "\n";
-    WriteFileAtomically(dir_ / "switchboard.yaml", c.str());
+    ServerConfig c = LedgerConfig();
+    c.max_attempts = kMaxAttempts;
+    c.action_timeout = "500ms";
+    c.Write(dir_, port_, api_base);
   }
 
   void StartServer() {
     ASSERT_TRUE(server_.Spawn((dir_ / "switchboard.yaml").string(), (dir_ / "server.log").string()));
-    bool ready = WaitFor([&] { return !server_.running() || Get(port_, "/readyz").status == 200; },
-                         15s, 20ms);
-    ASSERT_TRUE(ready && server_.running()) << LogTail(dir_ / "server.log");
+    ASSERT_TRUE(WaitReady(server_, port_, 15s)) << LogTail(dir_ / "server.log");
   }
-
-  fs::path dir_;
-  int port_ = 0;
-  ServerProcess server_;
 };
 
 TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
@@ -244,7 +206,7 @@ TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
   }
 
   // Webhook clients: every event is retried until it gets 200, as OpenPhone does.
-  const auto key = LegacyKey();
+  const auto key = Key(kLegacyKeyText);
   std::vector<int> tries(kEvents, 0);
   std::vector<std::string> first_answer(kEvents);
   std::atomic<int> next{0}, answered{0}, got503{0}, got_other{0};
@@ -318,7 +280,7 @@ TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
   ASSERT_TRUE(drained) << "not drained in 120 s:\n" << page;
   double dead_metric = -1;
   MetricValue(page, "switchboard_dead_letters", &dead_metric);
-  EXPECT_EQ(server_.Stop(), 0) << "SIGTERM should end the server with 0";
+  EXPECT_EQ(server_.Stop(15s), 0) << "SIGTERM should end the server with 0";
 
   // ---- the ledger ----
   sqlite3* db = nullptr;

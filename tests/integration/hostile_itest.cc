@@ -702,7 +702,7 @@ TEST_F(Hostile, WrongContentTypesAre415) {
 
 TEST_F(Hostile, AdminTokenAbuseIsRefused) {
   StartServer();
-  const std::string& token = admin_token_;
+  const std::string& token = config_.admin_token;
   std::vector<std::pair<std::string, Headers>> cases = {
       {"no header", {}},
       {"empty Bearer", {{"Authorization", "Bearer "}}},
@@ -756,7 +756,7 @@ TEST_F(Hostile, AdminTokenAbuseIsRefused) {
 // (Beyond server.threads stalled connections, the reverse proxy in front of the
 // server is the protection: docs/operations.md.)
 TEST_F(Hostile, SlowClientsDoNotStarveRealEvents) {
-  threads_ = 64;  // the default
+  config_.threads = 64;  // the default
   StartServer();
   std::vector<std::unique_ptr<RawConnection>> stalled;
   for (int i = 0; i < 40; ++i) {

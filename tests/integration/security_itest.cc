@@ -189,7 +189,7 @@ TEST_F(Security, HeaderValueWithLineBreakFailsTheActionAndSendsNothing) {
                       "          headers:\n"
                       "            X-Note: \"{{ facts.text }}\"\n"
                       "          body: \"x\"\n"));
-  max_attempts_ = 3;
+  config_.max_attempts = 3;
   StartServer();
   struct Case {
     std::string id, text;
@@ -377,9 +377,9 @@ void ExpectNoSecret(const std::string& where, const std::string& text) {
 
 TEST_F(Security, SecretsNeverAppearInLogsTracesOrTheAdminApi) {
   ::setenv("SECRET_TOKEN", kEnvSecret, 1);
-  api_key_ = kApiKeySecret;
-  admin_token_ = kAdminSecret;
-  max_attempts_ = 2;
+  config_.api_key = kApiKeySecret;
+  config_.admin_token = kAdminSecret;
+  config_.max_attempts = 2;
   WriteRules(SecretRules(api_->base_url()));
   StartServer();
   // A bad admin attempt and a bad signature: their log lines must not echo secrets.
@@ -434,8 +434,8 @@ TEST_F(Security, SecretsNeverAppearInLogsTracesOrTheAdminApi) {
 // error is kept (last_error) and logged, but the secret must not be.
 TEST_F(Security, SecretEchoedBackByAFailingEndpointIsNotExposed) {
   ::setenv("SECRET_TOKEN", kEnvSecret, 1);
-  api_key_ = kApiKeySecret;
-  max_attempts_ = 1;
+  config_.api_key = kApiKeySecret;
+  config_.max_attempts = 1;
   api_->Script({FakeOpenPhone::Error(401, std::string("invalid token ") + kEnvSecret, "0100401"),
                 FakeOpenPhone::Error(401, std::string("invalid api key ") + kApiKeySecret, "0100401")});
   WriteRules("version: 1\n"
@@ -490,8 +490,8 @@ std::string ReplyRule() {
 }
 
 TEST_F(Security, SendMessageIsRateLimitedPerApiKey) {
-  rate_limit_ = "10/s";
-  per_contact_limit_ = "1000/h";
+  config_.rate_limit = "10/s";
+  config_.per_contact_limit = "1000/h";
   WriteRules(ReplyRule());
   StartServer();
   constexpr int kN = 30;
@@ -519,8 +519,8 @@ TEST_F(Security, SendMessageIsRateLimitedPerApiKey) {
 }
 
 TEST_F(Security, SendMessageIsRateLimitedPerContact) {
-  rate_limit_ = "1000/s";
-  per_contact_limit_ = "5/h";
+  config_.rate_limit = "1000/s";
+  config_.per_contact_limit = "5/h";
   WriteRules(ReplyRule());
   StartServer();
   for (int i = 0; i < 7; ++i) {
@@ -552,15 +552,15 @@ TEST_F(Security, SendMessageIsRateLimitedPerContact) {
 TEST_F(Security, AdminTokenIsAcceptedOnlyInTheAuthorizationHeader) {
   StartServer();
   for (const std::string& q : {"token", "access_token", "api_key"}) {
-    EXPECT_EQ(Get("/api/rules?" + q + "=" + admin_token_).status, 401) << q;
+    EXPECT_EQ(Get("/api/rules?" + q + "=" + config_.admin_token).status, 401) << q;
   }
-  EXPECT_EQ(Get("/api/rules", {{"X-Admin-Token", admin_token_}}).status, 401);
-  EXPECT_EQ(Get("/api/rules", {{"Cookie", "token=" + admin_token_}}).status, 401);
-  EXPECT_EQ(Get("/api/rules", {{"Authorization", admin_token_}}).status, 401);
-  EXPECT_EQ(Get("/api/rules", {{"Authorization", "Bearer " + admin_token_}}).status, 200);
+  EXPECT_EQ(Get("/api/rules", {{"X-Admin-Token", config_.admin_token}}).status, 401);
+  EXPECT_EQ(Get("/api/rules", {{"Cookie", "token=" + config_.admin_token}}).status, 401);
+  EXPECT_EQ(Get("/api/rules", {{"Authorization", config_.admin_token}}).status, 401);
+  EXPECT_EQ(Get("/api/rules", {{"Authorization", "Bearer " + config_.admin_token}}).status, 200);
   // Empty token: the admin API is disabled, not open.
   server_.Kill();
-  admin_token_ = "";
+  config_.admin_token = "";
   StartServer();
   EXPECT_EQ(Get("/api/rules").status, 404);
   EXPECT_EQ(Get("/api/rules", {{"Authorization", "Bearer "}}).status, 404);
@@ -570,7 +570,7 @@ TEST_F(Security, AdminTokenIsAcceptedOnlyInTheAuthorizationHeader) {
 // ---- (8) verification off / no keys: warned at start ----
 
 TEST_F(Security, VerifyFalseIsWarnedAtStart) {
-  verify_ = false;
+  config_.verify = false;
   StartServer();
   std::string log = ReadFile(log_path());
   EXPECT_NE(log.find("warning"), std::string::npos) << log;
@@ -580,7 +580,7 @@ TEST_F(Security, VerifyFalseIsWarnedAtStart) {
 }
 
 TEST_F(Security, NoSigningKeysRefusesEveryWebhookAndWarns) {
-  signing_keys_ = false;
+  config_.signing_keys.clear();
   StartServer();
   std::string log = ReadFile(log_path());
   EXPECT_NE(log.find("warning"), std::string::npos) << log;
@@ -601,7 +601,7 @@ TEST_F(Security, NoSigningKeysRefusesEveryWebhookAndWarns) {
 // Defaults: `switchboard serve` with no signing key set through ${VAR} still starts
 // and refuses webhooks.
 TEST_F(Security, UnsetSigningKeyVariableMeansNoKey) {
-  signing_keys_ = false;
+  config_.signing_keys.clear();
   WriteConfig();
   std::string config = ReadFile(config_path());
   config.replace(config.find("    tolerance"), 0,

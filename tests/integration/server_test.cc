@@ -2,202 +2,35 @@
 // process on a loopback port, a real SQLite file, webhooks signed like OpenPhone signs
 // them, and a fake OpenPhone API (a real HTTP server in this process) that records what
 // the server's actions send. Asserts the contract of SPEC.md sections 3 to 5.
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "fake_openphone.h"
-#include "signature.h"
-#include "switchboard/value.h"
+#include "server_process.h"
 
 namespace {
 
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
+using namespace switchboard_test;
 using switchboard::Value;
-using switchboard::server::ParseSigningKey;
 using switchboard::server::SigningKey;
 using switchboard::server::SignLegacy;
 using switchboard::server::SignStandard;
-using switchboard_test::FakeOpenPhone;
-using switchboard_test::RecordedRequest;
 
-// The configured secrets: two legacy base64 keys (the second one for rotation) and one
-// Standard Webhooks secret, as in openphone/signatures.md.
-const char kLegacyKeyText[] = "c3dpdGNoYm9hcmQtdGVzdC1rZXktMDAwMDAwMDAwMDE=";
+// Configured besides kLegacyKeyText and kWhsecText: a second legacy key, for rotation.
 const char kRotatedKeyText[] = "c3dpdGNoYm9hcmQtcm90YXRlZC1rZXktMDAwMDAwMDAy";
-const char kWhsecText[] = "whsec_c3dpdGNoYm9hcmQtYmV0YS1zZWNyZXQtMzItYnl0ZXM=";
 // Not configured: signing with it must fail.
 const char kUnknownKeyText[] = "dW5rbm93bi1rZXktbm90LWNvbmZpZ3VyZWQtYW55d2hlcmU=";
-const char kAdminToken[] = "admin-token-0123456789abcdef";
-const char kApiKey[] = "test-key";
-const char kWebhookPath[] = "/webhooks/openphone";
-
-SigningKey Key(const char* text) {
-  auto key = ParseSigningKey(text);
-  if (!key.ok()) {
-    ADD_FAILURE() << "bad test key: " << key.status().message();
-    return {};
-  }
-  return *key;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFileAtomically(const fs::path& p, const std::string& text) {
-  fs::path tmp = p;
-  tmp += ".tmp";
-  std::ofstream(tmp, std::ios::binary) << text;
-  fs::rename(tmp, p);
-}
-
-// A port nobody listens on right now (bind to port 0, read it, close).
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-// Polls `done` every `interval` until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout,
-             std::chrono::milliseconds interval = 25ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(interval);
-  }
-}
-
-// ---- HTTP client ----
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct HttpAnswer {
-  int status = 0;  // 0: no answer (see error)
-  std::string body;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string error;
-
-  std::string Header(const std::string& lower_name) const {
-    auto it = headers.find(lower_name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-  Value Json() const {
-    auto v = Value::FromJson(body);
-    return v.ok() ? *v : Value();
-  }
-};
-
-std::ostream& operator<<(std::ostream& os, const HttpAnswer& a) {
-  return os << "HTTP " << a.status << " " << a.body << (a.error.empty() ? "" : " error: " + a.error);
-}
-
-struct RequestOptions {
-  std::string method = "POST";
-  std::string target = "/";
-  std::string body;
-  Headers headers;
-  std::string content_type = "application/json";
-  bool chunked = false;
-  int timeout_s = 15;
-};
-
-HttpAnswer Request(int port, const RequestOptions& o) {
-  HttpAnswer a;
-  try {
-    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-    session.setTimeout(Poco::Timespan(o.timeout_s, 0));
-    Poco::Net::HTTPRequest request(o.method, o.target, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : o.headers) request.set(name, value);
-    bool has_body = o.method == "POST" || o.method == "PUT" || !o.body.empty();
-    if (has_body) {
-      if (!o.content_type.empty()) request.setContentType(o.content_type);
-      if (o.chunked) {
-        request.setChunkedTransferEncoding(true);
-      } else {
-        request.setContentLength64(static_cast<Poco::Int64>(o.body.size()));
-      }
-    }
-    std::ostream& out = session.sendRequest(request);
-    if (has_body) out << o.body;
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
-    a.status = response.getStatus();
-    for (const auto& [name, value] : response) {
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      a.headers[lower] = value;
-    }
-    std::ostringstream body;
-    Poco::StreamCopier::copyStream(in, body);
-    a.body = body.str();
-  } catch (const Poco::Exception& e) {
-    if (a.status == 0) a.error = e.displayText();
-  } catch (const std::exception& e) {
-    if (a.status == 0) a.error = e.what();
-  }
-  return a;
-}
 
 // ---- events ----
-
-const char kCreatedAt[] = "2026-01-05T15:04:05.000Z";
-
-// A v4 `message.received` from `contact` to the line PN123.
-std::string MessageEvent(const std::string& id, const std::string& contact,
-                         const std::string& text = "hello there") {
-  return std::string(R"({"id":")") + id +
-         R"(","object":"event","apiVersion":"v4","createdAt":")" + kCreatedAt +
-         R"(","type":"message.received","data":{"object":{"id":"AC)" + id +
-         R"(","object":"message","from":")" + contact +
-         R"(","to":["+15555550199"],"direction":"incoming","text":")" + text +
-         R"(","status":"received","createdAt":")" + kCreatedAt +
-         R"(","userId":"US1","phoneNumberId":"PN123","conversationId":"CN1"}}})";
-}
 
 std::string CallCompletedEvent(const std::string& id, const std::string& contact) {
   return std::string(R"({"id":")") + id +
@@ -210,14 +43,6 @@ std::string CallCompletedEvent(const std::string& id, const std::string& contact
 }
 
 // ---- rules ----
-
-const char kLogRule[] = R"(version: 1
-rules:
-  - id: log-everything
-    event: "*"
-    actions:
-      - log: { message: "event {{ facts.id }}" }
-)";
 
 std::string ReplyRules(const std::string& id, const std::string& content,
                        const std::string& extra = "") {
@@ -242,229 +67,24 @@ rules:
       - log: { message: hi }
 )";
 
-// ---- the server process ----
-
-class ServerProcess {
- public:
-  ~ServerProcess() { Kill(); }
-
-  // Starts `switchboard serve --config config`, stdout and stderr appended to `log`.
-  bool Spawn(const std::string& config, const std::string& log) {
-    std::string bin = SWITCHBOARD_BIN;
-    std::vector<std::string> args = {bin, "serve", "--config", config};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    long max_fd = std::min<long>(::sysconf(_SC_OPEN_MAX), 65536);
-    pid_t pid = ::fork();
-    if (pid < 0) return false;
-    if (pid == 0) {
-      // Only async-signal-safe calls between fork and exec.
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      int null = ::open("/dev/null", O_RDONLY);
-      if (null >= 0) ::dup2(null, 0);
-      for (long i = 3; i < max_fd; ++i) ::close(static_cast<int>(i));
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::signal(SIGPIPE, SIG_DFL);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
-    exit_status_ = -1;
-    return true;
-  }
-
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      Reap(status);
-      return false;
-    }
-    return true;
-  }
-  pid_t pid() const { return pid_; }
-
-  void Signal(int sig) {
-    if (pid_ > 0) ::kill(pid_, sig);
-  }
-
-  // Waits for the process to exit; true when it did within `timeout`.
-  bool WaitExit(std::chrono::milliseconds timeout) {
-    return WaitFor([&] { return !running(); }, timeout, 10ms);
-  }
-
-  // SIGTERM, then SIGKILL after `grace`. Returns the exit code (-1: killed by a signal).
-  int Stop(std::chrono::milliseconds grace = 10s) {
-    if (pid_ <= 0) return exit_status_;
-    Signal(SIGTERM);
-    if (!WaitExit(grace)) Kill();
-    return exit_status_;
-  }
-
-  // SIGKILL (kill -9) and reap.
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    if (::waitpid(pid_, &status, 0) == pid_) Reap(status);
-    pid_ = -1;
-  }
-
-  int exit_status() const { return exit_status_; }
-
- private:
-  void Reap(int status) {
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    pid_ = -1;
-  }
-  pid_t pid_ = -1;
-  int exit_status_ = -1;
-};
-
 // ---- the fixture ----
 
-class Server : public ::testing::Test {
+// ServerFixture with the three keys configured, a 2 KiB body limit and server.sync full.
+class Server : public ServerFixture {
  protected:
+  Server() {
+    config_.signing_keys.push_back(kRotatedKeyText);
+    config_.sync = "full";
+    config_.max_body = "2KiB";
+  }
+
   void SetUp() override {
-    ::signal(SIGPIPE, SIG_IGN);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("switchboard-it-" + std::to_string(::getpid()) + "-" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "rules");
-    api_ = std::make_unique<FakeOpenPhone>();
-    port_ = FreePort();
-    legacy_ = Key(kLegacyKeyText);
+    ServerFixture::SetUp();
     rotated_ = Key(kRotatedKeyText);
-    whsec_ = Key(kWhsecText);
-    WriteRules(kLogRule);
-  }
-
-  void TearDown() override {
-    server_.Kill();
-    if (HasFailure()) {
-      std::string log = ReadFile(log_path());
-      if (log.size() > 8000) log = "...\n" + log.substr(log.size() - 8000);
-      std::printf("---- server log (%s) ----\n%s\n---- end of server log ----\n",
-                  log_path().c_str(), log.c_str());
-    } else {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-    api_.reset();
-  }
-
-  fs::path log_path() const { return dir_ / "server.log"; }
-  fs::path db_path() const { return dir_ / "switchboard.db"; }
-  fs::path rules_file() const { return dir_ / "rules" / "rules.yaml"; }
-
-  void WriteRules(const std::string& text) { WriteFileAtomically(rules_file(), text); }
-
-  void WriteConfig() {
-    std::ostringstream c;
-    c << "listen: 127.0.0.1:" << port_ << "\n"
-      << "database: " << db_path().string() << "\n"
-      << "rules: [" << (dir_ / "rules").string() << "]\n"
-      << "server:\n  threads: 8\n  queue: 64\n  sync: " << sync_ << "\n"
-      << "sources:\n  openphone:\n    path: " << kWebhookPath << "\n"
-      << "    signing_keys:\n"
-      << "      - " << kLegacyKeyText << "\n"
-      << "      - " << kWhsecText << "\n"
-      << "      - " << kRotatedKeyText << "\n"
-      << "    tolerance: 5m\n"
-      << "openphone:\n"
-      << "  api_key: " << kApiKey << "\n"
-      << "  api_base: " << api_->base_url() << "\n"
-      << "  rate_limit: " << rate_limit_ << "\n"
-      << "  per_contact_limit: " << per_contact_limit_ << "\n"
-      << "actions:\n"
-      << "  max_attempts: " << max_attempts_ << "\n"
-      << "  backoff: { initial: 100ms, max: 1s }\n"
-      << "  timeout: 5s\n"
-      << "limits:\n  max_body: " << max_body_ << "\n"
-      << "admin:\n  token: " << kAdminToken << "\n";
-    WriteFileAtomically(dir_ / "switchboard.yaml", c.str());
-  }
-
-  // Starts the server and waits for GET /readyz 200. A port taken in the meantime
-  // by someone else gets one more try on a new port.
-  void StartServer() {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      WriteConfig();
-      size_t log_before = fs::exists(log_path()) ? fs::file_size(log_path()) : 0;
-      ASSERT_TRUE(server_.Spawn((dir_ / "switchboard.yaml").string(), log_path().string()));
-      bool ready = WaitFor(
-          [&] {
-            if (!server_.running()) return true;
-            return Get("/readyz").status == 200;
-          },
-          10s, 20ms);
-      if (ready && server_.running()) return;
-      std::string log = ReadFile(log_path()).substr(log_before);
-      server_.Kill();
-      if (log.find("cannot listen") != std::string::npos) {
-        port_ = FreePort();
-        continue;
-      }
-      FAIL() << "the server did not become ready; its output:\n" << log;
-    }
-    FAIL() << "the server could not find a free port";
   }
 
   int StopServer() { return server_.Stop(); }
 
-  HttpAnswer Get(const std::string& target, Headers headers = {}) {
-    RequestOptions o;
-    o.method = "GET";
-    o.target = target;
-    o.headers = std::move(headers);
-    o.timeout_s = 5;
-    return Request(port_, o);
-  }
-
-  HttpAnswer Admin(const std::string& method, const std::string& target) {
-    RequestOptions o;
-    o.method = method;
-    o.target = target;
-    o.headers = {{"Authorization", std::string("Bearer ") + kAdminToken}};
-    return Request(port_, o);
-  }
-
-  Value AdminJson(const std::string& target) {
-    HttpAnswer a = Admin("GET", target);
-    if (a.status != 200) {
-      ADD_FAILURE() << "GET " << target << ": " << a;
-      return Value();
-    }
-    return a.Json();
-  }
-
-  // POSTs `body` to the webhook path with the given headers.
-  HttpAnswer PostWebhook(const std::string& body, Headers headers,
-                         const std::string& content_type = "application/json", bool chunked = false) {
-    RequestOptions o;
-    o.target = kWebhookPath;
-    o.body = body;
-    o.headers = std::move(headers);
-    o.content_type = content_type;
-    o.chunked = chunked;
-    return Request(port_, o);
-  }
-
-  Headers LegacyHeaders(const std::string& body, const SigningKey& key, int64_t ts_ms) {
-    return {{"openphone-signature", SignLegacy(key, ts_ms, body)}};
-  }
-  HttpAnswer SendLegacy(const std::string& body) {
-    return PostWebhook(body, LegacyHeaders(body, legacy_, NowMs()));
-  }
   HttpAnswer SendLegacyWith(const std::string& body, const SigningKey& key, int64_t ts_ms) {
     return PostWebhook(body, LegacyHeaders(body, key, ts_ms));
   }
@@ -475,76 +95,13 @@ class Server : public ::testing::Test {
                               {"webhook-signature", signature_header}});
   }
 
-  // GET /api/events/{id} once the event is processed and none of its actions is
-  // pending any more; null when that does not happen within `timeout`.
-  Value WaitSettled(const std::string& id, std::chrono::milliseconds timeout = 10s) {
-    Value last;
-    bool ok = WaitFor(
-        [&] {
-          HttpAnswer a = Admin("GET", "/api/events/" + id);
-          if (a.status != 200) return false;
-          last = a.Json();
-          const Value* status = last.Find("status");
-          if (!status || !status->is_string() || status->as_string() != "processed") return false;
-          const Value* actions = last.Find("actions");
-          if (!actions || !actions->is_array()) return false;
-          for (const Value& action : actions->as_array()) {
-            const Value* s = action.Find("status");
-            if (!s || !s->is_string() || s->as_string() == "pending") return false;
-          }
-          return true;
-        },
-        timeout, 50ms);
-    if (!ok) {
-      ADD_FAILURE() << "event " << id << " did not settle; last seen: " << last.ToJson();
-      return Value();
-    }
-    return last;
-  }
-
-  // The requests the fake API got for POST /v1/messages.
-  std::vector<RecordedRequest> Sends() {
-    std::vector<RecordedRequest> out;
-    for (RecordedRequest& r : api_->Requests()) {
-      if (r.method == "POST" && r.path == "/v1/messages") out.push_back(std::move(r));
-    }
-    return out;
-  }
-
-  // A number from the /metrics page: the first line that starts with `series` + " ".
-  static bool MetricValue(const std::string& page, const std::string& series, double* out) {
-    std::istringstream lines(page);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.rfind(series + " ", 0) == 0) {
-        *out = std::stod(line.substr(series.size() + 1));
-        return true;
-      }
-    }
-    return false;
-  }
-
-  fs::path dir_;
-  std::unique_ptr<FakeOpenPhone> api_;
-  ServerProcess server_;
-  int port_ = 0;
-  SigningKey legacy_, rotated_, whsec_;
-  int max_attempts_ = 3;
   // kill -9 during a burst of concurrent signed events, restart on the same
   // database: every event answered 200 is stored and processed, its `sqlite`
   // actions took effect exactly once, its external actions ran at least once.
   void CrashDuringBurst();
 
-  std::string sync_ = "full";
-  std::string max_body_ = "2KiB";
-  std::string rate_limit_ = "1000/s";
-  std::string per_contact_limit_ = "1000/h";
+  SigningKey rotated_;
 };
-
-std::string Str(const Value* v) {
-  if (v == nullptr) return "<absent>";
-  return v->is_string() ? v->as_string() : v->ToJson();
-}
 
 // ---- 1. signatures ----
 
@@ -1197,18 +754,6 @@ rules:
 
 // ---- 11. kill -9 in the middle of a burst ----
 
-int64_t QueryInt(sqlite3* db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
-    return -1;
-  }
-  int64_t v = -1;
-  if (sqlite3_step(stmt) == SQLITE_ROW) v = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  return v;
-}
-
 void Server::CrashDuringBurst() {
   WriteRules(R"(version: 1
 rules:
@@ -1223,7 +768,7 @@ rules:
           to: "{{ facts.contact }}"
           content: "ack {{ facts.id }}"
 )");
-  max_attempts_ = 8;
+  config_.max_attempts = 8;
   StartServer();
 
   constexpr int kEvents = 300;
@@ -1366,7 +911,7 @@ TEST_F(Server, CrashDuringBurstLosesNoAcknowledgedEventAndRunsOwnDbActionsExactl
 // With `server.sync: normal` an acknowledgement does not wait for the fsync, but
 // the commit is in the WAL file: a crash of the process still loses nothing.
 TEST_F(Server, CrashDuringBurstWithSyncNormalLosesNoAcknowledgedEvent) {
-  sync_ = "normal";
+  config_.sync = "normal";
   CrashDuringBurst();
 }
 
