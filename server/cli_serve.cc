@@ -1,6 +1,7 @@
 // `switchboard serve`: the standalone server.
 #include <signal.h>
 
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 
@@ -19,12 +20,14 @@ namespace cli {
 namespace {
 
 using namespace switchboard::server;
+namespace fs = std::filesystem;
 
 const char kServeHelp[] =
     "usage: switchboard serve [--config FILE]\n"
     "\n"
     "Runs the webhook server. Without --config every setting has its default\n"
-    "(listen 127.0.0.1:8080, database ./switchboard.db, rules ./rules).\n"
+    "(listen 127.0.0.1:8080, database ./switchboard.db, rules ./rules; a missing\n"
+    "./rules starts it with no rules).\n"
     "SIGHUP reloads the rules; SIGTERM or SIGINT stop it cleanly.\n"
     "Exit: 0 on a clean stop, 1 when it cannot start, 2 usage.\n";
 
@@ -81,8 +84,21 @@ int Serve(const std::vector<std::string>& args) {
     LogWarning("openphone.api_key is empty: openphone.send_message actions will fail");
   }
 
+  // SPEC: with no file at all the server starts on its defaults. A missing
+  // default rules directory is then no error: the server runs with no rules
+  // until one is created and the rules are reloaded. Paths the configuration
+  // names must exist.
+  auto rule_paths = [&config]() -> std::vector<std::string> {
+    std::error_code ec;
+    if (!config.rules_configured && !fs::exists(config.rules.front(), ec)) {
+      LogWarning("no rules: " + config.rules.front() +
+                 " does not exist (create it and reload, or set `rules` in the configuration)");
+      return {};
+    }
+    return config.rules;
+  };
   auto engine = Engine::Create();
-  LoadResult loaded = engine->LoadFiles(config.rules, kServerLoad);
+  LoadResult loaded = engine->LoadFiles(rule_paths(), kServerLoad);
   if (!loaded.ok()) {
     std::cerr << loaded.FormatErrors() << "switchboard serve: the rules do not load\n";
     return kExitFailure;
@@ -119,7 +135,7 @@ int Serve(const std::vector<std::string>& args) {
   std::mutex reload_mu;
   auto reload = [&]() -> std::string {
     std::lock_guard<std::mutex> lock(reload_mu);
-    LoadResult result = engine->LoadFiles(config.rules, kServerLoad);
+    LoadResult result = engine->LoadFiles(rule_paths(), kServerLoad);
     if (!result.ok()) {
       std::string errors = result.FormatErrors();
       LogError("rules not reloaded, keeping the previous ones:\n" + errors);

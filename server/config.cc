@@ -468,6 +468,7 @@ void Loader::Load(const YAML::Node& root, ServerConfig* c) {
   }
 
   Paths(root, "rules", &c->rules);
+  c->rules_configured = Present(root["rules"]);
 
   if (YAML::Node s = root["server"];
       Present(s) &&

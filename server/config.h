@@ -46,6 +46,9 @@ struct ServerConfig {
 
   // Rule files or directories; resolved like `database`. Default: [./rules]
   std::vector<std::string> rules = {"./rules"};
+  // Whether `rules` was written in the file. The default ./rules may be missing
+  // (the server then starts with no rules); configured paths must exist.
+  bool rules_configured = false;
 
   // HTTP server tuning, sized for a 1 vCPU / 512 MB VM.
   struct Server {

@@ -374,6 +374,7 @@ struct ServerConfig {
   std::string action_timeout = "5s";
   std::string max_body = "256KiB";  // "": no `limits` section
   std::string admin_token = kAdminToken;
+  bool rules = true;  // false: no `rules` (the server's default: dir/rules too)
 
   // Writes dir/switchboard.yaml: listen on 127.0.0.1:port, database dir/switchboard.db,
   // rules from dir/rules, the OpenPhone API at `api_base`.
@@ -381,7 +382,7 @@ struct ServerConfig {
     std::ostringstream c;
     c << "listen: 127.0.0.1:" << port << "\n"
       << "database: " << (dir / "switchboard.db").string() << "\n"
-      << "rules: [" << (dir / "rules").string() << "]\n"
+      << (rules ? "rules: [" + (dir / "rules").string() + "]\n" : std::string())
       << "server:\n  threads: " << threads << "\n  queue: " << queue << "\n";
     if (!sync.empty()) c << "  sync: " << sync << "\n";
     c << "sources:\n  openphone:\n    path: " << kWebhookPath << "\n";

@@ -551,6 +551,42 @@ TEST_F(Server, SighupReloadsRulesAndKeepsOldOnesOnError) {
 
 // ---- 8. SIGTERM ----
 
+TEST_F(Server, StartsWithNoRulesWhenTheDefaultRulesDirectoryIsMissing) {
+  // SPEC: with no file at all the server starts on its defaults. The
+  // configuration here leaves `rules` to its default, ./rules next to it, and
+  // there is none.
+  config_.rules = false;
+  WriteConfig();
+  fs::remove_all(dir_ / "rules");
+  ASSERT_TRUE(server_.Spawn(config_path().string(), log_path().string()));
+  ASSERT_TRUE(WaitReady(server_, port_, 10s)) << ReadFile(log_path());
+  EXPECT_NE(ReadFile(log_path()).find("rules does not exist (create it and reload"),
+            std::string::npos)
+      << ReadFile(log_path());
+  ASSERT_EQ(SendLegacy(MessageEvent("EVnorules1", "+15555550100")).status, 200);
+  Value none = AdminJson("/api/rules");
+  ASSERT_TRUE(none.Find("rules") && none.Find("rules")->is_array()) << none.ToJson();
+  EXPECT_TRUE(none.Find("rules")->as_array().empty()) << none.ToJson();
+
+  // Once ./rules exists, a reload picks it up.
+  fs::create_directories(dir_ / "rules");
+  WriteRules(kLogRule);
+  EXPECT_EQ(Admin("POST", "/api/rules/reload").status, 200);
+  Value loaded = AdminJson("/api/rules");
+  ASSERT_TRUE(loaded.Find("rules") && loaded.Find("rules")->is_array()) << loaded.ToJson();
+  EXPECT_EQ(loaded.Find("rules")->as_array().size(), 1u) << loaded.ToJson();
+}
+
+TEST_F(Server, ConfiguredRulesThatDoNotExistStopTheStart) {
+  WriteConfig();
+  fs::remove_all(dir_ / "rules");
+  ASSERT_TRUE(server_.Spawn(config_path().string(), log_path().string()));
+  ASSERT_TRUE(server_.WaitExit(10s)) << ReadFile(log_path());
+  EXPECT_EQ(server_.exit_status(), 1);
+  EXPECT_NE(ReadFile(log_path()).find("no such file or directory"), std::string::npos)
+      << ReadFile(log_path());
+}
+
 TEST_F(Server, SigtermStopsCleanlyWithExitCodeZero) {
   WriteRules(ReplyRules("auto-reply", "Thanks!"));
   StartServer();
