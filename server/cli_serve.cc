@@ -80,8 +80,21 @@ int Serve(const std::vector<std::string>& args) {
     LogWarning("no signing key is configured (sources.openphone.signing_keys): every webhook "
                "will be refused with 401");
   }
+  for (const SigningKey& key : source.signing_keys) {
+    if (key.bytes.size() < kMinStrongKeyBytes) {
+      LogWarning("signing key " + KeyFingerprint(key) + " decodes to only " +
+                 std::to_string(key.bytes.size()) +
+                 " bytes: a key this short can be guessed (OpenPhone's have 32)");
+    }
+  }
   if (config.openphone.api_key.empty()) {
     LogWarning("openphone.api_key is empty: openphone.send_message actions will fail");
+  }
+  if (!config.admin.token.empty() &&
+      config.admin.token.size() < ServerConfig::Admin::kMinStrongLength) {
+    LogWarning("admin.token has only " + std::to_string(config.admin.token.size()) +
+               " characters: a token this short can be guessed (use at least 16, e.g. from "
+               "`openssl rand -hex 32`)");
   }
 
   // SPEC: with no file at all the server starts on its defaults. A missing

@@ -98,6 +98,8 @@ struct ServerConfig {
 
   struct Admin {
     std::string token;  // bearer token; "" disables the admin API. Default: ""
+    // Shorter tokens work, but the server warns about them at start.
+    static constexpr size_t kMinStrongLength = 16;
   } admin;
 
   struct Retention {

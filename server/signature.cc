@@ -19,7 +19,6 @@ namespace {
 constexpr size_t kMaxEntries = 10;
 constexpr size_t kMaxHeaderLength = 4096;
 constexpr size_t kMaxWebhookIdLength = 256;
-constexpr size_t kMinKeyBytes = 16;
 constexpr size_t kMacSize = 32;
 
 using Mac = std::array<unsigned char, kMacSize>;
@@ -367,11 +366,7 @@ Result<SigningKey> ParseSigningKey(std::string_view text) {
     return Status::InvalidArgument(std::string(kind) + " is not valid base64 (" +
                                    std::to_string(t.size()) + " characters)");
   }
-  if (key.bytes.size() < kMinKeyBytes) {
-    return Status::InvalidArgument(std::string(kind) + " is too short: it decodes to " +
-                                   std::to_string(key.bytes.size()) +
-                                   " bytes, at least 16 expected");
-  }
+  if (key.bytes.empty()) return Status::InvalidArgument(std::string(kind) + " decodes to no bytes");
   return key;
 }
 

@@ -30,8 +30,12 @@ struct SigningKey {
 
 // Parses a secret: "whsec_<base64>" or the legacy base64 text (surrounding
 // whitespace is ignored). Fails when the text is empty, is not base64 or decodes to
-// fewer than 16 bytes; the error message never contains the secret.
+// no bytes; the error message never contains the secret.
 Result<SigningKey> ParseSigningKey(std::string_view text);
+
+// Keys that decode to fewer bytes verify, but are weak (OpenPhone's have 32): the
+// server warns about them at start.
+constexpr size_t kMinStrongKeyBytes = 16;
 
 // A short, non-secret identifier of a key for logs: "legacy:1a2b3c4d" or
 // "whsec:1a2b3c4d" (the first 4 bytes of SHA-256 of the key bytes, in hex).

@@ -629,6 +629,23 @@ TEST_F(Server, AdminApiRequiresTheBearerToken) {
   EXPECT_EQ(Admin("GET", "/api/rules").status, 200);
 }
 
+TEST_F(Server, ShortKeysAndTokensWorkWithAWarning) {
+  // The SPEC sets no minimum length: short secrets are weak, not invalid.
+  config_.admin_token = "short-tok";
+  config_.signing_keys = {"c2hvcnQ="};  // "short"
+  StartServer();
+  std::string log = ReadFile(log_path());
+  EXPECT_NE(log.find("decodes to only 5 bytes: a key this short can be guessed"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("admin.token has only 9 characters"), std::string::npos) << log;
+  EXPECT_EQ(log.find("c2hvcnQ"), std::string::npos) << log;
+  EXPECT_EQ(log.find("short-tok"), std::string::npos) << log;
+  EXPECT_EQ(PostSigned(port_, Key("c2hvcnQ="), MessageEvent("EVshort1", "+15555550100")).status,
+            200);
+  EXPECT_EQ(Admin("GET", "/api/rules").status, 200);
+}
+
 TEST_F(Server, AdminTokenInTheUrlIsRejected) {
   StartServer();
   HttpAnswer a = Get(std::string("/api/rules?token=") + kAdminToken);
