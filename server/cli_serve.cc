@@ -63,22 +63,20 @@ int Serve(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  ServerConfig config = DefaultConfig();
-  if (!config_path.empty()) {
-    auto loaded = LoadConfig(config_path);
-    if (!loaded.ok()) {
-      std::cerr << loaded.status().message() << "\n";
-      return kExitFailure;
-    }
-    config = std::move(loaded.value());
+  Result<ServerConfig> configured = config_path.empty() ? DefaultConfig() : LoadConfig(config_path);
+  if (!configured.ok()) {
+    std::cerr << configured.status().message() << "\n";
+    return kExitFailure;
   }
+  ServerConfig config = std::move(configured.value());
   const auto& source = config.sources.openphone;
   if (!source.verify) {
     LogWarning("sources.openphone.verify is false: webhook signatures are NOT checked; "
                "anyone who can reach " + config.listen.ToString() + " can inject events");
   } else if (source.signing_keys.empty()) {
-    LogWarning("no signing key is configured (sources.openphone.signing_keys): every webhook "
-               "will be refused with 401");
+    LogWarning("no signing key is configured (sources.openphone.signing_keys, or "
+               "OPENPHONE_SIGNING_KEY when the configuration sets none): every webhook will be "
+               "refused with 401");
   }
   for (const SigningKey& key : source.signing_keys) {
     if (key.bytes.size() < kMinStrongKeyBytes) {

@@ -160,9 +160,19 @@ class Loader {
       : file_(std::move(file)), getenv_(getenv) {}
 
   void Load(const YAML::Node& root, ServerConfig* c);
+  // The secrets' defaults (SPEC section 4): a signing key, API key or admin token
+  // that `root` does not set (absent or null) comes from OPENPHONE_SIGNING_KEY,
+  // OPENPHONE_API_KEY or SWITCHBOARD_ADMIN_TOKEN when that is set.
+  void EnvironmentDefaults(const YAML::Node& root, ServerConfig* c);
   const std::vector<std::string>& errors() const { return errors_; }
 
  private:
+  // A problem with a value that comes from the environment, not from a line.
+  void EnvError(const std::string& variable, const std::string& path,
+                const std::string& message) {
+    errors_.push_back((file_.empty() ? "" : file_ + ": ") + variable + " (the default of " +
+                      path + "): " + message);
+  }
   void Error(const YAML::Mark& mark, const std::string& path, const std::string& message) {
     std::ostringstream line;
     line << file_ << ":" << mark.line + 1 << ":" << mark.column + 1 << ": ";
@@ -597,6 +607,49 @@ void Loader::Load(const YAML::Node& root, ServerConfig* c) {
   }
 }
 
+void Loader::EnvironmentDefaults(const YAML::Node& root, ServerConfig* c) {
+  // Whether the file sets root.a.b.c (to anything but null).
+  auto written = [&root](std::initializer_list<const char*> keys) {
+    YAML::Node n = root;
+    for (const char* key : keys) {
+      if (!n.IsMap()) return false;
+      n.reset(n[key]);  // rebinds; `n = n[key]` would overwrite the node in the tree
+    }
+    return Present(n);
+  };
+  auto env = [this](const char* name) -> std::string {
+    const char* value = getenv_(name);
+    return value == nullptr ? "" : value;
+  };
+  if (!written({"sources", "openphone", "signing_keys"})) {
+    std::string text = env("OPENPHONE_SIGNING_KEY");
+    if (text.find_first_not_of(" \t\r\n") != std::string::npos) {
+      Result<SigningKey> key = ParseSigningKey(text);
+      if (key.ok()) {
+        c->sources.openphone.signing_keys = {std::move(key).value()};
+      } else {
+        EnvError("OPENPHONE_SIGNING_KEY", "sources.openphone.signing_keys", key.status().message());
+      }
+    }
+  }
+  if (!written({"openphone", "api_key"})) {
+    std::string text = env("OPENPHONE_API_KEY");
+    if (HasSpaceOrControl(text)) {
+      EnvError("OPENPHONE_API_KEY", "openphone.api_key", "contains whitespace (value not shown)");
+    } else {
+      c->openphone.api_key = text;
+    }
+  }
+  if (!written({"admin", "token"})) {
+    std::string text = env("SWITCHBOARD_ADMIN_TOKEN");
+    if (HasSpaceOrControl(text)) {
+      EnvError("SWITCHBOARD_ADMIN_TOKEN", "admin.token", "contains whitespace (value not shown)");
+    } else {
+      c->admin.token = text;
+    }
+  }
+}
+
 }  // namespace
 
 std::string ServerConfig::Listen::ToString() const {
@@ -604,7 +657,13 @@ std::string ServerConfig::Listen::ToString() const {
   return host + ":" + std::to_string(port);
 }
 
-ServerConfig DefaultConfig() { return ServerConfig(); }
+Result<ServerConfig> DefaultConfig(const std::function<const char*(const char*)>& getenv) {
+  ServerConfig config;
+  Loader loader("", getenv);
+  loader.EnvironmentDefaults(YAML::Node(), &config);
+  if (!loader.errors().empty()) return Status::InvalidArgument(loader.errors().front());
+  return config;
+}
 
 bool ParseDuration(const std::string& text, Duration* out) {
   static constexpr int64_t kMaxMs = int64_t{100} * 365 * 24 * 3600 * 1000;  // 100 years
@@ -702,6 +761,7 @@ Result<ServerConfig> LoadConfig(const std::string& path,
   Loader loader(path, getenv);
   try {
     loader.Load(root, &config);
+    loader.EnvironmentDefaults(root, &config);
   } catch (const YAML::Exception& e) {  // not expected: the loader checks node types
     return Status::Internal(path + ": " + e.what());
   }

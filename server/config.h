@@ -107,8 +107,13 @@ struct ServerConfig {
   } retention;
 };
 
-// The configuration used when no file is given: every default above.
-ServerConfig DefaultConfig();
+// The configuration used when no file is given: every default above, with the
+// secrets' defaults read from the environment as in SPEC section 4: the signing
+// key from OPENPHONE_SIGNING_KEY, the API key from OPENPHONE_API_KEY, the admin
+// token from SWITCHBOARD_ADMIN_TOKEN (LoadConfig does the same for a file that
+// does not set them). Fails when one of them is set but invalid.
+Result<ServerConfig> DefaultConfig(
+    const std::function<const char*(const char*)>& getenv = ::getenv);
 
 // Reads and validates `path`. `${VAR}` in any scalar is replaced by getenv("VAR")
 // (unset: empty; `$${` is a literal `${`). On failure the Status message lists every

@@ -629,6 +629,42 @@ TEST_F(Server, AdminApiRequiresTheBearerToken) {
   EXPECT_EQ(Admin("GET", "/api/rules").status, 200);
 }
 
+TEST_F(Server, SecretsTheConfigurationDoesNotSetComeFromTheEnvironment) {
+  // SPEC section 4: the defaults of the signing key, API key and admin token are
+  // ${OPENPHONE_SIGNING_KEY}, ${OPENPHONE_API_KEY} and ${SWITCHBOARD_ADMIN_TOKEN}.
+  WriteRules(R"(version: 1
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ facts.contact }}", content: "hi" }
+)");
+  WriteFileAtomically(config_path(),
+                      "listen: 127.0.0.1:" + std::to_string(port_) + "\n" +
+                          "database: " + db_path().string() + "\n" +
+                          "rules: [" + (dir_ / "rules").string() + "]\n" +
+                          "openphone:\n  api_base: " + api_->base_url() + "\n");
+  ::setenv("OPENPHONE_SIGNING_KEY", kLegacyKeyText, 1);
+  ::setenv("OPENPHONE_API_KEY", "sk_from_env", 1);
+  ::setenv("SWITCHBOARD_ADMIN_TOKEN", "admin-token-from-the-environment", 1);
+  bool spawned = server_.Spawn(config_path().string(), log_path().string());
+  ::unsetenv("OPENPHONE_SIGNING_KEY");
+  ::unsetenv("OPENPHONE_API_KEY");
+  ::unsetenv("SWITCHBOARD_ADMIN_TOKEN");
+  ASSERT_TRUE(spawned);
+  ASSERT_TRUE(WaitReady(server_, port_, 10s)) << ReadFile(log_path());
+  EXPECT_EQ(ReadFile(log_path()).find("no signing key is configured"), std::string::npos);
+
+  ASSERT_EQ(SendLegacy(MessageEvent("EVenv1", "+15555550100")).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return !Sends().empty(); }, 10s));
+  EXPECT_EQ(Sends()[0].Header("authorization"), "sk_from_env");
+  RequestOptions admin;
+  admin.method = "GET";
+  admin.target = "/api/rules";
+  admin.headers = {{"Authorization", "Bearer admin-token-from-the-environment"}};
+  EXPECT_EQ(Request(port_, admin).status, 200);
+}
+
 TEST_F(Server, ShortKeysAndTokensWorkWithAWarning) {
   // The SPEC sets no minimum length: short secrets are weak, not invalid.
   config_.admin_token = "short-tok";

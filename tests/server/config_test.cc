@@ -57,7 +57,9 @@ class ConfigTest : public ::testing::Test {
 };
 
 TEST_F(ConfigTest, DefaultsMatchTheSpec) {
-  ServerConfig c = DefaultConfig();
+  Result<ServerConfig> defaults = DefaultConfig([](const char*) -> const char* { return nullptr; });
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  const ServerConfig& c = *defaults;
   EXPECT_EQ(c.file, "");
   EXPECT_EQ(c.listen.host, "127.0.0.1");
   EXPECT_EQ(c.listen.port, 8080);
@@ -85,6 +87,61 @@ TEST_F(ConfigTest, DefaultsMatchTheSpec) {
   EXPECT_TRUE(c.server.keep_alive);
   EXPECT_TRUE(c.server.sync_full);
   EXPECT_EQ(c.server.max_inbox_pending, 1000);
+}
+
+// SPEC section 4's sample shows the secrets' defaults: ${OPENPHONE_SIGNING_KEY},
+// ${OPENPHONE_API_KEY}, ${SWITCHBOARD_ADMIN_TOKEN}. A file that does not set them,
+// and no file at all, read them from the environment.
+TEST_F(ConfigTest, SecretsNotSetInTheFileComeFromTheEnvironment) {
+  env_["OPENPHONE_SIGNING_KEY"] = kLegacyKey;
+  env_["OPENPHONE_API_KEY"] = "sk_env_key";
+  env_["SWITCHBOARD_ADMIN_TOKEN"] = "env-admin-token-0123456789";
+  for (const char* yaml : {"", "listen: 127.0.0.1:9000\n",
+                           "sources:\n  openphone:\n    signing_keys:\nadmin:\n  token:\n"}) {
+    Result<ServerConfig> c = Load(yaml);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    ASSERT_EQ(c->sources.openphone.signing_keys.size(), 1u) << yaml;
+    EXPECT_FALSE(c->sources.openphone.signing_keys[0].whsec);
+    EXPECT_EQ(c->openphone.api_key, "sk_env_key") << yaml;
+    EXPECT_EQ(c->admin.token, "env-admin-token-0123456789") << yaml;
+  }
+  Result<ServerConfig> defaults = DefaultConfig([this](const char* var) -> const char* {
+    auto it = env_.find(var);
+    return it == env_.end() ? nullptr : it->second.c_str();
+  });
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->sources.openphone.signing_keys.size(), 1u);
+  EXPECT_EQ(defaults->openphone.api_key, "sk_env_key");
+  EXPECT_EQ(defaults->admin.token, "env-admin-token-0123456789");
+
+  // What the file sets wins, even when it is empty.
+  Result<ServerConfig> c = Load(std::string("sources:\n  openphone:\n    signing_keys: [") +
+                                kBetaSecret + "]\nopenphone:\n  api_key: \"\"\nadmin:\n  token: \"\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->sources.openphone.signing_keys.size(), 1u);
+  EXPECT_TRUE(c->sources.openphone.signing_keys[0].whsec);
+  EXPECT_EQ(c->openphone.api_key, "");
+  EXPECT_EQ(c->admin.token, "");
+}
+
+TEST_F(ConfigTest, AnInvalidSecretInTheEnvironmentIsAnErrorThatDoesNotShowIt) {
+  env_["OPENPHONE_SIGNING_KEY"] = "NotBase64Secret!!";
+  env_["SWITCHBOARD_ADMIN_TOKEN"] = "with space";
+  std::string e = Error("listen: 127.0.0.1:9000\n");
+  EXPECT_NE(e.find(path_ + ": OPENPHONE_SIGNING_KEY (the default of "
+                           "sources.openphone.signing_keys): signing key is not valid base64"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("SWITCHBOARD_ADMIN_TOKEN (the default of admin.token): contains whitespace"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("NotBase64"), std::string::npos) << e;
+  EXPECT_EQ(e.find("with space"), std::string::npos) << e;
+  Result<ServerConfig> defaults = DefaultConfig([this](const char* var) -> const char* {
+    auto it = env_.find(var);
+    return it == env_.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_FALSE(defaults.ok());
 }
 
 TEST_F(ConfigTest, EmptyFileGivesDefaultsWithPathsBesideTheFile) {
