@@ -5,6 +5,8 @@
 
 #include <strings.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "http_client.h"
@@ -78,6 +80,8 @@ ExecResult Http(const ExecutorOptions& options, const Value& params) {
   HttpRequest request;
   request.url = Text(params, "url");
   request.method = params.Find("method") ? Text(params, "method") : "POST";
+  std::transform(request.method.begin(), request.method.end(), request.method.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   request.timeout = options.timeout;
   if (const Value* t = params.Find("timeout"); t && t->is_number()) {
     request.timeout = std::chrono::milliseconds(static_cast<int64_t>(t->as_number() * 1000));
@@ -154,7 +158,8 @@ ExecResult ExecuteAction(const ExecutorOptions& options, const std::string& type
   if (type == "http") return Http(options, params);
   if (type == "sqlite") return SqliteFile(options, params);
   if (type == "log") {
-    Log(ParseLogLevel(Text(params, "level")), "rule log: " + Text(redacted, "message"));
+    // SPEC: one line in the server log, whatever the rendered message holds.
+    Log(ParseLogLevel(Text(params, "level")), "rule log: " + OneLine(Text(redacted, "message")));
     return ExecResult::Ok();
   }
   return ExecResult::Permanent("no executor for action type '" + type + "'");

@@ -20,6 +20,28 @@ void Log(LogLevel level, const std::string& message) {
   std::fflush(stderr);
 }
 
+std::string OneLine(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 LogLevel ParseLogLevel(const std::string& name) {
   if (name == "debug") return LogLevel::kDebug;
   if (name == "warning" || name == "warn") return LogLevel::kWarning;

@@ -1,6 +1,7 @@
 #include "builtin_actions.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 
@@ -150,8 +151,12 @@ class Http : public ActionType {
   Status Validate(const Value& params) const override {
     static const char* kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
     if (const Value* m = params.Find("method")) {
+      // Any case: the request is sent with the method in upper case.
+      std::string upper = m->as_string();
+      std::transform(upper.begin(), upper.end(), upper.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
       if (std::none_of(std::begin(kMethods), std::end(kMethods),
-                       [&](const char* k) { return m->as_string() == k; })) {
+                       [&](const char* k) { return upper == k; })) {
         return Status::InvalidArgument("parameter 'method': unknown HTTP method '" +
                                        m->as_string() +
                                        "' (expected GET, POST, PUT, PATCH, DELETE or HEAD)");
@@ -240,9 +245,9 @@ class Log : public ActionType {
   Status Validate(const Value& params) const override {
     if (const Value* level = params.Find("level")) {
       const std::string& l = level->as_string();
-      if (l != "debug" && l != "info" && l != "warning" && l != "error") {
+      if (l != "debug" && l != "info" && l != "warning" && l != "warn" && l != "error") {
         return Status::InvalidArgument("parameter 'level': '" + l +
-                                       "' is not one of debug, info, warning, error");
+                                       "' is not one of debug, info, warning (or warn), error");
       }
     }
     return Status::OK();

@@ -135,7 +135,7 @@ TEST_F(Security, HttpUrlWithTemplateInSchemeOrHostIsRejectedAtLoad) {
 TEST_F(Security, RenderedValuesInUrlPathAndQueryCannotChangeTheDestination) {
   std::string base = "http://127.0.0.1:" + std::to_string(api_->port());
   WriteRules(HttpRule(base + "/hooks/{{ facts.text }}/end?id={{ facts.id }}&q={{ facts.text }}",
-                      "          method: GET\n"));
+                      "          method: get\n"));  // any case; sent as GET
   StartServer();
   const std::vector<std::string> values = {
       "a/b",          "../../admin", "..",         ".",           "x?y=1",           "#frag",
@@ -159,6 +159,7 @@ TEST_F(Security, RenderedValuesInUrlPathAndQueryCannotChangeTheDestination) {
     std::string id = "EVurl" + std::to_string(i);
     auto it = by_id.find(id);
     ASSERT_NE(it, by_id.end()) << "no request with id=" << id << " reached the literal host";
+    EXPECT_EQ(it->second.method, "GET");
     const std::string& target = it->second.path;
     std::string path = target.substr(0, target.find('?'));
     std::vector<std::string> segments = SplitOn(path, '/');

@@ -665,6 +665,30 @@ rules:
   EXPECT_EQ(Request(port_, admin).status, 200);
 }
 
+TEST_F(Server, LogActionWritesOneLineWhateverTheMessageHolds) {
+  // SPEC: `log` writes one line; a rendered newline must not forge a second one.
+  WriteRules(R"(version: 1
+rules:
+  - id: echo
+    event: message.received
+    actions:
+      - log: { message: "LOGLINE {{ facts.text }}", level: warn }
+)");
+  StartServer();
+  ASSERT_EQ(SendLegacy(MessageEvent("EVlog1", "+15555550100",
+                                    "bob\\n2026-11-27T10:00:00.000Z error forged\\r\\u0007"))
+                .status,
+            200);
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(log_path()).find("LOGLINE") != std::string::npos; },
+                      10s));
+  std::string log = ReadFile(log_path());
+  EXPECT_NE(log.find("warning rule log: LOGLINE bob\\n2026-11-27T10:00:00.000Z error "
+                     "forged\\r\\x07\n"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("\n2026-11-27T10:00:00.000Z error forged"), std::string::npos) << log;
+}
+
 TEST_F(Server, ShortKeysAndTokensWorkWithAWarning) {
   // The SPEC sets no minimum length: short secrets are weak, not invalid.
   config_.admin_token = "short-tok";

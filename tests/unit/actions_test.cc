@@ -385,6 +385,20 @@ rules:
             "[redacted]");
 }
 
+TEST(Action, HttpMethodInAnyCaseAndLogLevelWarnAreAccepted) {
+  auto engine = Engine::Create();
+  LoadResult loaded = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/", method: get }
+      - log: { message: hi, level: warn }
+)"));
+  EXPECT_TRUE(loaded.ok()) << loaded.FormatErrors();
+}
+
 TEST(Action, HttpRejectsUnknownMethodAndBadStatusCodesAtLoad) {
   auto engine = Engine::Create();
   LoadResult method = engine->LoadString(Strip(R"(
