@@ -865,6 +865,61 @@ rules:
   EXPECT_EQ(rows[1], (std::vector<std::string>{"EVsql2", "+15555550101", "second"}));
 }
 
+TEST_F(Server, DeadOwnDatabaseSqliteActionRetriedByHandWritesTheRow) {
+  WriteRules(R"(version: 1
+rules:
+  - id: record
+    event: message.received
+    actions:
+      - sqlite:
+          table: received_messages
+          values: { event_id: "{{ facts.id }}", contact: "{{ facts.contact }}" }
+)");
+  StartServer();
+  // A table of an incompatible schema: the insert fails, the action is dead.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE received_messages (id INTEGER PRIMARY KEY, "
+                             "created_at TEXT, required TEXT NOT NULL)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  ASSERT_EQ(SendLegacy(MessageEvent("EVsqldead", "+15555550100")).status, 200);
+  Value dead;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        dead = AdminJson("/api/actions?status=dead");
+        const Value* list = dead.Find("actions");
+        return list && list->is_array() && list->as_array().size() == 1;
+      },
+      10s, 50ms))
+      << dead.ToJson();
+  const Value& action = dead.Find("actions")->as_array()[0];
+  EXPECT_NE(Str(action.Find("last_error")).find("NOT NULL"), std::string::npos)
+      << action.ToJson();
+
+  // The operator fixes the table and retries by hand: the row is written.
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE received_messages", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  HttpAnswer retry = Admin("POST", "/api/actions/" + Str(action.Find("id")) + "/retry");
+  ASSERT_EQ(retry.status, 202) << retry;
+  Value event;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        event = AdminJson("/api/events/EVsqldead");
+        const Value* actions = event.Find("actions");
+        return actions && actions->is_array() && actions->as_array().size() == 1 &&
+               Str(actions->as_array()[0].Find("status")) == "done";
+      },
+      10s, 50ms))
+      << event.ToJson();
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM received_messages WHERE event_id = 'EVsqldead' "
+                         "AND contact = '+15555550100'"),
+            1);
+  sqlite3_close(db);
+}
+
 // ---- 11. kill -9 in the middle of a burst ----
 
 void Server::CrashDuringBurst() {
