@@ -319,9 +319,10 @@ std::chrono::milliseconds Dispatcher::Backoff(int attempt) {
   for (int i = 1; i < attempt && delay < cap; ++i) delay *= 2;
   delay = std::min(delay, cap);
   std::lock_guard<std::mutex> lock(random_mu_);
-  // "Equal jitter": between half and all of the exponential delay.
-  std::uniform_real_distribution<double> jitter(0.5, 1.0);
-  return std::chrono::milliseconds(static_cast<int64_t>(delay * jitter(random_)));
+  // The jitter only lengthens the delay, by up to half, and never past the cap:
+  // a retry never comes sooner than `backoff.initial` (doubled per attempt) says.
+  std::uniform_real_distribution<double> jitter(1.0, 1.5);
+  return std::chrono::milliseconds(static_cast<int64_t>(std::min(cap, delay * jitter(random_))));
 }
 
 void Dispatcher::Loop() {

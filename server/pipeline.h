@@ -108,7 +108,8 @@ class Dispatcher {
   void Stop();
   void Notify();
 
-  // The delay before attempt `attempt` + 1 (attempt >= 1), with jitter.
+  // The delay before attempt `attempt` + 1 (attempt >= 1): backoff_initial doubled
+  // per attempt, times a random factor from 1 to 1.5, at most backoff_max.
   std::chrono::milliseconds Backoff(int attempt);
 
  private:

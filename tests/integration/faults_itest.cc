@@ -407,8 +407,8 @@ TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
     }
   }
   // Retry-After is honoured: an action answered 429 (Retry-After: 1) is not tried again
-  // within that second. Backoff: retries of 500s are spaced at least the jittered
-  // initial backoff (50 ms x 0.5) apart.
+  // within that second. Backoff: retries of 500s are spaced at least the initial
+  // backoff (50 ms; the jitter only adds) apart.
   int retry_after_violations = 0, backoff_violations = 0;
   {
     std::map<std::string, std::vector<const FakeHit*>> by_key;
@@ -424,7 +424,7 @@ TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
             ADD_FAILURE() << "retried " << gap.count() << " ms after a 429 with Retry-After: 1 ("
                           << list[i]->request.path << ")";
         }
-        if (list[i - 1]->status == 500 && gap < 20ms) {
+        if (list[i - 1]->status == 500 && gap < 48ms) {
           if (++backoff_violations <= 5)
             ADD_FAILURE() << "retried " << gap.count() << " ms after a 500, below the backoff ("
                           << list[i]->request.path << ")";
