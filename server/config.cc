@@ -401,6 +401,10 @@ void Loader::SigningKeys(const YAML::Node& parent, const std::string& path,
 bool ParseListen(const std::string& text, ServerConfig::Listen* out, std::string* problem) {
   std::string host;
   std::string port;
+  if (text.find("://") != std::string::npos) {
+    *problem = "expected host:port such as 127.0.0.1:8080, without a scheme";
+    return false;
+  }
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
     if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
@@ -699,6 +703,14 @@ bool ParseRate(const std::string& text, Rate* out) {
     return false;
   }
   std::string_view unit = std::string_view(text).substr(slash + 1);
+  // The units of durations, and their words: 10/sec, 600/min, 5/hour, 20/day.
+  static const std::pair<std::string_view, std::string_view> kWords[] = {
+      {"sec", "s"}, {"second", "s"}, {"min", "m"}, {"minute", "m"},
+      {"hour", "h"}, {"day", "d"},
+  };
+  for (const auto& [word, short_unit] : kWords) {
+    if (unit == word) unit = short_unit;
+  }
   int64_t per = UnitMs(unit);
   if (per < 1000) return false;  // no "per millisecond"
   *out = Rate{count, Duration(per)};

@@ -414,6 +414,10 @@ TEST_F(ConfigTest, RejectsBadListenAddresses) {
     Result<ServerConfig> c = Load(std::string("listen: \"") + good + "\"\n");
     EXPECT_TRUE(c.ok()) << good << ": " << c.status().message();
   }
+  std::string e = Error("listen: http://127.0.0.1:8080\n");
+  EXPECT_NE(e.find("listen: expected host:port such as 127.0.0.1:8080, without a scheme"),
+            std::string::npos)
+      << e;
 }
 
 TEST_F(ConfigTest, RejectsWrongNodeKinds) {
@@ -580,6 +584,15 @@ TEST(ParseRate, AcceptsCountPerUnit) {
   EXPECT_EQ(r, (Rate{5, hours(1)}));
   ASSERT_TRUE(ParseRate("60/m", &r));
   EXPECT_EQ(r, (Rate{60, minutes(1)}));
+  // The units' words too.
+  ASSERT_TRUE(ParseRate("10/sec", &r));
+  EXPECT_EQ(r, (Rate{10, seconds(1)}));
+  ASSERT_TRUE(ParseRate("600/min", &r));
+  EXPECT_EQ(r, (Rate{600, minutes(1)}));
+  ASSERT_TRUE(ParseRate("5/hour", &r));
+  EXPECT_EQ(r, (Rate{5, hours(1)}));
+  ASSERT_TRUE(ParseRate("20/day", &r));
+  EXPECT_EQ(r, (Rate{20, hours(24)}));
   for (const char* bad :
        {"", "10", "0/s", "-1/s", "10/", "/s", "10/x", "10/ms", "1.5/s", "10 / s"}) {
     EXPECT_FALSE(ParseRate(bad, &r)) << bad;
