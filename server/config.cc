@@ -636,21 +636,20 @@ void Loader::EnvironmentDefaults(const YAML::Node& root, ServerConfig* c) {
       }
     }
   }
-  if (!written({"openphone", "api_key"})) {
-    std::string text = env("OPENPHONE_API_KEY");
+  // A token: any text without whitespace.
+  auto token = [&](const char* variable, const char* path, std::string* out) {
+    std::string text = env(variable);
     if (HasSpaceOrControl(text)) {
-      EnvError("OPENPHONE_API_KEY", "openphone.api_key", "contains whitespace (value not shown)");
+      EnvError(variable, path, "contains whitespace (value not shown)");
     } else {
-      c->openphone.api_key = text;
+      *out = text;
     }
+  };
+  if (!written({"openphone", "api_key"})) {
+    token("OPENPHONE_API_KEY", "openphone.api_key", &c->openphone.api_key);
   }
   if (!written({"admin", "token"})) {
-    std::string text = env("SWITCHBOARD_ADMIN_TOKEN");
-    if (HasSpaceOrControl(text)) {
-      EnvError("SWITCHBOARD_ADMIN_TOKEN", "admin.token", "contains whitespace (value not shown)");
-    } else {
-      c->admin.token = text;
-    }
+    token("SWITCHBOARD_ADMIN_TOKEN", "admin.token", &c->admin.token);
   }
 }
 

@@ -85,6 +85,46 @@ class Server : public ServerFixture {
 
   int StopServer() { return server_.Stop(); }
 
+  // Waits until GET /api/actions?status=dead lists `count` actions; returns them
+  // (an empty array when they did not come).
+  Value WaitForDeadActions(size_t count) {
+    Value dead;
+    bool came = WaitFor(
+        [&] {
+          dead = AdminJson("/api/actions?status=dead");
+          const Value* list = dead.Find("actions");
+          return list && list->is_array() && list->as_array().size() == count;
+        },
+        10s, 50ms);
+    EXPECT_TRUE(came) << dead.ToJson();
+    return came ? *dead.Find("actions") : Value(Value::Array());
+  }
+
+  // Expects the admin listing `target` to hold exactly one event: `id`, of `type`.
+  void ExpectListsOnly(const std::string& target, const std::string& id, const std::string& type) {
+    Value listed = AdminJson(target);
+    const Value* events = listed.Find("events");
+    ASSERT_TRUE(events && events->is_array()) << listed.ToJson();
+    ASSERT_EQ(events->as_array().size(), 1u) << listed.ToJson();
+    EXPECT_EQ(Str(events->as_array()[0].Find("id")), id);
+    EXPECT_EQ(Str(events->as_array()[0].Find("type")), type);
+  }
+
+  // Waits until the event's only action has `status`; returns whether it did.
+  bool WaitForOnlyActionStatus(const std::string& event_id, const std::string& status) {
+    Value event;
+    bool reached = WaitFor(
+        [&] {
+          event = AdminJson("/api/events/" + event_id);
+          const Value* actions = event.Find("actions");
+          return actions && actions->is_array() && actions->as_array().size() == 1 &&
+                 Str(actions->as_array()[0].Find("status")) == status;
+        },
+        10s, 50ms);
+    EXPECT_TRUE(reached) << event.ToJson();
+    return reached;
+  }
+
   HttpAnswer SendLegacyWith(const std::string& body, const SigningKey& key, int64_t ts_ms) {
     return PostWebhook(body, LegacyHeaders(body, key, ts_ms));
   }
@@ -408,17 +448,9 @@ TEST_F(Server, PermanentApiErrorIsDeadLetteredAndCanBeRetriedByHand) {
   api_->Script({FakeOpenPhone::Error(400, "A2P Registration Not Approved", "0206400")});
   StartServer();
   ASSERT_EQ(SendLegacy(MessageEvent("EVdead", "+15555550100")).status, 200);
-  Value dead;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        dead = AdminJson("/api/actions?status=dead");
-        const Value* list = dead.Find("actions");
-        return list && list->is_array() && !list->as_array().empty();
-      },
-      10s, 50ms))
-      << dead.ToJson();
-  ASSERT_EQ(dead.Find("actions")->as_array().size(), 1u) << dead.ToJson();
-  const Value& action = dead.Find("actions")->as_array()[0];
+  Value dead = WaitForDeadActions(1);
+  ASSERT_EQ(dead.as_array().size(), 1u);
+  const Value& action = dead.as_array()[0];
   EXPECT_EQ(Str(action.Find("status")), "dead");
   EXPECT_EQ(Str(action.Find("event_id")), "EVdead");
   EXPECT_NE(Str(action.Find("last_error")).find("A2P Registration Not Approved"), std::string::npos)
@@ -432,16 +464,7 @@ TEST_F(Server, PermanentApiErrorIsDeadLetteredAndCanBeRetriedByHand) {
   HttpAnswer retry = Admin("POST", "/api/actions/" + id + "/retry");
   ASSERT_GE(retry.status, 200) << retry;
   ASSERT_LT(retry.status, 300) << retry;
-  Value event;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        event = AdminJson("/api/events/EVdead");
-        const Value* actions = event.Find("actions");
-        return actions && actions->is_array() && actions->as_array().size() == 1 &&
-               Str(actions->as_array()[0].Find("status")) == "done";
-      },
-      10s, 50ms))
-      << event.ToJson();
+  ASSERT_TRUE(WaitForOnlyActionStatus("EVdead", "done"));
   EXPECT_EQ(Sends().size(), 2u);
   Value still_dead = AdminJson("/api/actions?status=dead");
   ASSERT_TRUE(still_dead.Find("actions") && still_dead.Find("actions")->is_array());
@@ -734,12 +757,7 @@ TEST_F(Server, AdminApiListsRulesAndFiltersEventsByType) {
   ASSERT_EQ(SendLegacy(CallCompletedEvent("EVcallA", "+15555550100")).status, 200);
   ASSERT_EQ(SendLegacy(MessageEvent("EVmsgB", "+15555550101")).status, 200);
 
-  Value calls = AdminJson("/api/events?type=call.completed");
-  const Value* events = calls.Find("events");
-  ASSERT_TRUE(events && events->is_array()) << calls.ToJson();
-  ASSERT_EQ(events->as_array().size(), 1u) << calls.ToJson();
-  EXPECT_EQ(Str(events->as_array()[0].Find("id")), "EVcallA");
-  EXPECT_EQ(Str(events->as_array()[0].Find("type")), "call.completed");
+  ExpectListsOnly("/api/events?type=call.completed", "EVcallA", "call.completed");
 
   Value messages = AdminJson("/api/events?type=message.received");
   ASSERT_TRUE(messages.Find("events") && messages.Find("events")->is_array());
@@ -770,12 +788,7 @@ TEST_F(Server, EventsAreListedAndCountedUnderTheirCanonicalType) {
                         R"("data":{"object":{"object":"callSummary","callId":"ACsum1",)" +
                         R"("status":"completed","summary":["A question about hours."]}}})";
   ASSERT_EQ(SendLegacy(summary).status, 200);
-  Value listed = AdminJson("/api/events?type=call.summary.completed");
-  const Value* events = listed.Find("events");
-  ASSERT_TRUE(events && events->is_array()) << listed.ToJson();
-  ASSERT_EQ(events->as_array().size(), 1u) << listed.ToJson();
-  EXPECT_EQ(Str(events->as_array()[0].Find("id")), "EVsum1");
-  EXPECT_EQ(Str(events->as_array()[0].Find("type")), "call.summary.completed");
+  ExpectListsOnly("/api/events?type=call.summary.completed", "EVsum1", "call.summary.completed");
   HttpAnswer metrics = Get("/metrics");
   EXPECT_NE(metrics.body.find(
                 "switchboard_events_total{type=\"call.summary.completed\",outcome=\"accepted\"} 1"),
@@ -886,16 +899,9 @@ rules:
             SQLITE_OK)
       << sqlite3_errmsg(db);
   ASSERT_EQ(SendLegacy(MessageEvent("EVsqldead", "+15555550100")).status, 200);
-  Value dead;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        dead = AdminJson("/api/actions?status=dead");
-        const Value* list = dead.Find("actions");
-        return list && list->is_array() && list->as_array().size() == 1;
-      },
-      10s, 50ms))
-      << dead.ToJson();
-  const Value& action = dead.Find("actions")->as_array()[0];
+  Value dead = WaitForDeadActions(1);
+  ASSERT_EQ(dead.as_array().size(), 1u);
+  const Value& action = dead.as_array()[0];
   EXPECT_NE(Str(action.Find("last_error")).find("NOT NULL"), std::string::npos)
       << action.ToJson();
 
@@ -904,16 +910,7 @@ rules:
       << sqlite3_errmsg(db);
   HttpAnswer retry = Admin("POST", "/api/actions/" + Str(action.Find("id")) + "/retry");
   ASSERT_EQ(retry.status, 202) << retry;
-  Value event;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        event = AdminJson("/api/events/EVsqldead");
-        const Value* actions = event.Find("actions");
-        return actions && actions->is_array() && actions->as_array().size() == 1 &&
-               Str(actions->as_array()[0].Find("status")) == "done";
-      },
-      10s, 50ms))
-      << event.ToJson();
+  ASSERT_TRUE(WaitForOnlyActionStatus("EVsqldead", "done"));
   EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM received_messages WHERE event_id = 'EVsqldead' "
                          "AND contact = '+15555550100'"),
             1);
