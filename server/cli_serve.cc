@@ -74,14 +74,18 @@ int Serve(const std::vector<std::string>& args) {
     LogWarning("sources.openphone.verify is false: webhook signatures are NOT checked; "
                "anyone who can reach " + config.listen.ToString() + " can inject events");
   } else if (source.signing_keys.empty()) {
-    LogWarning("no signing key is configured (sources.openphone.signing_keys, or "
-               "OPENPHONE_SIGNING_KEY when the configuration sets none): every webhook will be "
-               "refused with 401");
+    LogWarning(
+        "no signing key is configured (sources.openphone.signing_keys, or "
+        "OPENPHONE_SIGNING_KEY when the configuration sets none): every webhook will be "
+        "refused with 401");
   }
-  for (const SigningKey& key : source.signing_keys) {
-    if (key.bytes.size() < kMinStrongKeyBytes) {
-      LogWarning("signing key " + KeyFingerprint(key) + " decodes to only " +
-                 std::to_string(key.bytes.size()) +
+  for (size_t i = 0; i < source.signing_keys.size(); ++i) {
+    // Named by position: a fingerprint of a key this short would give it away.
+    const size_t bytes = source.signing_keys[i].bytes.size();
+    if (bytes < kMinStrongKeyBytes) {
+      LogWarning("signing key " + std::to_string(i + 1) + " of " +
+                 std::to_string(source.signing_keys.size()) + " decodes to only " +
+                 std::to_string(bytes) +
                  " bytes: a key this short can be guessed (OpenPhone's have 32)");
     }
   }
@@ -96,20 +100,18 @@ int Serve(const std::vector<std::string>& args) {
   }
 
   // SPEC: with no file at all the server starts on its defaults. A missing
-  // default rules directory is then no error: the server runs with no rules
-  // until one is created and the rules are reloaded. Paths the configuration
-  // names must exist.
-  auto rule_paths = [&config]() -> std::vector<std::string> {
-    std::error_code ec;
-    if (!config.rules_configured && !fs::exists(config.rules.front(), ec)) {
-      LogWarning("no rules: " + config.rules.front() +
-                 " does not exist (create it and reload, or set `rules` in the configuration)");
-      return {};
-    }
-    return config.rules;
-  };
+  // default rules directory is then no error at start: the server runs with no
+  // rules until one is created and the rules are reloaded. Paths the
+  // configuration names must exist, and a reload always needs its paths (a
+  // directory that disappears must not silently leave the server rule-less).
+  std::vector<std::string> start_rules = config.rules;
+  if (std::error_code ec; !config.rules_configured && !fs::exists(config.rules.front(), ec)) {
+    LogWarning("no rules: " + config.rules.front() +
+               " does not exist (create it and reload, or set `rules` in the configuration)");
+    start_rules.clear();
+  }
   auto engine = Engine::Create();
-  LoadResult loaded = engine->LoadFiles(rule_paths(), kServerLoad);
+  LoadResult loaded = engine->LoadFiles(start_rules, kServerLoad);
   if (!loaded.ok()) {
     std::cerr << loaded.FormatErrors() << "switchboard serve: the rules do not load\n";
     return kExitFailure;
@@ -146,7 +148,7 @@ int Serve(const std::vector<std::string>& args) {
   std::mutex reload_mu;
   auto reload = [&]() -> std::string {
     std::lock_guard<std::mutex> lock(reload_mu);
-    LoadResult result = engine->LoadFiles(rule_paths(), kServerLoad);
+    LoadResult result = engine->LoadFiles(config.rules, kServerLoad);
     if (!result.ok()) {
       std::string errors = result.FormatErrors();
       LogError("rules not reloaded, keeping the previous ones:\n" + errors);

@@ -168,10 +168,9 @@ class Loader {
 
  private:
   // A problem with a value that comes from the environment, not from a line.
-  void EnvError(const std::string& variable, const std::string& path,
-                const std::string& message) {
-    errors_.push_back((file_.empty() ? "" : file_ + ": ") + variable + " (the default of " +
-                      path + "): " + message);
+  void EnvError(const std::string& variable, const std::string& path, const std::string& message) {
+    errors_.push_back((file_.empty() ? "" : file_ + ": ") + variable + " (the default of " + path +
+                      "): " + message);
   }
   void Error(const YAML::Mark& mark, const std::string& path, const std::string& message) {
     std::ostringstream line;
@@ -664,7 +663,11 @@ Result<ServerConfig> DefaultConfig(const std::function<const char*(const char*)>
   ServerConfig config;
   Loader loader("", getenv);
   loader.EnvironmentDefaults(YAML::Node(), &config);
-  if (!loader.errors().empty()) return Status::InvalidArgument(loader.errors().front());
+  if (!loader.errors().empty()) {
+    std::string message;
+    for (const std::string& e : loader.errors()) message += (message.empty() ? "" : "\n") + e;
+    return Status::InvalidArgument(message);
+  }
   return config;
 }
 
@@ -704,8 +707,7 @@ bool ParseRate(const std::string& text, Rate* out) {
   std::string_view unit = std::string_view(text).substr(slash + 1);
   // The units of durations, and their words: 10/sec, 600/min, 5/hour, 20/day.
   static const std::pair<std::string_view, std::string_view> kWords[] = {
-      {"sec", "s"}, {"second", "s"}, {"min", "m"}, {"minute", "m"},
-      {"hour", "h"}, {"day", "d"},
+      {"sec", "s"}, {"second", "s"}, {"min", "m"}, {"minute", "m"}, {"hour", "h"}, {"day", "d"},
   };
   for (const auto& [word, short_unit] : kWords) {
     if (unit == word) unit = short_unit;

@@ -5,8 +5,6 @@
 
 #include <strings.h>
 
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 
 #include "http_client.h"
@@ -80,8 +78,6 @@ ExecResult Http(const ExecutorOptions& options, const Value& params) {
   HttpRequest request;
   request.url = Text(params, "url");
   request.method = params.Find("method") ? Text(params, "method") : "POST";
-  std::transform(request.method.begin(), request.method.end(), request.method.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   request.timeout = options.timeout;
   if (const Value* t = params.Find("timeout"); t && t->is_number()) {
     request.timeout = std::chrono::milliseconds(static_cast<int64_t>(t->as_number() * 1000));

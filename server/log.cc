@@ -25,7 +25,9 @@ std::string OneLine(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
+    if (c == '\\') {
+      out += "\\\\";  // so that an escape in the output always means one character
+    } else if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
       out += "\\r";

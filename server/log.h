@@ -16,8 +16,8 @@ inline void LogWarning(const std::string& m) { Log(LogLevel::kWarning, m); }
 inline void LogError(const std::string& m) { Log(LogLevel::kError, m); }
 // "debug", "info", "warning" (or "warn"), "error"; anything else is info.
 LogLevel ParseLogLevel(const std::string& name);
-// `text` with its control characters written as escapes (\n, \r, \t, \xNN), so
-// that it cannot break a log line or forge the next one.
+// `text` with its control characters and backslashes written as escapes (\n, \r,
+// \t, \xNN, \\), so that it cannot break a log line or forge the next one.
 std::string OneLine(const std::string& text);
 
 }  // namespace server

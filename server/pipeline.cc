@@ -318,11 +318,17 @@ std::chrono::milliseconds Dispatcher::Backoff(int attempt) {
   double delay = base;
   for (int i = 1; i < attempt && delay < cap; ++i) delay *= 2;
   delay = std::min(delay, cap);
+  // The jitter lengthens the delay by up to half, never past the cap: a retry
+  // never comes sooner than `backoff.initial` (doubled per attempt) says. At the
+  // cap it spreads the delay over its last quarter instead (still never below
+  // `backoff.initial`), so that actions that failed together do not retry in
+  // lockstep.
+  double low = delay;
+  double high = std::min(cap, delay * 1.5);
+  if (high <= low) low = std::max(base, cap * 0.75);
   std::lock_guard<std::mutex> lock(random_mu_);
-  // The jitter only lengthens the delay, by up to half, and never past the cap:
-  // a retry never comes sooner than `backoff.initial` (doubled per attempt) says.
-  std::uniform_real_distribution<double> jitter(1.0, 1.5);
-  return std::chrono::milliseconds(static_cast<int64_t>(std::min(cap, delay * jitter(random_))));
+  std::uniform_real_distribution<double> jitter(low, high);
+  return std::chrono::milliseconds(static_cast<int64_t>(jitter(random_)));
 }
 
 void Dispatcher::Loop() {

@@ -109,7 +109,8 @@ class Dispatcher {
   void Notify();
 
   // The delay before attempt `attempt` + 1 (attempt >= 1): backoff_initial doubled
-  // per attempt, times a random factor from 1 to 1.5, at most backoff_max.
+  // per attempt, times a random factor from 1 to 1.5, at most backoff_max; at
+  // backoff_max, a random point of its last quarter (not below backoff_initial).
   std::chrono::milliseconds Backoff(int attempt);
 
  private:

@@ -151,12 +151,8 @@ class Http : public ActionType {
   Status Validate(const Value& params) const override {
     static const char* kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
     if (const Value* m = params.Find("method")) {
-      // Any case: the request is sent with the method in upper case.
-      std::string upper = m->as_string();
-      std::transform(upper.begin(), upper.end(), upper.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
       if (std::none_of(std::begin(kMethods), std::end(kMethods),
-                       [&](const char* k) { return upper == k; })) {
+                       [&](const char* k) { return m->as_string() == k; })) {
         return Status::InvalidArgument("parameter 'method': unknown HTTP method '" +
                                        m->as_string() +
                                        "' (expected GET, POST, PUT, PATCH, DELETE or HEAD)");

@@ -100,10 +100,45 @@ struct KnownMatches {
     if (op.size() < count) op.resize(count, nullptr);
   }
   void Add(int pos, const Operator* o) {
+    set.push_back(pos);  // first: if it throws, no entry is left unlisted
     op[pos] = o;
-    set.push_back(pos);
   }
 };
+
+// What one evaluation marks per bucket position. Each thread keeps one, so that
+// an evaluation allocates nothing for it; an evaluation started while another
+// runs on the same thread (user code called back from Evaluate, such as a
+// ThrottleStore or an action type's CheckRendered, may evaluate too) gets its
+// own instead of overwriting the outer one's.
+struct Marks {
+  std::vector<char> rejected;
+  KnownMatches known;
+};
+
+class MarksForThisCall {
+ public:
+  MarksForThisCall() : owner_(!in_use_) {
+    in_use_ = true;
+    marks_ = owner_ ? &thread_marks_ : &own_;
+  }
+  ~MarksForThisCall() {
+    if (owner_) in_use_ = false;
+  }
+  MarksForThisCall(const MarksForThisCall&) = delete;
+  MarksForThisCall& operator=(const MarksForThisCall&) = delete;
+
+  Marks& get() { return *marks_; }
+
+ private:
+  static thread_local Marks thread_marks_;
+  static thread_local bool in_use_;
+  bool owner_;
+  Marks own_;
+  Marks* marks_;
+};
+
+thread_local Marks MarksForThisCall::thread_marks_;
+thread_local bool MarksForThisCall::in_use_ = false;
 
 // Marks in `rejected` the bucket positions whose required regex does not match,
 // and adds to `known` the `matches` operator of each position whose regex did
@@ -323,8 +358,9 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
   const Bucket& bucket = rep.BucketFor(type);
   const bool glob_bucket = &bucket == &rep.globs;
 
-  thread_local std::vector<char> rejected;
-  thread_local KnownMatches known;
+  MarksForThisCall marks;
+  std::vector<char>& rejected = marks.get().rejected;
+  KnownMatches& known = marks.get().known;
   rejected.assign(bucket.rules.size(), 0);
   // With explain, every rule is evaluated in full so that each gets its reason.
   const bool prefiltered = !options.explain && !bucket.prefilters.empty();

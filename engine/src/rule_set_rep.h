@@ -106,8 +106,8 @@ struct CompiledRule {
 struct RegexPrefilter {
   PathRef path;
   std::unique_ptr<RE2::Set> set;
-  std::vector<int> rule_of_pattern;             // pattern index -> position in the bucket
-  std::vector<const Operator*> op_of_pattern;   // pattern index -> its `matches` operator
+  std::vector<int> rule_of_pattern;            // pattern index -> position in the bucket
+  std::vector<const Operator*> op_of_pattern;  // pattern index -> its `matches` operator
 };
 
 // The rules that can match one event type, in firing order.

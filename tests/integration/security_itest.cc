@@ -135,7 +135,7 @@ TEST_F(Security, HttpUrlWithTemplateInSchemeOrHostIsRejectedAtLoad) {
 TEST_F(Security, RenderedValuesInUrlPathAndQueryCannotChangeTheDestination) {
   std::string base = "http://127.0.0.1:" + std::to_string(api_->port());
   WriteRules(HttpRule(base + "/hooks/{{ facts.text }}/end?id={{ facts.id }}&q={{ facts.text }}",
-                      "          method: get\n"));  // any case; sent as GET
+                      "          method: GET\n"));
   StartServer();
   const std::vector<std::string> values = {
       "a/b",          "../../admin", "..",         ".",           "x?y=1",           "#frag",

@@ -591,6 +591,9 @@ TEST_F(Server, StartsWithNoRulesWhenTheDefaultRulesDirectoryIsMissing) {
   ASSERT_TRUE(none.Find("rules") && none.Find("rules")->is_array()) << none.ToJson();
   EXPECT_TRUE(none.Find("rules")->as_array().empty()) << none.ToJson();
 
+  // A reload while it is still missing is an error, not a success with no rules.
+  EXPECT_EQ(Admin("POST", "/api/rules/reload").status, 422);
+
   // Once ./rules exists, a reload picks it up.
   fs::create_directories(dir_ / "rules");
   WriteRules(kLogRule);
@@ -598,6 +601,14 @@ TEST_F(Server, StartsWithNoRulesWhenTheDefaultRulesDirectoryIsMissing) {
   Value loaded = AdminJson("/api/rules");
   ASSERT_TRUE(loaded.Find("rules") && loaded.Find("rules")->is_array()) << loaded.ToJson();
   EXPECT_EQ(loaded.Find("rules")->as_array().size(), 1u) << loaded.ToJson();
+
+  // The directory disappears (a deploy swapping it, say): a reload fails and the
+  // running rules stay.
+  fs::rename(dir_ / "rules", dir_ / "rules.old");
+  EXPECT_EQ(Admin("POST", "/api/rules/reload").status, 422);
+  Value kept = AdminJson("/api/rules");
+  ASSERT_TRUE(kept.Find("rules") && kept.Find("rules")->is_array()) << kept.ToJson();
+  EXPECT_EQ(kept.Find("rules")->as_array().size(), 1u) << kept.ToJson();
 }
 
 TEST_F(Server, ConfiguredRulesThatDoNotExistStopTheStart) {
@@ -699,14 +710,15 @@ rules:
 )");
   StartServer();
   ASSERT_EQ(SendLegacy(MessageEvent("EVlog1", "+15555550100",
-                                    "bob\\n2026-11-27T10:00:00.000Z error forged\\r\\u0007"))
+                                    "bob\\n2026-11-27T10:00:00.000Z error forged\\r\\u0007 "
+                                    "C:\\\\temp"))
                 .status,
             200);
   ASSERT_TRUE(WaitFor([&] { return ReadFile(log_path()).find("LOGLINE") != std::string::npos; },
                       10s));
   std::string log = ReadFile(log_path());
   EXPECT_NE(log.find("warning rule log: LOGLINE bob\\n2026-11-27T10:00:00.000Z error "
-                     "forged\\r\\x07\n"),
+                     "forged\\r\\x07 C:\\\\temp\n"),
             std::string::npos)
       << log;
   EXPECT_EQ(log.find("\n2026-11-27T10:00:00.000Z error forged"), std::string::npos) << log;
@@ -718,9 +730,11 @@ TEST_F(Server, ShortKeysAndTokensWorkWithAWarning) {
   config_.signing_keys = {"c2hvcnQ="};  // "short"
   StartServer();
   std::string log = ReadFile(log_path());
-  EXPECT_NE(log.find("decodes to only 5 bytes: a key this short can be guessed"),
+  EXPECT_NE(log.find("signing key 1 of 1 decodes to only 5 bytes: a key this short can be "
+                     "guessed"),
             std::string::npos)
       << log;
+  EXPECT_EQ(log.find("legacy:"), std::string::npos) << "a fingerprint of a short key: " << log;
   EXPECT_NE(log.find("admin.token has only 9 characters"), std::string::npos) << log;
   EXPECT_EQ(log.find("c2hvcnQ"), std::string::npos) << log;
   EXPECT_EQ(log.find("short-tok"), std::string::npos) << log;

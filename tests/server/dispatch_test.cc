@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 
 #include "pipeline.h"
 
@@ -24,13 +25,32 @@ TEST(DispatcherBackoff, DoublesPerAttemptJittersUpwardAndStopsAtTheMax) {
       EXPECT_GE(delay, base) << "attempt " << attempt;
       EXPECT_LE(delay, base + base / 2) << "attempt " << attempt;
     }
-    // 8 s x 1.0-1.5 is capped at 10 s; from attempt 5 on the cap holds exactly.
+    // 8 s x 1.0-1.5 is capped at 10 s; from attempt 5 on the delay is the cap,
+    // spread over its last quarter.
     const int64_t fourth = dispatcher.Backoff(4).count();
     EXPECT_GE(fourth, 8000);
     EXPECT_LE(fourth, 10000);
-    EXPECT_EQ(dispatcher.Backoff(5).count(), 10000);
-    EXPECT_EQ(dispatcher.Backoff(30).count(), 10000);
+    for (int attempt : {5, 30}) {
+      const int64_t capped = dispatcher.Backoff(attempt).count();
+      EXPECT_GE(capped, 7500) << "attempt " << attempt;
+      EXPECT_LE(capped, 10000) << "attempt " << attempt;
+    }
   }
+}
+
+TEST(DispatcherBackoff, AtTheCapStaysJitteredAndNeverBelowTheInitialDelay) {
+  DispatchOptions options;
+  options.backoff_initial = milliseconds(9000);
+  options.backoff_max = milliseconds(10000);
+  Dispatcher dispatcher(nullptr, nullptr, options);
+  std::set<int64_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    const int64_t delay = dispatcher.Backoff(6).count();
+    EXPECT_GE(delay, 9000);
+    EXPECT_LE(delay, 10000);
+    seen.insert(delay);
+  }
+  EXPECT_GT(seen.size(), 1u) << "no jitter at the cap";
 }
 
 TEST(DispatcherBackoff, IsJittered) {

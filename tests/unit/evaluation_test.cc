@@ -666,6 +666,48 @@ rules:
   EXPECT_EQ(FiredBothWays(*rules, ParseEvent(outgoing)), Ids({}));
 }
 
+// A throttle store that evaluates another event, on the same thread, whenever
+// it is asked: user code that Evaluate calls back may evaluate too.
+class ReentrantThrottle : public ThrottleStore {
+ public:
+  ReentrantThrottle(const RuleSet* rules, const Event* other) : rules_(rules), other_(other) {}
+  int CountSince(std::string_view, std::string_view, TimeStamp) const override {
+    inner_fired_ = FiredIds(rules_->Evaluate(*other_));
+    return 0;
+  }
+  void Record(std::string_view, std::string_view, TimeStamp) override {}
+  Ids inner_fired() const { return inner_fired_; }
+
+ private:
+  const RuleSet* rules_;
+  const Event* other_;
+  mutable Ids inner_fired_;
+};
+
+TEST(Evaluation, AnEvaluationInsideAnotherOnTheSameThreadDoesNotDisturbIt) {
+  auto rules = Rules(R"(version: 1
+rules:
+  - id: first
+    event: message.received
+    when: { facts.text: { matches: alpha } }
+    throttle: { key: "{{ facts.contact }}", per: 1h }
+    actions: [{log: {message: a}}]
+  - id: second
+    event: message.received
+    when: { facts.text: { matches: beta } }
+    actions: [{log: {message: b}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Event beta = ParseEvent(Message("beta only"));
+  ReentrantThrottle throttle(rules.get(), &beta);
+  EvalOptions options;
+  options.throttle = &throttle;
+  Evaluation outer = rules->Evaluate(ParseEvent(Message("alpha only")), options);
+  EXPECT_EQ(throttle.inner_fired(), Ids({"second"}));
+  // The inner evaluation's prefilter found beta; the outer event has none.
+  EXPECT_EQ(FiredIds(outer), Ids({"first"}));
+}
+
 // ---- determinism and threads ----
 
 std::string Summary(const Evaluation& e) {
