@@ -13,8 +13,8 @@ namespace switchboard {
 
 namespace {
 
-// One RE2::Set pass over a text costs about what one regex does, and its answer
-// is exact: from two regexes on a path, the set is the cheaper way.
+// One RE2::Set pass over a text costs less than two single regexes, and its
+// answer is exact: from two regexes on a path, the set is the cheaper way.
 constexpr size_t kMinRulesForPrefilter = 2;
 constexpr const char* kRedacted = "[redacted]";
 
