@@ -271,7 +271,7 @@ void Processor::Loop() {
       if (s.ok()) {
         Committed(processed[i]);
       } else {
-        LogError("committing event " + processed[i].event_id + " failed: " + s.message());
+        LogError("committing event " + OneLine(processed[i].event_id) + " failed: " + s.message());
         failed = true;
       }
     }
@@ -455,8 +455,11 @@ void Dispatcher::RunOne(const StoredAction& action) {
       break;
   }
   if (status == "dead") {
+    // The event id comes from the webhook and the error from the other side's
+    // answer (an HTML error page, say): escaped, so that the record stays one line.
     LogWarning("action " + std::to_string(action.id) + " (" + action.type + ", rule " +
-               action.rule_id + ", event " + action.event_id + ") dead-lettered: " + result.error);
+               action.rule_id + ", event " + OneLine(action.event_id) +
+               ") dead-lettered: " + OneLine(result.error));
   }
   metrics_->CountAction(action.type, outcome);
   Status s = store_->UpdateAction(action.id, status, attempts, next_attempt, result.error, now);

@@ -474,6 +474,22 @@ TEST_F(Server, PermanentApiErrorIsDeadLetteredAndCanBeRetriedByHand) {
   EXPECT_EQ(Admin("POST", "/api/actions/999999/retry").status, 404);
 }
 
+TEST_F(Server, DeadLetterWarningStaysOneLineWhateverTheApiAnswered) {
+  WriteRules(ReplyRules("auto-reply", "Thanks!"));
+  // An error page, not JSON: its lines must not become log records of their own.
+  api_->Script({FakeOpenPhone::Status(400, "<html>\n2026-11-27T10:00:00.000Z error forged\n")});
+  StartServer();
+  ASSERT_EQ(SendLegacy(MessageEvent("EVhtml", "+15555550100")).status, 200);
+  ASSERT_EQ(WaitForDeadActions(1).as_array().size(), 1u);
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(log_path()).find("dead-lettered") != std::string::npos; },
+                      10s));
+  std::string log = ReadFile(log_path());
+  EXPECT_NE(log.find("dead-lettered: HTTP 400: <html>\\n2026-11-27T10:00:00.000Z error forged\\n"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("\n2026-11-27T10:00:00.000Z error forged"), std::string::npos) << log;
+}
+
 // ---- 6. throttles survive a restart ----
 
 TEST_F(Server, ThrottleHoldsAcrossRestart) {
