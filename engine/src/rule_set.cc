@@ -175,6 +175,60 @@ void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<
   }
 }
 
+// Each thread keeps the `fired` vector of the last Evaluation it destroyed,
+// with its elements: their vectors and strings still hold their buffers, and
+// the thread's next evaluation renders over them (the old contents are never
+// read). Results that held much text are freed rather than kept.
+constexpr size_t kMaxKeptFiredRules = 16;
+constexpr size_t kMaxKeptFiredBytes = 16 * 1024;
+
+// Set when the thread's spare is destroyed at thread exit: an Evaluation
+// destroyed after that (by another thread_local's destructor) frees its results.
+thread_local bool spare_fired_destroyed = false;
+
+struct SpareFired {
+  std::vector<FiredRule> fired;
+  ~SpareFired() { spare_fired_destroyed = true; }
+};
+
+SpareFired& ThreadSpareFired() {
+  thread_local SpareFired spare;
+  return spare;
+}
+
+std::vector<FiredRule> TakeSpareFired() {
+  if (spare_fired_destroyed) return {};
+  return std::move(ThreadSpareFired().fired);
+}
+
+// The bytes of text that keeping `fired` would keep; SIZE_MAX when it is too
+// large or holds parameters other than strings (which are rebuilt anyway).
+size_t KeptBytes(const std::vector<FiredRule>& fired) {
+  if (fired.size() > kMaxKeptFiredRules) return SIZE_MAX;
+  size_t bytes = 0;
+  for (const FiredRule& rule : fired) {
+    bytes += rule.throttle_key.capacity();
+    for (const FiredAction& action : rule.actions) {
+      bytes += action.error.capacity();
+      if (!action.params.is_object()) continue;
+      for (const auto& [name, value] : action.params.as_object()) {
+        if (!value.is_string()) return SIZE_MAX;
+        bytes += name.capacity() + value.as_string().capacity();
+      }
+    }
+  }
+  return bytes;
+}
+
+// Offers a destroyed Evaluation's results to the thread's next evaluation.
+void RecycleFired(std::vector<FiredRule> fired) {
+  if (fired.capacity() == 0 || spare_fired_destroyed) return;
+  SpareFired& spare = ThreadSpareFired();
+  if (spare.fired.capacity() == 0 && KeptBytes(fired) <= kMaxKeptFiredBytes) {
+    spare.fired = std::move(fired);
+  }
+}
+
 Value RenderTree(const ParamTree& t, const TemplateContext& context, bool redact) {
   switch (t.kind) {
     case ParamTree::Kind::kTemplate:
@@ -241,24 +295,47 @@ bool RuleUsesNow(const CompiledRule& rule) {
   return false;
 }
 
-// Renders one action of a rule that fires into *a. Parameter names are unique,
-// so the objects are built by appending rather than by Value::Set. The redacted
-// copy exists only for actions with a secret parameter; the others' redacted
-// parameters are the parameters themselves.
+// The element at `index` of *v, appended when v is that short. Results are
+// built over the ones of an earlier evaluation (see SpareFired): an element
+// that is already there is overwritten, keeping the capacity of its strings.
+template <typename T>
+T& SlotAt(std::vector<T>* v, size_t index) {
+  return index < v->size() ? (*v)[index] : v->emplace_back();
+}
+
+// Renders one action of a rule that fires into *a, which may hold an earlier
+// evaluation's action. Parameter names are unique, so the object is built by
+// position rather than by Value::Set. The redacted copy exists only for actions
+// with a secret parameter; the others' redacted parameters are the parameters
+// themselves.
 void RenderAction(const CompiledAction& action, const TemplateContext& context, FiredAction* a) {
+  static const size_t kInlineCapacity = std::string().capacity();
+  if (a->has_redacted_copy()) *a = FiredAction();  // rare: start afresh
   a->type = action.type;
-  a->params = Value(Value::Object());
+  a->error.clear();
+  if (!a->params.is_object()) a->params = Value(Value::Object());
   Value::Object& params = a->params.as_object();
-  params.reserve(action.params.size());
-  for (const auto& [name, tree] : action.params) {
-    if (tree.kind == ParamTree::Kind::kTemplate) {
-      // Most parameters are one template: its text becomes the Value in place.
-      params.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
-                          std::forward_as_tuple(tree.tpl->Render(context)));
+  const size_t count = action.params.size();
+  params.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto& [name, tree] = action.params[i];
+    auto& [slot_name, slot] = SlotAt(&params, i);
+    if (slot_name != name) slot_name.assign(name);
+    if (tree.kind != ParamTree::Kind::kTemplate) {
+      slot = RenderTree(tree, context, false);
+      continue;
+    }
+    // Most parameters are one template. A string that has its own buffer is
+    // rendered into; a new one gets one allocation of the right size.
+    if (!slot.is_string()) slot = Value(std::string());
+    std::string& text = slot.as_string();
+    if (text.capacity() > kInlineCapacity) {
+      tree.tpl->RenderTo(context, &text);
     } else {
-      params.emplace_back(name, RenderTree(tree, context, false));
+      text = tree.tpl->Render(context);
     }
   }
+  params.erase(params.begin() + static_cast<std::ptrdiff_t>(count), params.end());
   if (action.has_secret) {
     // Only the secret-bearing parameters are rendered again, redacted.
     const Value::Object& rendered = a->params.as_object();
@@ -369,6 +446,8 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     ApplyPrefilters(bucket, ev, &rejected, &known);
   }
 
+  out.fired = TakeSpareFired();
+  size_t fired_count = 0;  // out.fired beyond it: an earlier evaluation's, to reuse
   Captures captures;
   ConditionContext context;
   context.event = &ev;
@@ -436,18 +515,27 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     }
     // Events fire few rules: one small allocation, made only once one fires,
     // usually holds them all.
-    if (out.fired.empty()) out.fired.reserve(std::min<size_t>(count - pos, 4));
-    FiredRule& fired = out.fired.emplace_back();
+    if (out.fired.capacity() == 0) out.fired.reserve(std::min<size_t>(count - pos, 4));
+    FiredRule& fired = SlotAt(&out.fired, fired_count++);
     fired.rule_id = rule.id;
-    fired.throttle_key = std::move(throttle_key);
-    fired.actions.reserve(rule.actions.size());
-    for (const CompiledAction& action : rule.actions) {
-      RenderAction(action, tc, &fired.actions.emplace_back());
+    if (rule.throttle_key) {
+      fired.throttle_key.swap(throttle_key);
+    } else {
+      fired.throttle_key.clear();
     }
-    // Last: the actions above were rendered with these captures.
-    fired.captures = std::move(captures);
+    const size_t action_count = rule.actions.size();
+    fired.actions.reserve(action_count);
+    for (size_t i = 0; i < action_count; ++i) {
+      RenderAction(rule.actions[i], tc, &SlotAt(&fired.actions, i));
+    }
+    fired.actions.erase(fired.actions.begin() + static_cast<std::ptrdiff_t>(action_count),
+                        fired.actions.end());
+    // Last: the actions above were rendered with these captures. The swap
+    // leaves `captures` the old buffer, which the next rule clears.
+    fired.captures.swap(captures);
     if (rule.stop) stopped_by = &rule;
   }
+  out.fired.erase(out.fired.begin() + static_cast<std::ptrdiff_t>(fired_count), out.fired.end());
   // The ids and type names of the result point into this rule set. The loader
   // makes every RuleSet owned by a shared_ptr; weak_from_this (unlike
   // shared_from_this) could not throw even if one were not. An empty result
@@ -455,6 +543,8 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
   if (!out.fired.empty() || !out.not_fired.empty()) out.rules = weak_from_this().lock();
   return out;
 }
+
+Evaluation::~Evaluation() { RecycleFired(std::move(fired)); }
 
 void RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
                             ThrottleStore* store) const {

@@ -884,18 +884,22 @@ std::string Template::Render(const TemplateContext& context) const {
   // the result gets exactly one allocation of the right size (none when short
   // enough for the string's inline buffer), however the parts add up.
   thread_local std::string buffer;
-  buffer.clear();
-  for (const Part& part : parts) {
-    if (part.expression < 0) {
-      buffer.append(rep_->literals(), part.begin, part.size);
-    } else {
-      RenderExpression(rep_->expressions[static_cast<size_t>(part.expression)], context, &buffer);
-    }
-  }
+  RenderTo(context, &buffer);
   std::string out = buffer;
   // A huge rendering ("{{ data | json }}" of a big event) does not stay with the thread.
   if (buffer.capacity() > kMaxKeptBuffer) std::string().swap(buffer);
   return out;
+}
+
+void Template::RenderTo(const TemplateContext& context, std::string* out) const {
+  out->clear();
+  for (const Part& part : rep_->parts) {
+    if (part.expression < 0) {
+      out->append(rep_->literals(), part.begin, part.size);
+    } else {
+      RenderExpression(rep_->expressions[static_cast<size_t>(part.expression)], context, out);
+    }
+  }
 }
 
 void Template::BindVars(const Value& vars) {

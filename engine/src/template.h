@@ -69,6 +69,8 @@ class Template {
 
   // Renders; never fails (missing paths render as "").
   std::string Render(const TemplateContext& context) const;
+  // Renders into *out, replacing its text and keeping its capacity.
+  void RenderTo(const TemplateContext& context, std::string* out) const;
 
   // Renders every `vars` expression against `vars` once, now, and keeps the
   // text in place of the expression: a rule set's vars never change, so its

@@ -1078,5 +1078,98 @@ rules:
   EXPECT_EQ(copy.redacted_params(), http.redacted_params());
 }
 
+
+// Everything an Evaluation says about its fired rules, as text.
+std::string Describe(const Evaluation& e) {
+  std::string out;
+  for (const FiredRule& f : e.fired) {
+    out += std::string(f.rule_id) + " key=" + f.throttle_key + " captures=";
+    for (const auto& [name, text] : f.captures) out += name + ":" + text + ",";
+    for (const FiredAction& a : f.actions) {
+      out += "\n  " + std::string(a.type) + " " + a.params.ToJson() +
+             " redacted=" + a.redacted_params().ToJson() + " error=" + a.error;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// Each thread builds its next results over the last ones it destroyed; whatever
+// came before, they must read as if built afresh (here: on a new thread).
+TEST(Evaluation, ResultsBuiltOverEarlierOnesAreTheSameAsFreshOnes) {
+  setenv("SWITCHBOARD_RECYCLE_TEST_TOKEN", "s3cret", 1);
+  std::shared_ptr<const RuleSet> rules = Rules(R"(
+version: 1
+rules:
+  - id: keyword
+    event: message.received
+    priority: 5
+    when:
+      facts.text: { matches: '(?i)(?P<word>hours|price)' }
+    throttle: { key: "{{ facts.contact }}-{{ captures.word }}", per: 1h }
+    actions:
+      - openphone.send_message:
+          to: "{{ facts.contact }}"
+          content: "About {{ captures.word }}: a reply long enough for a buffer of its own"
+      - log: { message: "keyword {{ captures.word }}" }
+  - id: long-text
+    event: message.received
+    when:
+      facts.text: { contains: long }
+    actions:
+      - http:
+          url: "https://example.com/hook/{{ facts.contact }}"
+          method: PUT
+          body: { text: "{{ facts.text }}", n: 1 }
+  - id: signed
+    event: message.received
+    when:
+      facts.text: { contains: price, ignore_case: true }
+    actions:
+      - http:
+          url: "https://example.com/signed"
+          headers: { X-Key: "{{ env.SWITCHBOARD_RECYCLE_TEST_TOKEN }}" }
+  - id: every
+    event: message.received
+    actions:
+      - log: { message: "{{ facts.text }}" }
+      - openphone.send_message: { to: "{{ facts.text }}", content: "x" }
+)");
+  ASSERT_NE(rules, nullptr);
+  // Each event fires fewer rules, actions or parameters at some position than
+  // the one before it, or other kinds of values there.
+  const std::vector<std::string> events = {
+      Message("a long text about the price, long enough to need a heap buffer", "+15555550123"),
+      Message("what are your hours"),
+      Message("+15555550199"),
+      Message("Price"),
+      Message("what are your hours"),
+  };
+  std::vector<std::string> fresh;
+  for (const std::string& json : events) {
+    std::thread([&] { fresh.push_back(Describe(rules->Evaluate(ParseEvent(json)))); }).join();
+  }
+  ASSERT_NE(fresh[0].find("redacted={\"url\":\"https://example.com/signed\",\"headers\":"
+                          "{\"X-Key\":\"[redacted]\"}"),
+            std::string::npos)
+      << fresh[0];
+  ASSERT_NE(fresh[1].find("keyword key=+15555550100-hours captures=word:hours,"), std::string::npos)
+      << fresh[1];
+  ASSERT_NE(fresh[2].find("every key= captures=\n  log {\"message\":\"+15555550199\""),
+            std::string::npos)
+      << fresh[2];
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < events.size(); ++i) {
+      EXPECT_EQ(Describe(rules->Evaluate(ParseEvent(events[i]))), fresh[i]) << "event " << i;
+    }
+    // Two results alive at once: only one is kept for the next evaluation.
+    Evaluation a = rules->Evaluate(ParseEvent(events[0]));
+    Evaluation b = rules->Evaluate(ParseEvent(events[1]));
+    EXPECT_EQ(Describe(a), fresh[0]);
+    EXPECT_EQ(Describe(b), fresh[1]);
+  }
+  unsetenv("SWITCHBOARD_RECYCLE_TEST_TOKEN");
+}
+
 }  // namespace
 }  // namespace switchboard

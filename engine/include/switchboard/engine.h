@@ -109,7 +109,17 @@ struct NotFiredRule {
   std::optional<Value> actual;
 };
 
-struct Evaluation {
+struct SWITCHBOARD_EXPORT Evaluation {
+  Evaluation() = default;
+  Evaluation(const Evaluation&) = default;
+  Evaluation(Evaluation&&) = default;
+  Evaluation& operator=(const Evaluation&) = default;
+  Evaluation& operator=(Evaluation&&) = default;
+  // Hands the storage of `fired` (vectors and strings, not their contents) to
+  // the next evaluation on this thread: a server that evaluates event after
+  // event allocates for its results only when they outgrow the last ones.
+  ~Evaluation();
+
   std::vector<FiredRule> fired;       // in firing order
   std::vector<NotFiredRule> not_fired;  // only with EvalOptions::explain
   // The rule set that produced this evaluation; null when `fired` and
