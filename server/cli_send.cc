@@ -31,7 +31,7 @@ const char kSendHelp[] =
     "              whsec_ secret (webhook-id/-timestamp/-signature headers).\n"
     "              Default: $OPENPHONE_SIGNING_KEY, which keeps the key out of the\n"
     "              process list; with neither, the event is sent unsigned.\n"
-    "Exit: 0 on a 2xx answer, 1 otherwise, 2 usage.\n";
+    "Exit: 0 on a 2xx answer, 1 otherwise (usage errors too).\n";
 
 std::string RandomHex(size_t bytes) {
   std::random_device random;
@@ -46,6 +46,8 @@ std::string RandomHex(size_t bytes) {
 
 }  // namespace
 
+// Exit codes (SPEC): 0 on a 2xx answer, 1 otherwise: a usage error included,
+// unlike the commands whose row lists a code 2 for usage.
 int Send(const std::vector<std::string>& args) {
   std::string file, url, key_text;
   bool key_given = false;
@@ -63,14 +65,14 @@ int Send(const std::vector<std::string>& args) {
     if (a == "--url") {
       if (!value(&url)) {
         std::cerr << "switchboard send: --url needs a value\n" << kSendHelp;
-        return kExitUsage;
+        return kExitFailure;
       }
     } else if (a.rfind("--url=", 0) == 0) {
       url = a.substr(6);
     } else if (a == "--key") {
       if (!value(&key_text)) {
         std::cerr << "switchboard send: --key needs a value\n" << kSendHelp;
-        return kExitUsage;
+        return kExitFailure;
       }
       key_given = true;
     } else if (a.rfind("--key=", 0) == 0) {
@@ -78,21 +80,21 @@ int Send(const std::vector<std::string>& args) {
       key_given = true;
     } else if (!a.empty() && a[0] == '-') {
       std::cerr << "switchboard send: unknown option '" << a << "'\n" << kSendHelp;
-      return kExitUsage;
+      return kExitFailure;
     } else if (file.empty()) {
       file = a;
     } else {
       std::cerr << "switchboard send: only one FILE, got '" << a << "' too\n" << kSendHelp;
-      return kExitUsage;
+      return kExitFailure;
     }
   }
   if (file.empty() || url.empty()) {
     std::cerr << "switchboard send: FILE and --url are required\n" << kSendHelp;
-    return kExitUsage;
+    return kExitFailure;
   }
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     std::cerr << "switchboard send: --url must start with http:// or https://\n";
-    return kExitUsage;
+    return kExitFailure;
   }
 
   const char* source = "--key";
@@ -108,7 +110,7 @@ int Send(const std::vector<std::string>& args) {
     Result<server::SigningKey> parsed = server::ParseSigningKey(key_text);
     if (!parsed.ok()) {
       std::cerr << "switchboard send: " << source << ": " << parsed.status().message() << "\n";
-      return key_given ? kExitUsage : kExitFailure;
+      return kExitFailure;
     }
     key = std::move(parsed).value();
   } else {

@@ -6,9 +6,11 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 #include <openssl/crypto.h>
@@ -31,8 +33,10 @@ using Poco::Net::HTTPServerResponse;
 
 // Seconds a client is asked to wait when we are overloaded or the database is busy.
 constexpr int kRetryAfterSeconds = 2;
-// How much of a too-large body is read and dropped before the 413.
-constexpr int64_t kDrainLimit = 1 << 20;
+// How much of a refused request's body is read and dropped after the answer,
+// and for how long at most.
+constexpr int64_t kDrainLimit = 16 << 20;
+constexpr auto kDrainTime = std::chrono::seconds(3);
 // How long one read or write on a connection may wait.
 constexpr int kRequestTimeoutSeconds = 5;
 
@@ -41,7 +45,8 @@ void Send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const V
   response.setStatusAndReason(status);
   response.setContentType("application/json");
   response.setContentLength(static_cast<std::streamsize>(text.size()));
-  response.send() << text;
+  // Flushed now: a refused request's body is drained after its answer is out.
+  response.send() << text << std::flush;
 }
 
 void SendError(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
@@ -68,12 +73,23 @@ bool ReadBody(HTTPServerRequest& request, int64_t limit, std::string* body) {
   return true;
 }
 
-// Reads and drops at most `limit` more bytes of the body.
-void DrainBody(HTTPServerRequest& request, int64_t limit) {
+// Reads and drops the rest of a refused request's body, after its answer was
+// sent: most clients send the whole body before they read an answer (all that
+// do not use Expect: 100-continue), and closing a connection with unread data
+// resets it, losing the answer. Bounded in bytes (`limit`) and time; a client
+// that sends more, or slower, is cut off.
+void DrainBody(HTTPServerRequest& request, int64_t limit = kDrainLimit) {
+  // Each read waits at most until the deadline (the connection is closed after).
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+  if (impl != nullptr) {
+    impl->socket().setReceiveTimeout(Poco::Timespan(
+        std::chrono::duration_cast<std::chrono::microseconds>(kDrainTime).count()));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTime;
   std::istream& in = request.stream();
   char buffer[16384];
   int64_t drained = 0;
-  while (in && drained < limit) {
+  while (in && drained < limit && std::chrono::steady_clock::now() < deadline) {
     in.read(buffer, sizeof buffer);
     drained += in.gcount();
   }
@@ -120,6 +136,19 @@ Value EventSummary(const StoredEvent& e) {
   return v;
 }
 
+// The path of a request target as sent (still percent-encoded), for origin
+// form ("/a/b?q") and absolute form ("http://host/a/b?q") alike.
+std::string RawPath(const std::string& target) {
+  size_t begin = 0;
+  if (target.empty() || target[0] != '/') {
+    const size_t scheme = target.find("://");
+    begin = scheme == std::string::npos ? target.size() : target.find('/', scheme + 3);
+    if (begin == std::string::npos) return "/";
+  }
+  const size_t end = target.find_first_of("?#", begin);
+  return target.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   Handler(AppContext* app, Poco::Net::HTTPServer** server) : app_(app), server_(server) {}
@@ -161,12 +190,14 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
   void Webhook(HTTPServerRequest& request, HTTPServerResponse& response) {
     const ServerConfig& config = *app_->config;
+    // A request refused before its body was read: answer, then drain the body.
     auto reject = [&](HTTPResponse::HTTPStatus status, const std::string& outcome,
                       const std::string& message) {
       app_->metrics->CountEvent("", outcome);
-      request.setKeepAlive(false);  // the body may be unread
+      request.setKeepAlive(false);
       response.setKeepAlive(false);
       SendError(response, status, message);
+      DrainBody(request);
     };
     if (request.getMethod() != "POST") {
       response.set("Allow", "POST");
@@ -179,25 +210,20 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       app_->metrics->CountEvent("", "unavailable");
       request.setKeepAlive(false);
       response.setKeepAlive(false);
-      return SendUnavailable(response, "overloaded, retry later");
+      SendUnavailable(response, "overloaded, retry later");
+      // No thread to spare for a big body, but a webhook's has usually arrived.
+      return DrainBody(request, config.limits.max_body);
     }
     if (!IsJsonContentType(request.getContentType())) {
       return reject(HTTPResponse::HTTP_UNSUPPORTEDMEDIATYPE, "unsupported_media_type",
                     "content type must be application/json");
     }
     if (request.hasContentLength() && request.getContentLength64() > config.limits.max_body) {
-      // A body a little over the limit is read and dropped, so that the client
-      // finishes sending and reads the 413 (closing on unread data resets the
-      // connection and loses the answer); a huge one is not read at all.
-      if (request.getContentLength64() <= config.limits.max_body + kDrainLimit) {
-        DrainBody(request, kDrainLimit + config.limits.max_body);
-      }
       return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
                     "body larger than " + std::to_string(config.limits.max_body) + " bytes");
     }
     std::string body;
     if (!ReadBody(request, config.limits.max_body, &body)) {
-      DrainBody(request, kDrainLimit);
       return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
                     "body larger than " + std::to_string(config.limits.max_body) + " bytes");
     }
@@ -303,15 +329,19 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                          "tokens are accepted only in the Authorization header");
       }
     }
-    std::string auth = request.get("Authorization", "");
-    const std::string prefix = "Bearer ";
-    if (auth.rfind(prefix, 0) != 0 || !ConstantTimeEquals(auth.substr(prefix.size()), token)) {
+    // RFC 7235: the scheme name is case-insensitive ("bearer" works too).
+    const std::string auth = request.get("Authorization", "");
+    const std::string prefix = "bearer ";
+    if (auth.size() < prefix.size() ||
+        Poco::icompare(auth.substr(0, prefix.size()), prefix) != 0 ||
+        !ConstantTimeEquals(auth.substr(prefix.size()), token)) {
       response.set("WWW-Authenticate", "Bearer");
       return SendError(response, HTTPResponse::HTTP_UNAUTHORIZED, "missing or wrong bearer token");
     }
+    // Split the path as sent, then decode each segment once: an event id may
+    // hold "%" or "/" (sent as %25 and %2F).
     std::vector<std::string> parts;
-    std::string segment;
-    std::string path = uri.getPath().substr(5);  // after "/api/"
+    const std::string path = RawPath(request.getURI()).substr(5);  // after "/api/"
     for (size_t start = 0; start <= path.size();) {
       size_t slash = path.find('/', start);
       if (slash == std::string::npos) slash = path.size();
@@ -329,23 +359,40 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       }
       return "";
     };
-    if (parts.size() == 1 && parts[0] == "events" && method == "GET") {
+    // Each endpoint answers one method; another gets 405 with Allow.
+    auto allowed = [&](const char* expected) {
+      if (method == expected) return true;
+      response.set("Allow", expected);
+      SendError(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+                std::string("use ") + expected + " for this endpoint");
+      return false;
+    };
+    if (parts.size() == 1 && parts[0] == "events") {
+      if (!allowed("GET")) return;
       return ListEvents(response, param("type"), param("since"), param("until"), param("limit"));
     }
-    if (parts.size() == 2 && parts[0] == "events" && method == "GET") {
+    if (parts.size() == 2 && parts[0] == "events") {
+      if (!allowed("GET")) return;
       return GetEvent(response, parts[1]);
     }
-    if (parts.size() == 3 && parts[0] == "events" && parts[2] == "replay" && method == "POST") {
+    if (parts.size() == 3 && parts[0] == "events" && parts[2] == "replay") {
+      if (!allowed("POST")) return;
       return Replay(response, parts[1]);
     }
-    if (parts.size() == 1 && parts[0] == "actions" && method == "GET") {
+    if (parts.size() == 1 && parts[0] == "actions") {
+      if (!allowed("GET")) return;
       return ListActions(response, param("status"), param("limit"));
     }
-    if (parts.size() == 3 && parts[0] == "actions" && parts[2] == "retry" && method == "POST") {
+    if (parts.size() == 3 && parts[0] == "actions" && parts[2] == "retry") {
+      if (!allowed("POST")) return;
       return RetryAction(response, parts[1]);
     }
-    if (parts.size() == 1 && parts[0] == "rules" && method == "GET") return ListRules(response);
-    if (parts.size() == 2 && parts[0] == "rules" && parts[1] == "reload" && method == "POST") {
+    if (parts.size() == 1 && parts[0] == "rules") {
+      if (!allowed("GET")) return;
+      return ListRules(response);
+    }
+    if (parts.size() == 2 && parts[0] == "rules" && parts[1] == "reload") {
+      if (!allowed("POST")) return;
       return ReloadRules(response);
     }
     SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such admin endpoint");
@@ -528,7 +575,12 @@ Status HttpServer::Start() {
   const ServerConfig& config = *rep_->app->config;
   try {
     Poco::Net::SocketAddress address(config.listen.host, static_cast<Poco::UInt16>(config.listen.port));
-    Poco::Net::ServerSocket socket(address, /*backlog=*/std::max(64, config.server.queue * 2));
+    // Not ServerSocket(address, backlog): that sets SO_REUSEPORT, and a second
+    // server started on the same port would then share its connections with
+    // this one (another database, another key) instead of failing to start.
+    Poco::Net::ServerSocket socket;
+    socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
+    socket.listen(/*backlog=*/std::max(64, config.server.queue * 2));
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(config.server.threads);
     // Poco drops connections beyond this queue silently; the webhook handler

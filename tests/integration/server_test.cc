@@ -310,6 +310,18 @@ TEST_F(Server, BodyOverMaxBodyIsRejected413WithContentLength) {
   EXPECT_EQ(b.status, 200) << b;
 }
 
+// A client that sends its whole body before it reads (no Expect: 100-continue)
+// still reads the 413, however far over the limit the body is.
+TEST_F(Server, BodyFarOverMaxBodyStillGetsItsAnswer) {
+  StartServer();
+  std::string body = BigEvent("EVhuge", 3 << 20);  // limits.max_body is 2KiB
+  HttpAnswer a = SendLegacy(body);
+  EXPECT_EQ(a.status, 413) << a;
+  EXPECT_NE(Str(a.Json().Find("error")), "") << a.body;
+  EXPECT_EQ(Admin("GET", "/api/events/EVhuge").status, 404);
+  ExpectStillServing("a body 1,500 times the limit");
+}
+
 TEST_F(Server, BodyOverMaxBodyIsRejected413WhenChunked) {
   StartServer();
   std::string body = BigEvent("EVbig2", 8192);
@@ -671,12 +683,60 @@ TEST_F(Server, AdminApiRequiresTheBearerToken) {
   EXPECT_EQ(no_bearer.status, 401) << no_bearer;
   HttpAnswer prefix = Get("/api/rules", {{"Authorization", std::string("Bearer ") + kAdminToken + "x"}});
   EXPECT_EQ(prefix.status, 401) << prefix;
+  // The scheme name is case-insensitive (RFC 7235).
+  HttpAnswer lower = Get("/api/rules", {{"Authorization", std::string("bearer ") + kAdminToken}});
+  EXPECT_EQ(lower.status, 200) << lower;
   // Every admin endpoint, not only GET.
   RequestOptions o;
   o.method = "POST";
   o.target = "/api/rules/reload";
   EXPECT_EQ(Request(port_, o).status, 401);
   EXPECT_EQ(Admin("GET", "/api/rules").status, 200);
+}
+
+TEST_F(Server, AdminEndpointsAnswerOtherMethodsWith405) {
+  StartServer();
+  HttpAnswer get_reload = Admin("GET", "/api/rules/reload");
+  EXPECT_EQ(get_reload.status, 405) << get_reload;
+  EXPECT_EQ(get_reload.Header("allow"), "POST");
+  HttpAnswer delete_events = Admin("DELETE", "/api/events");
+  EXPECT_EQ(delete_events.status, 405) << delete_events;
+  EXPECT_EQ(delete_events.Header("allow"), "GET");
+  EXPECT_EQ(Admin("GET", "/api/events/EVx/replay").status, 405);
+  EXPECT_EQ(Admin("POST", "/api/rules").status, 405);
+  EXPECT_EQ(Admin("GET", "/api/nothing-here").status, 404);
+}
+
+// Ids are opaque strings: one holding "%" or "/" is reached with each
+// percent-encoded once in the path.
+TEST_F(Server, AdminApiReachesEventIdsWithPercentAndSlash) {
+  StartServer();
+  const std::string id = "EV%41/slash";
+  ASSERT_EQ(SendLegacy(MessageEvent(id, "+15555550100")).status, 200);
+  HttpAnswer got = Admin("GET", "/api/events/EV%2541%2Fslash");
+  ASSERT_EQ(got.status, 200) << got;
+  EXPECT_EQ(Str(got.Json().Find("id")), id) << got.body;
+  EXPECT_EQ(Admin("GET", "/api/events/EVAx").status, 404);
+  HttpAnswer replay = Admin("POST", "/api/events/EV%2541%2Fslash/replay");
+  EXPECT_EQ(replay.status, 202) << replay;
+}
+
+// Two servers must not share a port (and so split the webhooks between two
+// databases): the second one fails to start.
+TEST_F(Server, ASecondServerOnTheSamePortDoesNotStart) {
+  StartServer();
+  const fs::path other = dir_ / "second";
+  fs::create_directories(other / "rules");
+  WriteFileAtomically(other / "rules" / "rules.yaml", kLogRule);
+  config_.Write(other, port_, api_->base_url());
+  ServerProcess second;
+  ASSERT_TRUE(second.Spawn({"serve", "--config", (other / "switchboard.yaml").string()},
+                           (other / "server.log").string()));
+  ASSERT_TRUE(second.WaitExit(10s)) << "the second server is still running";
+  EXPECT_NE(second.exit_status(), 0);
+  EXPECT_NE(ReadFile(other / "server.log").find("cannot listen"), std::string::npos)
+      << ReadFile(other / "server.log");
+  ExpectStillServing("a second server on the same port");
 }
 
 TEST_F(Server, SecretsTheConfigurationDoesNotSetComeFromTheEnvironment) {

@@ -603,15 +603,16 @@ TEST_F(SendTest, SendsUnsignedWithoutAKey) {
       Verdict::kMissing);
 }
 
+// SPEC: 0 on 2xx, 1 otherwise, usage errors included.
 TEST_F(SendTest, ExitCodes) {
   EXPECT_EQ(cli::Send({event_path_, "--url", Url("/fail"), "--key", kLegacyKey}),
             cli::kExitFailure);
   EXPECT_EQ(cli::Send({"--help"}), cli::kExitOk);
-  EXPECT_EQ(cli::Send({event_path_}), cli::kExitUsage);
-  EXPECT_EQ(cli::Send({"--url", Url()}), cli::kExitUsage);
-  EXPECT_EQ(cli::Send({event_path_, "--url", "ftp://x"}), cli::kExitUsage);
-  EXPECT_EQ(cli::Send({event_path_, "--url", Url(), "--key", "not a key"}), cli::kExitUsage);
-  EXPECT_EQ(cli::Send({event_path_, "--url", Url(), "--bogus"}), cli::kExitUsage);
+  EXPECT_EQ(cli::Send({event_path_}), cli::kExitFailure);
+  EXPECT_EQ(cli::Send({"--url", Url()}), cli::kExitFailure);
+  EXPECT_EQ(cli::Send({event_path_, "--url", "ftp://x"}), cli::kExitFailure);
+  EXPECT_EQ(cli::Send({event_path_, "--url", Url(), "--key", "not a key"}), cli::kExitFailure);
+  EXPECT_EQ(cli::Send({event_path_, "--url", Url(), "--bogus"}), cli::kExitFailure);
   EXPECT_EQ(cli::Send({"/nonexistent/event.json", "--url", Url(), "--key", kLegacyKey}),
             cli::kExitFailure);
   // Nothing listens on port 1.
