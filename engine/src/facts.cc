@@ -209,7 +209,7 @@ std::optional<std::string_view> Contact(const ObjectMembers& object, const Conte
     if (has_context) return Number(AsString(context.sender_identifier));
   } else {
     if (auto to = FirstRecipient(object.to)) return to;
-    if (has_context) return Number(FirstString(context.recipient_identifiers));
+    if (has_context) return FirstRecipient(context.recipient_identifiers);
   }
   return std::nullopt;
 }
@@ -296,6 +296,8 @@ void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_o
 
   std::optional<std::string_view> direction = AsString(members.direction);
   if (direction != "incoming" && direction != "outgoing") direction = std::nullopt;
+  // Beta call.missed carries no direction, but only incoming calls are missed.
+  if (!direction && type == "call.missed") direction = "incoming";
   set_string(Fact::kDirection, direction);
 
   set_string(Fact::kContact, Contact(members, context_members, context.has_value(), direction));

@@ -716,13 +716,14 @@ class Loader {
           problem = "undefined variable " + Quote(first) + DidYouMean(first, Names(var_nodes_));
         }
       } else if (ref.root == "captures") {
-        if (ref.rest.empty() || !s.groups->count(first)) {
+        // `captures` alone is all of them (an object; `{{ captures | json }}`).
+        if (!ref.rest.empty() && !s.groups->count(first)) {
           std::vector<std::string_view> groups(s.groups->begin(), s.groups->end());
           problem = "no named group " + Quote(ref.rest) +
                     " in this rule's 'matches' patterns" + DidYouMean(first, groups);
         }
       } else if (ref.root == "rule") {
-        if (ref.rest != "id" && ref.rest != "description") {
+        if (!ref.rest.empty() && ref.rest != "id" && ref.rest != "description") {
           problem = "unknown " + Quote("rule." + ref.rest) + " (rule.id or rule.description)";
         }
       } else if (ref.root == "now") {

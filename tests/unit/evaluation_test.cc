@@ -636,6 +636,28 @@ TEST(Evaluation, RegexPrefilterCapturesStillWork) {
   EXPECT_EQ(e.fired[1].actions[0].params.Find("message")->as_string(), "n=99");
 }
 
+// SPEC: `captures` and `rule` are template context, whole as well as by field.
+TEST(Evaluation, WholeCapturesAndRuleRenderAsObjects) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: whole
+    description: all of it
+    event: message.received
+    when: { facts.text: { matches: '(?P<word>hours)' } }
+    actions: [{log: {message: "{{ captures | json }} {{ rule }}"}}]
+  - id: no-groups
+    event: message.received
+    actions: [{log: {message: "{{ captures }}"}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("your hours?")));
+  ASSERT_EQ(FiredIds(e), Ids({"whole", "no-groups"}));
+  EXPECT_EQ(e.fired[0].actions[0].params.Find("message")->as_string(),
+            R"({"word":"hours"} {"id":"whole","description":"all of it"})");
+  EXPECT_EQ(e.fired[1].actions[0].params.Find("message")->as_string(), "{}");
+}
+
 TEST(Evaluation, RegexPrefilterOfTwoRulesStillTestsTheirOtherOperators) {
   // Two regexes on one path make a prefilter. A rule whose regex the set found
   // does not run that regex again, but every other operator and condition of it

@@ -125,6 +125,7 @@ const std::vector<Sample>& Samples() {
         {Fact::kId, Str("EV204")},
         {Fact::kCreatedAt, Str("2026-04-13T13:00:25.000Z")},
         {Fact::kApiVersion, Str("2026-03-30")},
+        {Fact::kDirection, Str("incoming")},
         {Fact::kContact, Str("+15550000002")},
         {Fact::kLine, Str("PN123")},
         {Fact::kCallId, Str("AC-call-missed")},
@@ -607,6 +608,10 @@ TEST(Facts, ContactOfBetaMessageIsSenderOrFirstRecipient) {
       "message.delivered", R"({"direction":"outgoing","text":"hi"})",
       R"({"senderIdentifier":"+15550000001","recipientIdentifiers":["+15550000002","+15550000003"]})"));
   EXPECT_EQ(Describe(outgoing.fact(Fact::kContact)), "\"+15550000002\"");
+  // recipientIdentifiers as a string, as legacy `to` sometimes is: accepted the same way.
+  Event as_string = MustParse(Beta("message.delivered", R"({"direction":"outgoing","text":"hi"})",
+                                   R"({"recipientIdentifiers":" +15550000002, +15550000003"})"));
+  EXPECT_EQ(Describe(as_string.fact(Fact::kContact)), "\"+15550000002\"");
 }
 
 TEST(Facts, IdIsAnOpaqueString) {
@@ -687,6 +692,8 @@ TEST(Facts, MissedIsFalseOnCallCompletedWithoutDirection) {
 TEST(Facts, MissedIsTrueOnCallMissedWhateverItCarries) {
   Event e = MustParse(Beta("call.missed", R"({"id":"AC1"})", "{}"));
   EXPECT_EQ(Describe(e.fact(Fact::kMissed)), "true");
+  // Only incoming calls are missed: the direction the beta event leaves out.
+  EXPECT_EQ(Describe(e.fact(Fact::kDirection)), "\"incoming\"");
 }
 
 TEST(Facts, MissedIsAbsentOnOtherCallTypes) {
@@ -793,7 +800,7 @@ TEST(Facts, WrongTypesLeaveFactsAbsentWithoutCrashing) {
       const char* context :
       {R"({"participants":"x"})", R"({"participants":{"external":"x"}})",
        R"({"participants":{"external":[5],"resolution":7}})",
-       R"({"participants":null,"senderIdentifier":5,"recipientIdentifiers":"x","userId":1,"phoneNumberId":[]})"}) {
+       R"({"participants":null,"senderIdentifier":5,"recipientIdentifiers":7,"userId":1,"phoneNumberId":[]})"}) {
     for (const char* direction : {"incoming", "outgoing"}) {
       Event e = MustParse(
           Beta("call.completed", std::string(R"({"direction":")") + direction + R"("})", context));
