@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "builtin_actions.h"
@@ -77,7 +78,6 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
           found.push_back(entry.path().string());
         }
       }
-      std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(path, ec)) {
       files.push_back(path);
@@ -85,8 +85,15 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
       errors.push_back({path, 0, 0, "", "no such file or directory", ""});
     }
   }
+  // SPEC: files load in name order, whichever paths named them; a file named
+  // twice (itself and through its directory) loads once.
+  std::sort(files.begin(), files.end());
+  std::set<fs::path> seen;
   std::vector<RuleSource> sources;
   for (const std::string& file : files) {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(file, ec);
+    if (!seen.insert(ec ? fs::path(file) : canonical).second) continue;
     std::ifstream in(file, std::ios::binary);
     if (!in) {
       errors.push_back({file, 0, 0, "", "cannot read the file", ""});

@@ -343,6 +343,14 @@ rules:
   ASSERT_EQ(rules.size(), 2u);
   EXPECT_EQ(rules[0].id, "from-a");
   EXPECT_EQ(rules[1].id, "from-b");
+  // Named one by one, in another order, and once more through their directory:
+  // the same files, in the same order, each loaded once.
+  result = engine->LoadFiles({dir.path() + "/b.yaml", dir.path() + "/a.yml", dir.path()});
+  ASSERT_TRUE(result.ok()) << result.FormatErrors();
+  rules = result.rules->rules();
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].id, "from-a");
+  EXPECT_EQ(rules[1].id, "from-b");
 }
 
 TEST(RuleLoader, OneBadFileFailsTheWholeLoad) {
