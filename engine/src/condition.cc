@@ -1,6 +1,9 @@
 #include "condition.h"
 
 #include <cstdlib>
+#include <string>
+
+#include "unicode_case.h"
 
 namespace switchboard {
 
@@ -59,22 +62,53 @@ Scalar FromFact(const FactValue& f) {
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-bool EqualStrings(std::string_view a, std::string_view b, bool icase) {
+// With ignore_case, ASCII text compares byte by byte; other text compares in
+// its folded form (unicode_case.h), whose length may differ from the original.
+bool EqualAscii(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  if (!icase) return a == b;
   for (size_t i = 0; i < a.size(); ++i) {
     if (Lower(a[i]) != Lower(b[i])) return false;
   }
   return true;
 }
 
+bool EqualStrings(std::string_view a, std::string_view b, bool icase) {
+  if (!icase) return a == b;
+  if (IsAscii(a) && IsAscii(b)) return EqualAscii(a, b);
+  return FoldCaseUtf8(a) == FoldCaseUtf8(b);
+}
+
 bool FindString(std::string_view hay, std::string_view needle, bool icase) {
   if (!icase) return hay.find(needle) != std::string_view::npos;
+  if (!IsAscii(hay) || !IsAscii(needle)) {
+    return FoldCaseUtf8(hay).find(FoldCaseUtf8(needle)) != std::string::npos;
+  }
   if (needle.size() > hay.size()) return false;
   for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    if (EqualStrings(hay.substr(i, needle.size()), needle, true)) return true;
+    if (EqualAscii(hay.substr(i, needle.size()), needle)) return true;
   }
   return false;
+}
+
+bool HasPrefix(std::string_view text, std::string_view prefix, bool icase) {
+  if (icase && (!IsAscii(text) || !IsAscii(prefix))) {
+    const std::string folded = FoldCaseUtf8(text);
+    const std::string folded_prefix = FoldCaseUtf8(prefix);
+    return folded.compare(0, folded_prefix.size(), folded_prefix) == 0;
+  }
+  return text.size() >= prefix.size() && EqualStrings(text.substr(0, prefix.size()), prefix, icase);
+}
+
+bool HasSuffix(std::string_view text, std::string_view suffix, bool icase) {
+  if (icase && (!IsAscii(text) || !IsAscii(suffix))) {
+    const std::string folded = FoldCaseUtf8(text);
+    const std::string folded_suffix = FoldCaseUtf8(suffix);
+    return folded.size() >= folded_suffix.size() &&
+           folded.compare(folded.size() - folded_suffix.size(), std::string::npos,
+                          folded_suffix) == 0;
+  }
+  return text.size() >= suffix.size() &&
+         EqualStrings(text.substr(text.size() - suffix.size()), suffix, icase);
 }
 
 bool ScalarEquals(const Scalar& v, const Value& arg, bool icase) {
@@ -155,18 +189,10 @@ bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* ca
       return op.regex->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
                              RE2::UNANCHORED, nullptr, 0);
     }
-    case OpKind::kStartsWith: {
-      if (!ScalarText(v, &storage, &text)) return false;
-      const std::string& prefix = op.arg.as_string();
-      return text.size() >= prefix.size() &&
-             EqualStrings(text.substr(0, prefix.size()), prefix, icase);
-    }
-    case OpKind::kEndsWith: {
-      if (!ScalarText(v, &storage, &text)) return false;
-      const std::string& suffix = op.arg.as_string();
-      return text.size() >= suffix.size() &&
-             EqualStrings(text.substr(text.size() - suffix.size()), suffix, icase);
-    }
+    case OpKind::kStartsWith:
+      return ScalarText(v, &storage, &text) && HasPrefix(text, op.arg.as_string(), icase);
+    case OpKind::kEndsWith:
+      return ScalarText(v, &storage, &text) && HasSuffix(text, op.arg.as_string(), icase);
     case OpKind::kGt:
     case OpKind::kGte:
     case OpKind::kLt:

@@ -8,6 +8,7 @@
 #include "event_rep.h"
 #include "path.h"
 #include "suggest.h"
+#include "unicode_case.h"
 
 namespace switchboard {
 
@@ -135,18 +136,10 @@ void ApplyFilter(const Filter& filter, Slot* slot) {
       }
       return;
     case FilterKind::kLower:
-      if (AsText(slot, &text)) {
-        for (char& c : *text) {
-          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        }
-      }
+      if (AsText(slot, &text)) *text = ToLowerUtf8(*text);
       return;
     case FilterKind::kUpper:
-      if (AsText(slot, &text)) {
-        for (char& c : *text) {
-          if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-        }
-      }
+      if (AsText(slot, &text)) *text = ToUpperUtf8(*text);
       return;
     case FilterKind::kTrim:
       if (AsText(slot, &text)) {

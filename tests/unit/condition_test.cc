@@ -310,6 +310,27 @@ TEST(Condition, IgnoreCaseForEveryStringOperator) {
   EXPECT_TRUE(Fires("{ data.s: { ignore_case: true, matches: '^HELLO' } }", event));
 }
 
+// Letters beyond ASCII too, as `matches` (RE2) folds them: every operator agrees.
+TEST(Condition, IgnoreCaseFoldsLettersBeyondAscii) {
+  std::string event = Data(
+      R"({"s":"Order for the \u00c9COLE \u00c0 P\u00c1RIS","g":"\u03a3\u039f\u03a6\u0399\u0391"})");
+  EXPECT_TRUE(Fires("{ data.s: { contains: '\u00e9cole \u00e0', ignore_case: true } }", event));
+  EXPECT_FALSE(Fires("{ data.s: { contains: '\u00e9cole' } }", event));
+  EXPECT_FALSE(
+      Fires("{ data.s: { contains: 'ecole', ignore_case: true } }", event));  // no accent folding
+  EXPECT_TRUE(Fires("{ data.s: { ends_with: 'p\u00e1ris', ignore_case: true } }", event));
+  EXPECT_TRUE(Fires("{ data.s: { starts_with: 'ORDER FOR', ignore_case: true } }", event));
+  EXPECT_TRUE(Fires("{ data.s: { matches: '\u00e9cole', ignore_case: true } }", event));
+  EXPECT_TRUE(
+      Fires("{ data.g: { equals: '\u03c3\u03bf\u03c6\u03b9\u03b1', ignore_case: true } }", event));
+  EXPECT_TRUE(
+      Fires("{ data.g: { in: [x, '\u03c3\u03bf\u03c6\u03b9\u03b1'], ignore_case: true } }", event));
+  EXPECT_FALSE(Fires(
+      "{ data.g: { not_in: ['\u03c3\u03bf\u03c6\u03b9\u03b1'], ignore_case: true } }", event));
+  EXPECT_TRUE(Fires("{ data.g: { starts_with: '\u03c3\u03bf', ignore_case: true } }", event));
+  EXPECT_FALSE(Fires("{ data.g: { starts_with: '\u03c3\u03bf' } }", event));
+}
+
 TEST(Condition, IgnoreCaseOnFacts) {
   EXPECT_TRUE(Fires("{ facts.text: { equals: 'WHAT ARE YOUR HOURS', ignore_case: true } }",
                     Message("What are your hours")));

@@ -282,10 +282,12 @@ TEST(Template, DefaultTakesNumbersAndSingleQuotedStrings) {
   EXPECT_EQ(Render(R"({{ data.object.nope | default("a }} b | c") }})"), "a }} b | c");
 }
 
-TEST(Template, LowerAndUpperChangeAsciiOnly) {
+TEST(Template, LowerAndUpperChangeLettersBeyondAscii) {
   EXPECT_EQ(Render("{{ data.object.text | lower }}"), "hello world");
   EXPECT_EQ(Render("{{ data.object.text | upper }}"), "HELLO WORLD");
-  EXPECT_EQ(Render("{{ data.object.unicode | upper }}"), "H\u00e9LLO \U0001F44B W\u00f6RLD");
+  EXPECT_EQ(Render("{{ data.object.unicode | upper }}"), "H\u00c9LLO \U0001F44B W\u00d6RLD");
+  EXPECT_EQ(Render("{{ data.object.unicode | upper | lower }}"),
+            "h\u00e9llo \U0001F44B w\u00f6rld");
   EXPECT_EQ(Render("{{ data.object.flag | upper }}"), "TRUE");
 }
 

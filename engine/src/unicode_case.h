@@ -1,0 +1,29 @@
+// Letter case beyond ASCII, for `ignore_case` and the `lower` / `upper` filters.
+//
+// Simple (one code point to one code point) mappings of the Unicode letters of
+// the scripts customers text in most: Latin (Latin-1, Extended-A, the Latin
+// Extended Additional block of Vietnamese), Greek, Cyrillic, Armenian and the
+// fullwidth forms. Other code points, and bytes that are not valid UTF-8, are
+// left as they are. `matches` with ignore_case is RE2's, which folds every
+// script; for these scripts the two agree.
+#ifndef SWITCHBOARD_SRC_UNICODE_CASE_H_
+#define SWITCHBOARD_SRC_UNICODE_CASE_H_
+
+#include <string>
+#include <string_view>
+
+namespace switchboard {
+
+// `text` with every letter above in lower (upper) case.
+std::string ToLowerUtf8(std::string_view text);
+std::string ToUpperUtf8(std::string_view text);
+
+// The form ignore_case compares: lower case, and a final sigma as any sigma.
+std::string FoldCaseUtf8(std::string_view text);
+
+// Whether every byte is ASCII (when both sides are, ASCII folding is enough).
+bool IsAscii(std::string_view text);
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_SRC_UNICODE_CASE_H_

@@ -1,0 +1,60 @@
+// Letter case beyond ASCII (engine/src/unicode_case.h): the `lower` and `upper`
+// filters and what `ignore_case` compares.
+#include "unicode_case.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace switchboard {
+namespace {
+
+TEST(UnicodeCase, LowerAndUpperOfEachScript) {
+  struct Case {
+    const char* upper;
+    const char* lower;
+  };
+  const Case cases[] = {
+      {"HELLO", "hello"},
+      {"\u00c9COLE \u00c0 \u00d8RE \u00de", "\u00e9cole \u00e0 \u00f8re \u00fe"},  // Latin-1
+      {"\u0141\u00d3D\u0179 \u0160\u010cE \u0150",
+       "\u0142\u00f3d\u017a \u0161\u010de \u0151"},                                      // Ext-A
+      {"\u0395\u039b\u039b\u0386\u0394\u0391", "\u03b5\u03bb\u03bb\u03ac\u03b4\u03b1"},  // Greek
+      {"\u041f\u0420\u0418\u0412\u0415\u0422 \u0401\u0416 \u0404",
+       "\u043f\u0440\u0438\u0432\u0435\u0442 \u0451\u0436 \u0454"},          // Cyrillic
+      {"\u0532\u0531\u0550\u0535\u054e", "\u0562\u0561\u0580\u0565\u057e"},  // Armenian
+      {"TI\u1ebeNG VI\u1ec6T", "ti\u1ebfng vi\u1ec7t"},                      // Vietnamese
+      {"\uff21\uff22\uff23", "\uff41\uff42\uff43"},                          // fullwidth
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ToLowerUtf8(c.upper), c.lower) << c.upper;
+    EXPECT_EQ(ToUpperUtf8(c.lower), c.upper) << c.lower;
+  }
+  EXPECT_EQ(ToUpperUtf8("\u00ff"), "\u0178");            // ÿ -> Ÿ, out of Latin-1
+  EXPECT_EQ(ToUpperUtf8("\u03c2"), "\u03a3");            // final sigma
+  EXPECT_EQ(ToUpperUtf8("stra\u00dfe"), "STRA\u00dfE");  // ß has no one-letter capital
+}
+
+TEST(UnicodeCase, LeavesSignsDigitsEmojiAndBrokenBytesAlone) {
+  const std::string text = "1+1=2 \u00d7\u00f7 \U0001F44B \u4e2d\u6587 \xff\xc3 end\xe2\x82";
+  EXPECT_EQ(ToLowerUtf8(text), text);
+  EXPECT_EQ(ToUpperUtf8("x \xff y"), "X \xff Y");
+}
+
+TEST(UnicodeCase, FoldingEqualsAllCasesOfALetter) {
+  EXPECT_EQ(FoldCaseUtf8("\u00c9COLE"), FoldCaseUtf8("\u00e9cole"));
+  EXPECT_EQ(FoldCaseUtf8("\u03a3\u03bf\u03c6\u03af\u03b1\u03c2"),  // Σοφίας
+            FoldCaseUtf8("\u03c3\u03bf\u03c6\u03af\u03b1\u03c3"));
+  EXPECT_EQ(FoldCaseUtf8("\u1e9e"), "\u00df");  // capital sharp s
+  EXPECT_NE(FoldCaseUtf8("\u00e9cole"), FoldCaseUtf8("ecole"));
+}
+
+TEST(UnicodeCase, IsAscii) {
+  EXPECT_TRUE(IsAscii(""));
+  EXPECT_TRUE(IsAscii("STOP please"));
+  EXPECT_FALSE(IsAscii("\u00e9"));
+  EXPECT_FALSE(IsAscii("\xff"));
+}
+
+}  // namespace
+}  // namespace switchboard
