@@ -6,6 +6,7 @@
 #include "event_rep.h"
 #include "facts.h"
 #include "path.h"
+#include "timeutil.h"
 
 namespace switchboard {
 
@@ -110,6 +111,16 @@ Result<Event> Event::Parse(std::string_view json) {
     return Status::InvalidArgument("event is not a JSON object");
   }
   ComputeFacts(rep->root, rep->facts, &rep->data_object);
+  // SPEC: facts.created_at is UTC. OpenPhone sends it so ("...Z"); a time with
+  // an offset (or none) is converted, to milliseconds like `now`.
+  FactValue& created = rep->facts[static_cast<int>(Fact::kCreatedAt)];
+  if (created.kind == FactValue::Kind::kString && !created.string.empty() &&
+      created.string.back() != 'Z') {
+    if (auto t = ParseIsoTime(created.string); t.ok()) {
+      rep->created_at_utc = FormatIsoTime(*t);
+      created = FactValue::String(rep->created_at_utc);
+    }
+  }
   return Event(std::move(rep));
 }
 

@@ -20,6 +20,8 @@ struct Event::Rep {
   // data.object when it is an object: where OpenPhone puts the resource, and
   // where most rule paths lead.
   std::optional<simdjson::dom::element> data_object;
+  // facts.created_at when the event's time had an offset: converted to UTC.
+  std::string created_at_utc;
 };
 
 // Converts a parsed JSON element to an owned Value.

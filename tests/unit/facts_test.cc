@@ -614,6 +614,19 @@ TEST(Facts, ContactOfBetaMessageIsSenderOrFirstRecipient) {
   EXPECT_EQ(Describe(as_string.fact(Fact::kContact)), "\"+15550000002\"");
 }
 
+// SPEC: facts.created_at is ISO 8601 UTC. A time sent in UTC is kept as sent.
+TEST(Facts, CreatedAtIsUtc) {
+  auto created_at = [](const std::string& sent) {
+    return Describe(MustParse(R"({"id":"EV1","type":"message.received","createdAt":")" + sent +
+                              R"(","data":{"object":{"object":"message"}}})")
+                        .fact(Fact::kCreatedAt));
+  };
+  EXPECT_EQ(created_at("2026-04-13T10:30:00-04:00"), "\"2026-04-13T14:30:00.000Z\"");
+  EXPECT_EQ(created_at("2026-04-13T16:30:00.250+02:00"), "\"2026-04-13T14:30:00.250Z\"");
+  EXPECT_EQ(created_at("2026-04-13T14:30:00.123456Z"), "\"2026-04-13T14:30:00.123456Z\"");
+  EXPECT_EQ(created_at("not a time"), "\"not a time\"");  // kept, as the schedule ignores it
+}
+
 TEST(Facts, IdIsAnOpaqueString) {
   Event legacy = MustParse(
       R"({"id":"9f1c-not-an-ev-id","type":"message.received","data":{"object":{"object":"message"},"deepLink":"x"}})");
