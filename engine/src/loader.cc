@@ -701,7 +701,7 @@ class Loader {
     auto t = Template::Parse(text, mode, &offset);
     int quote = node.Tag() == "!" ? 1 : 0;  // quoted scalars start one column later
     if (!t.ok()) {
-      Error(s.file, node, s.item, t.status().message(), ColumnOffset(text, offset) + quote);
+      Error(s.file, MarkOf(s.file, node, text, offset, quote), s.item, t.status().message());
       return std::nullopt;
     }
     for (const Template::Reference& ref : t->references()) {
@@ -733,7 +733,7 @@ class Loader {
         if (uses_env) *uses_env = true;
       }
       if (!problem.empty()) {
-        Error(s.file, node, s.item, problem, ColumnOffset(text, ref.offset) + quote);
+        Error(s.file, MarkOf(s.file, node, text, ref.offset, quote), s.item, problem);
       }
     }
     return std::move(t.value());
@@ -744,10 +744,44 @@ class Loader {
                        [&](const auto& v) { return v.first == name; });
   }
 
-  // Column offset of a byte offset in a single-line scalar; 0 past a line break.
-  static int ColumnOffset(const std::string& text, size_t offset) {
-    if (text.find('\n') < offset) return 0;
-    return static_cast<int>(offset);
+  // Where byte `offset` of a scalar's text is in its file. A block scalar's
+  // text (`|` keeps its lines, `>` joins them with spaces) starts on the line
+  // after its indicator, each line indented like the first: the offset is found
+  // by walking those lines. In a flow scalar it is `quote` (1 when quoted) plus
+  // `offset` columns after the start; past a line break of a flow scalar, the
+  // start itself.
+  static YAML::Mark MarkOf(const SourceFile* file, const YAML::Node& node,
+                           const std::string& text, size_t offset, int quote) {
+    YAML::Mark mark = node.Mark();
+    char indicator = 0;
+    if (file != nullptr && mark.line >= 0 && mark.line < static_cast<int>(file->lines.size()) &&
+        mark.column >= 0 && static_cast<size_t>(mark.column) < file->lines[mark.line].size()) {
+      indicator = file->lines[mark.line][mark.column];
+    }
+    if (indicator != '|' && indicator != '>') {
+      if (text.find('\n') >= offset) mark.column += quote + static_cast<int>(offset);
+      return mark;
+    }
+    int indent = -1;  // the block's: that of its first non-blank line
+    size_t consumed = 0;
+    for (size_t l = mark.line + 1; l < file->lines.size(); ++l) {
+      const std::string& source = file->lines[l];
+      const size_t first = source.find_first_not_of(' ');
+      if (first == std::string::npos) {  // a blank line: "\n" in `|`, part of the break in `>`
+        if (indicator == '|') ++consumed;
+        continue;
+      }
+      if (indent < 0) indent = static_cast<int>(first);
+      if (static_cast<int>(first) < indent) break;  // the block ended
+      const size_t length = source.size() - static_cast<size_t>(indent);
+      if (offset <= consumed + length) {
+        mark.line = static_cast<int>(l);
+        mark.column = indent + static_cast<int>(offset - consumed);
+        return mark;
+      }
+      consumed += length + 1;
+    }
+    return mark;
   }
 
   // ---- actions ----

@@ -813,6 +813,32 @@ rules:
   EXPECT_TRUE(HasError(result, 8, 34, "undefined variable 'compnay' (did you mean 'company'?)"));
 }
 
+// Errors inside a block scalar point at their own line, not the `|` or `>`.
+TEST(RuleLoader, TemplateErrorsInBlockScalarsPointAtTheirLine) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: literal
+    event: message.received
+    actions:
+      - log:
+          message: |
+            first {{ facts.text }}
+
+              indented {{ facts.txet }}
+  - id: folded
+    event: message.received
+    actions:
+      - log:
+          message: >-
+            folded {{ facts.text }}
+            second {{ facts.bogus }}
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 10, 24, "unknown fact 'txet'")) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 17, 20, "unknown fact 'bogus'")) << result.FormatErrors();
+}
+
 TEST(RuleLoader, RejectsCaptureWithoutNamedGroup) {
   LoadResult result = Load(R"(
 version: 1
