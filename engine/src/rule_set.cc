@@ -179,7 +179,7 @@ void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<
 // with its elements: their vectors and strings still hold their buffers, and
 // the thread's next evaluation renders over them (the old contents are never
 // read). Results that held much text are freed rather than kept.
-constexpr size_t kMaxKeptFiredRules = 16;
+constexpr size_t kMaxKeptFiredRules = 64;
 constexpr size_t kMaxKeptFiredBytes = 16 * 1024;
 
 // Set when the thread's spare is destroyed at thread exit: an Evaluation
@@ -319,14 +319,24 @@ void RenderAction(const CompiledAction& action, const TemplateContext& context, 
   params.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     const auto& [name, tree] = action.params[i];
-    auto& [slot_name, slot] = SlotAt(&params, i);
+    const bool is_template = tree.kind == ParamTree::Kind::kTemplate;
+    if (i == params.size()) {  // nothing to reuse: built in place
+      if (is_template) {
+        params.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                            std::forward_as_tuple(tree.tpl->Render(context)));
+      } else {
+        params.emplace_back(name, RenderTree(tree, context, false));
+      }
+      continue;
+    }
+    auto& [slot_name, slot] = params[i];
     if (slot_name != name) slot_name.assign(name);
-    if (tree.kind != ParamTree::Kind::kTemplate) {
+    if (!is_template) {
       slot = RenderTree(tree, context, false);
       continue;
     }
     // Most parameters are one template. A string that has its own buffer is
-    // rendered into; a new one gets one allocation of the right size.
+    // rendered into; another gets one allocation of the right size.
     if (!slot.is_string()) slot = Value(std::string());
     std::string& text = slot.as_string();
     if (text.capacity() > kInlineCapacity) {
