@@ -221,11 +221,11 @@ size_t KeptBytes(const std::vector<FiredRule>& fired) {
 }
 
 // Offers a destroyed Evaluation's results to the thread's next evaluation.
-void RecycleFired(std::vector<FiredRule> fired) {
-  if (fired.capacity() == 0 || spare_fired_destroyed) return;
+void RecycleFired(std::vector<FiredRule>* fired) {
+  if (spare_fired_destroyed) return;
   SpareFired& spare = ThreadSpareFired();
-  if (spare.fired.capacity() == 0 && KeptBytes(fired) <= kMaxKeptFiredBytes) {
-    spare.fired = std::move(fired);
+  if (spare.fired.capacity() == 0 && KeptBytes(*fired) <= kMaxKeptFiredBytes) {
+    spare.fired = std::move(*fired);
   }
 }
 
@@ -456,7 +456,6 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     ApplyPrefilters(bucket, ev, &rejected, &known);
   }
 
-  out.fired = TakeSpareFired();
   size_t fired_count = 0;  // out.fired beyond it: an earlier evaluation's, to reuse
   Captures captures;
   ConditionContext context;
@@ -523,9 +522,12 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
         }
       }
     }
-    // Events fire few rules: one small allocation, made only once one fires,
-    // usually holds them all.
-    if (out.fired.capacity() == 0) out.fired.reserve(std::min<size_t>(count - pos, 4));
+    // Once a rule fires: the spare results of the thread, or else one small
+    // allocation, which usually holds all that fire (events fire few rules).
+    if (out.fired.capacity() == 0) {
+      out.fired = TakeSpareFired();
+      if (out.fired.capacity() == 0) out.fired.reserve(std::min<size_t>(count - pos, 4));
+    }
     FiredRule& fired = SlotAt(&out.fired, fired_count++);
     fired.rule_id = rule.id;
     if (rule.throttle_key) {
@@ -554,7 +556,9 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
   return out;
 }
 
-Evaluation::~Evaluation() { RecycleFired(std::move(fired)); }
+Evaluation::~Evaluation() {
+  if (fired.capacity() != 0) RecycleFired(&fired);
+}
 
 void RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
                             ThrottleStore* store) const {
