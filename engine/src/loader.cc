@@ -179,6 +179,7 @@ class Loader {
     SourceFile& f = files_.back();
     try {
       f.root = YAML::Load(source.text);
+      ExpandMergeKeys(f.root);
     } catch (const YAML::Exception& e) {
       Error(&f, e.mark, "", "invalid YAML: " + e.msg);
       f.root = YAML::Node(YAML::NodeType::Undefined);

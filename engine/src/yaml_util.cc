@@ -2,8 +2,67 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 namespace switchboard {
+
+namespace {
+
+// Aliases may share nodes but cannot loop; the bound only guards the stack.
+constexpr int kMaxMergeDepth = 64;
+
+bool IsMergeKey(const YAML::Node& key) { return IsPlainScalar(key) && key.Scalar() == "<<"; }
+
+bool HasScalarKey(const YAML::Node& map, const std::string& key) {
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key) return true;
+  }
+  return false;
+}
+
+void ExpandMergeKeysAt(YAML::Node node, int depth) {
+  if (depth > kMaxMergeDepth) return;
+  if (node.IsSequence()) {
+    for (YAML::Node child : node) ExpandMergeKeysAt(child, depth + 1);
+    return;
+  }
+  if (!node.IsMap()) return;
+  YAML::Node merge;
+  bool has_merge = false;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (IsMergeKey(it->first) && !has_merge) {
+      merge.reset(it->second);
+      has_merge = true;
+    } else {
+      ExpandMergeKeysAt(it->second, depth + 1);
+    }
+  }
+  if (!has_merge) return;
+  std::vector<YAML::Node> sources;
+  if (merge.IsMap()) {
+    sources.push_back(merge);
+  } else if (merge.IsSequence()) {
+    for (YAML::Node source : merge) {
+      if (!source.IsMap()) return;  // left in place: reported as an unknown key
+      sources.push_back(source);
+    }
+  } else {
+    return;
+  }
+  for (YAML::Node& source : sources) ExpandMergeKeysAt(source, depth + 1);
+  node.remove("<<");
+  for (const YAML::Node& source : sources) {
+    for (auto it = source.begin(); it != source.end(); ++it) {
+      if (!it->first.IsScalar() || IsMergeKey(it->first)) continue;
+      if (!HasScalarKey(node, it->first.Scalar())) node.force_insert(it->first, it->second);
+    }
+  }
+}
+
+}  // namespace
+
+void ExpandMergeKeys(YAML::Node root) { ExpandMergeKeysAt(root, 0); }
 
 bool YamlNumber(const YAML::Node& node, double* out) {
   if (!IsPlainScalar(node)) return false;

@@ -13,6 +13,14 @@ namespace switchboard {
 // A plain (unquoted, untagged) scalar: subject to YAML's type resolution.
 inline bool IsPlainScalar(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "?"; }
 
+// Applies YAML merge keys, which yaml-cpp 0.7 reads as ordinary keys: in every
+// mapping under `root`, `<<: *base` (or `<<: [*a, *b]`) is replaced by the keys of
+// the merged mappings that the mapping does not set itself (the first merged
+// mapping wins over later ones), each keeping its position for diagnostics. A
+// `<<` whose value is not a mapping or a list of mappings is left for the
+// caller's key checks to report.
+void ExpandMergeKeys(YAML::Node root);
+
 // A YAML value as a Value: plain true/false, numbers and null are typed; quoted
 // scalars are strings.
 Value YamlToValue(const YAML::Node& node);

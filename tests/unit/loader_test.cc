@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -811,6 +812,55 @@ rules:
 )");
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, 8, 34, "undefined variable 'compnay' (did you mean 'company'?)"));
+}
+
+// YAML merge keys, as Home Assistant configurations use them.
+TEST(RuleLoader, MergeKeysShareCommonParts) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - &reply
+    id: base-reply
+    event: message.received
+    priority: 5
+    actions:
+      - openphone.send_message: &message { to: "{{ facts.contact }}", content: "hi" }
+  - <<: *reply
+    id: second-reply
+    when: { facts.text: { contains: price } }
+  - <<: [*reply]
+    id: third-reply
+    priority: 7
+    actions:
+      - openphone.send_message: { <<: *message, content: "bye" }
+)");
+  ASSERT_TRUE(result.ok()) << result.FormatErrors();
+  std::map<std::string, int> priority;
+  for (const RuleInfo& r : result.rules->rules()) priority[r.id] = r.priority;
+  EXPECT_EQ(priority, (std::map<std::string, int>{
+                          {"base-reply", 5}, {"second-reply", 5}, {"third-reply", 7}}));
+  auto event = Event::Parse(
+      R"({"id":"EV1","type":"message.received","data":{"object":{"object":"message",)"
+      R"("direction":"incoming","from":"+15555550100","text":"price?","phoneNumberId":"PN1"}}})");
+  ASSERT_TRUE(event.ok());
+  Evaluation e = result.rules->Evaluate(*event);
+  ASSERT_EQ(e.fired.size(), 3u);
+  EXPECT_EQ(e.fired[0].rule_id, "third-reply");
+  EXPECT_EQ(e.fired[0].actions[0].params.Find("content")->as_string(), "bye");
+  EXPECT_EQ(e.fired[0].actions[0].params.Find("to")->as_string(), "+15555550100");
+  // A merged key that is wrong is reported where it is written.
+  LoadResult bad = Load(R"(
+version: 1
+rules:
+  - &reply
+    id: one
+    event: message.received
+    priorty: 5
+    actions: [{log: {message: x}}]
+  - <<: *reply
+    id: two
+)");
+  EXPECT_TRUE(HasError(bad, 6, 5, "unknown key 'priorty'")) << bad.FormatErrors();
 }
 
 // Errors inside a block scalar point at their own line, not the `|` or `>`.
