@@ -36,7 +36,9 @@ constexpr int kRetryAfterSeconds = 2;
 // How much of a refused request's body is read and dropped after the answer,
 // and for how long at most.
 constexpr int64_t kDrainLimit = 16 << 20;
-constexpr auto kDrainTime = std::chrono::seconds(3);
+constexpr std::chrono::milliseconds kDrainTime{3000};
+// The same when overloaded (503): only what is about to arrive.
+constexpr std::chrono::milliseconds kOverloadDrainTime{50};
 // How long one read or write on a connection may wait.
 constexpr int kRequestTimeoutSeconds = 5;
 
@@ -76,22 +78,32 @@ bool ReadBody(HTTPServerRequest& request, int64_t limit, std::string* body) {
 // Reads and drops the rest of a refused request's body, after its answer was
 // sent: most clients send the whole body before they read an answer (all that
 // do not use Expect: 100-continue), and closing a connection with unread data
-// resets it, losing the answer. Bounded in bytes (`limit`) and time; a client
-// that sends more, or slower, is cut off.
-void DrainBody(HTTPServerRequest& request, int64_t limit = kDrainLimit) {
-  // Each read waits at most until the deadline (the connection is closed after).
+// resets it, losing the answer. Bounded in bytes (`limit`) and time (`budget`):
+// each step takes what the stream holds, or else waits for one receive of at
+// most the time left, so a client that trickles bytes is cut off at the deadline.
+void DrainBody(HTTPServerRequest& request, int64_t limit, std::chrono::milliseconds budget) {
+  using std::chrono::steady_clock;
   auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
-  if (impl != nullptr) {
-    impl->socket().setReceiveTimeout(Poco::Timespan(
-        std::chrono::duration_cast<std::chrono::microseconds>(kDrainTime).count()));
-  }
-  const auto deadline = std::chrono::steady_clock::now() + kDrainTime;
-  std::istream& in = request.stream();
+  if (impl == nullptr) return;  // cannot bound the wait: leave the body
+  const auto deadline = steady_clock::now() + budget;
+  std::streambuf* body = request.stream().rdbuf();
   char buffer[16384];
   int64_t drained = 0;
-  while (in && drained < limit && std::chrono::steady_clock::now() < deadline) {
-    in.read(buffer, sizeof buffer);
-    drained += in.gcount();
+  try {
+    while (drained < limit) {
+      const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+          deadline - steady_clock::now());
+      if (left.count() <= 0) break;
+      impl->socket().setReceiveTimeout(Poco::Timespan(left.count()));
+      const std::streamsize held = body->in_avail();
+      const std::streamsize want =
+          held > 0 ? std::min<std::streamsize>(held, sizeof buffer) : 1;  // 1: one receive
+      const std::streamsize got = body->sgetn(buffer, want);
+      if (got <= 0) break;  // the end of the body
+      drained += got;
+    }
+  } catch (const std::exception&) {
+    // A timeout or a reset: the connection is closed after the answer anyway.
   }
 }
 
@@ -142,7 +154,7 @@ std::string RawPath(const std::string& target) {
   size_t begin = 0;
   if (target.empty() || target[0] != '/') {
     const size_t scheme = target.find("://");
-    begin = scheme == std::string::npos ? target.size() : target.find('/', scheme + 3);
+    begin = target.find('/', scheme == std::string::npos ? 0 : scheme + 3);
     if (begin == std::string::npos) return "/";
   }
   const size_t end = target.find_first_of("?#", begin);
@@ -197,7 +209,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       request.setKeepAlive(false);
       response.setKeepAlive(false);
       SendError(response, status, message);
-      DrainBody(request);
+      DrainBody(request, kDrainLimit, kDrainTime);
     };
     if (request.getMethod() != "POST") {
       response.set("Allow", "POST");
@@ -211,8 +223,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       request.setKeepAlive(false);
       response.setKeepAlive(false);
       SendUnavailable(response, "overloaded, retry later");
-      // No thread to spare for a big body, but a webhook's has usually arrived.
-      return DrainBody(request, config.limits.max_body);
+      // No thread to spare for a big body or a slow client, but a webhook's
+      // body has usually arrived with its headers.
+      return DrainBody(request, config.limits.max_body, kOverloadDrainTime);
     }
     if (!IsJsonContentType(request.getContentType())) {
       return reject(HTTPResponse::HTTP_UNSUPPORTEDMEDIATYPE, "unsupported_media_type",
@@ -341,7 +354,12 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     // Split the path as sent, then decode each segment once: an event id may
     // hold "%" or "/" (sent as %25 and %2F).
     std::vector<std::string> parts;
-    const std::string path = RawPath(request.getURI()).substr(5);  // after "/api/"
+    // Routed here on the decoded path; an API path is spelt out ("/%61pi/" is not).
+    const std::string raw_path = RawPath(request.getURI());
+    if (raw_path.rfind("/api/", 0) != 0) {
+      return SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such admin endpoint");
+    }
+    const std::string path = raw_path.substr(5);
     for (size_t start = 0; start <= path.size();) {
       size_t slash = path.find('/', start);
       if (slash == std::string::npos) slash = path.size();

@@ -746,34 +746,47 @@ class Loader {
   }
 
   // Where byte `offset` of a scalar's text is in its file. A block scalar's
-  // text (`|` keeps its lines, `>` joins them with spaces) starts on the line
-  // after its indicator, each line indented like the first: the offset is found
-  // by walking those lines. In a flow scalar it is `quote` (1 when quoted) plus
-  // `offset` columns after the start; past a line break of a flow scalar, the
-  // start itself.
+  // text starts on the line after its indicator: `|` keeps the lines, `>` joins
+  // them with spaces and turns each blank line of a run into a line break; each
+  // line loses the block's indentation (the indicator's digit, or the first
+  // non-blank line's). The offset is found by walking those lines. In a flow
+  // scalar it is `quote` (1 when quoted) plus `offset` columns after the start;
+  // past a line break of a flow scalar, the start itself.
   static YAML::Mark MarkOf(const SourceFile* file, const YAML::Node& node,
                            const std::string& text, size_t offset, int quote) {
     YAML::Mark mark = node.Mark();
-    char indicator = 0;
-    if (file != nullptr && mark.line >= 0 && mark.line < static_cast<int>(file->lines.size()) &&
-        mark.column >= 0 && static_cast<size_t>(mark.column) < file->lines[mark.line].size()) {
-      indicator = file->lines[mark.line][mark.column];
+    if (file == nullptr || mark.line < 0 || mark.line >= static_cast<int>(file->lines.size()) ||
+        mark.column < 0 || static_cast<size_t>(mark.column) >= file->lines[mark.line].size()) {
+      return mark;
     }
+    const std::string& header = file->lines[mark.line];
+    const char indicator = header[mark.column];
     if (indicator != '|' && indicator != '>') {
       if (text.find('\n') >= offset) mark.column += quote + static_cast<int>(offset);
       return mark;
     }
-    int indent = -1;  // the block's: that of its first non-blank line
-    size_t consumed = 0;
+    int indent = -1;  // the block's
+    for (size_t i = mark.column + 1; i < header.size() && i <= mark.column + 2u; ++i) {
+      if (header[i] >= '1' && header[i] <= '9') {
+        indent = static_cast<int>(header.find_first_not_of(' ')) + (header[i] - '0');
+      }
+    }
+    size_t consumed = 0;  // bytes of `text` before the current line
+    bool after_content = false;  // in `>`, the break after a content line is counted
+    bool prev_blank = false;
     for (size_t l = mark.line + 1; l < file->lines.size(); ++l) {
       const std::string& source = file->lines[l];
       const size_t first = source.find_first_not_of(' ');
-      if (first == std::string::npos) {  // a blank line: "\n" in `|`, part of the break in `>`
-        if (indicator == '|') ++consumed;
+      const bool blank = first == std::string::npos;
+      if (!blank && indent < 0) indent = static_cast<int>(first);
+      if (!blank && static_cast<int>(first) < indent) break;  // the block ended
+      if (blank && (indent < 0 || static_cast<int>(source.size()) <= indent)) {
+        // An empty line: a "\n" of its own, except in `>` the first one after
+        // a content line, whose break that line already counted.
+        if (indicator == '|' || !after_content || prev_blank) ++consumed;
+        prev_blank = true;
         continue;
       }
-      if (indent < 0) indent = static_cast<int>(first);
-      if (static_cast<int>(first) < indent) break;  // the block ended
       const size_t length = source.size() - static_cast<size_t>(indent);
       if (offset <= consumed + length) {
         mark.line = static_cast<int>(l);
@@ -781,6 +794,8 @@ class Loader {
         return mark;
       }
       consumed += length + 1;
+      after_content = true;
+      prev_blank = false;
     }
     return mark;
   }

@@ -202,14 +202,17 @@ std::vector<FiredRule> TakeSpareFired() {
 }
 
 // The bytes of text that keeping `fired` would keep; SIZE_MAX when it is too
-// large or holds parameters other than strings (which are rebuilt anyway).
+// large, or holds what is rebuilt anyway: parameters other than strings, a
+// redacted copy.
 size_t KeptBytes(const std::vector<FiredRule>& fired) {
   if (fired.size() > kMaxKeptFiredRules) return SIZE_MAX;
   size_t bytes = 0;
   for (const FiredRule& rule : fired) {
     bytes += rule.throttle_key.capacity();
+    for (const auto& [name, text] : rule.captures) bytes += name.capacity() + text.capacity();
     for (const FiredAction& action : rule.actions) {
       bytes += action.error.capacity();
+      if (action.has_redacted_copy()) return SIZE_MAX;
       if (!action.params.is_object()) continue;
       for (const auto& [name, value] : action.params.as_object()) {
         if (!value.is_string()) return SIZE_MAX;

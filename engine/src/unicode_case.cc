@@ -101,7 +101,9 @@ char32_t FoldOf(char32_t c) {
 bool IsContinuation(unsigned char b) { return (b & 0xC0) == 0x80; }
 
 // Decodes the code point at text[*i] and advances *i past it; false (and *i
-// unchanged) for a byte that does not start a valid sequence.
+// unchanged) for a byte that does not start a valid sequence: overlong forms,
+// surrogates and values past U+10FFFF are not valid (RFC 3629), and are left
+// as they are rather than turned into the characters they spell.
 bool Decode(std::string_view text, size_t* i, char32_t* out) {
   const auto b0 = static_cast<unsigned char>(text[*i]);
   size_t n;
@@ -124,6 +126,8 @@ bool Decode(std::string_view text, size_t* i, char32_t* out) {
     if (!IsContinuation(b)) return false;
     c = (c << 6) | (b & 0x3F);
   }
+  static constexpr char32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < kSmallest[n] || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) return false;
   *i += n;
   *out = c;
   return true;

@@ -726,6 +726,15 @@ TEST_F(Hostile, AdminTokenAbuseIsRefused) {
       EXPECT_TRUE(a.status == 401 || a.status == 400) << name << " " << target << ": " << a;
     }
   }
+  // Odd spellings of an admin path, with the right token: an answer, never a 500.
+  for (const std::string& target : {"http:/api/events", "/%61pi/events", "http://h/api/%2e%2e"}) {
+    RequestOptions o;
+    o.method = "GET";
+    o.target = target;
+    o.headers = {{"Authorization", "Bearer " + token}};
+    HttpAnswer a = Request(port_, o);
+    EXPECT_TRUE(a.status == 200 || a.status == 400 || a.status == 404) << target << ": " << a;
+  }
   // Tokens in the URL are refused even when correct.
   for (const std::string& q : {"token", "access_token", "api_key"}) {
     HttpAnswer a = Get("/api/events?" + q + "=" + token);
@@ -755,6 +764,29 @@ TEST_F(Hostile, AdminTokenAbuseIsRefused) {
 // default thread count leaves room for a real event beside dozens of them.
 // (Beyond server.threads stalled connections, the reverse proxy in front of the
 // server is the protection: docs/operations.md.)
+// A refused request's body is drained after the answer, but not for longer than
+// a few seconds: a client that trickles its body is cut off.
+TEST_F(Hostile, TricklingTheBodyOfARefusedRequestIsCutOff) {
+  StartServer();
+  RawConnection c(port_);
+  ASSERT_TRUE(c.connected());
+  c.Send("POST /webhooks/openphone HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+         "Content-Length: 100000\r\n\r\nx");
+  auto responses = ParseResponses(c.Read(1, 5s));
+  ASSERT_FALSE(responses.empty());
+  EXPECT_EQ(responses[0].status, 415) << responses[0].head;
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() - start < 12s) {
+    if (!c.Send("x")) break;  // reset by the server
+    c.Read(0, 300ms, &closed);
+  }
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 8s) << "the server kept draining a trickled body for "
+                      << std::chrono::duration_cast<std::chrono::seconds>(took).count() << " s";
+  ExpectStillServing("a trickled body");
+}
+
 TEST_F(Hostile, SlowClientsDoNotStarveRealEvents) {
   config_.threads = 64;  // the default
   StartServer();

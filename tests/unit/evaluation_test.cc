@@ -2,6 +2,7 @@
 // firing order, stop, enabled, throttles, the reasons of rules that did not fire,
 // the RE2::Set prefilter, thread safety, and inline tests.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <chrono>
 #include <memory>
@@ -637,6 +638,35 @@ TEST(Evaluation, RegexPrefilterCapturesStillWork) {
 }
 
 // SPEC: `captures` and `rule` are template context, whole as well as by field.
+// What a thread keeps of its last results is bounded: a large capture (or any
+// large text) is freed with its Evaluation, not kept for the next one. Measured
+// with glibc's allocator statistics, which a sanitizer's allocator replaces.
+TEST(Evaluation, LargeResultsAreNotKeptForTheNextEvaluation) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "allocator statistics are the sanitizer's";
+#else
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: all
+    event: message.received
+    when: { facts.text: { matches: '(?P<all>.*)' } }
+    actions: [{log: {message: "x"}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  std::thread([&] {
+    const std::string big_json = Message(std::string(256 * 1024, 'a'));
+    const std::string small_json = Message("b");
+    // Warm up: the thread's spare results and parse buffers exist.
+    { Evaluation warm = rules->Evaluate(ParseEvent(small_json)); }
+    const size_t before = mallinfo2().uordblks;
+    { Evaluation big = rules->Evaluate(ParseEvent(big_json)); }
+    const size_t after = mallinfo2().uordblks;
+    EXPECT_LT(after, before + 64 * 1024) << "kept " << (after - before) << " bytes";
+  }).join();
+#endif
+}
+
 TEST(Evaluation, WholeCapturesAndRuleRenderAsObjects) {
   auto rules = Rules(R"(
 version: 1

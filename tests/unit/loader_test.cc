@@ -883,10 +883,28 @@ rules:
           message: >-
             folded {{ facts.text }}
             second {{ facts.bogus }}
+      - log:
+          message: >
+
+            after a blank line
+
+
+            and two {{ facts.bad1 }}
+      - log:
+          message: |2
+               indented by the indicator {{ facts.bad2 }}
+      - log:
+          message: |
+            a
+                  
+            b {{ facts.bad3 }}
 )");
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, 10, 24, "unknown fact 'txet'")) << result.FormatErrors();
   EXPECT_TRUE(HasError(result, 17, 20, "unknown fact 'bogus'")) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 24, 21, "unknown fact 'bad1'")) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 27, 42, "unknown fact 'bad2'")) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 32, 15, "unknown fact 'bad3'")) << result.FormatErrors();
 }
 
 TEST(RuleLoader, RejectsCaptureWithoutNamedGroup) {

@@ -41,6 +41,19 @@ TEST(UnicodeCase, LeavesSignsDigitsEmojiAndBrokenBytesAlone) {
   EXPECT_EQ(ToUpperUtf8("x \xff y"), "X \xff Y");
 }
 
+// Overlong forms, surrogates and values past U+10FFFF are invalid: left as they
+// are, never turned into the (ASCII) letters they spell.
+TEST(UnicodeCase, InvalidSequencesAreLeftAsTheyAre) {
+  for (const std::string bad : {"\xC1\x81", "\xE0\x81\x81", "\xE0\x80\x80", "\xF0\x80\x81\x81",
+                                 "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
+    EXPECT_EQ(ToLowerUtf8(bad), bad);
+    EXPECT_EQ(ToUpperUtf8(bad), bad);
+    EXPECT_EQ(FoldCaseUtf8(bad), bad);
+  }
+  EXPECT_NE(FoldCaseUtf8("\xE0\x81\xB3top"), FoldCaseUtf8("stop"));
+  EXPECT_EQ(ToUpperUtf8("\xF4\x8F\xBF\xBF"), "\xF4\x8F\xBF\xBF");  // U+10FFFF, valid
+}
+
 TEST(UnicodeCase, FoldingEqualsAllCasesOfALetter) {
   EXPECT_EQ(FoldCaseUtf8("\u00c9COLE"), FoldCaseUtf8("\u00e9cole"));
   EXPECT_EQ(FoldCaseUtf8("\u03a3\u03bf\u03c6\u03af\u03b1\u03c2"),  // Σοφίας
