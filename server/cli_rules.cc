@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "log.h"
 #include "switchboard/engine.h"
 #include "trace.h"
 
@@ -91,13 +92,13 @@ bool ReadFile(const std::string& path, std::string* out) {
   return true;
 }
 
+// One line per parameter: a value's line breaks and other control characters
+// are written as escapes (\n, \t, \xNN), as --json escapes them.
 void PrintValue(const Value& v, const std::string& indent, std::ostream& out) {
   for (const auto& [name, value] : v.as_object()) {
-    if (value.is_object() || value.is_array()) {
-      out << indent << name << ": " << value.ToJson() << "\n";
-    } else {
-      out << indent << name << ": " << value.ToText() << "\n";
-    }
+    const bool nested = value.is_object() || value.is_array();
+    out << indent << name << ": " << server::OneLine(nested ? value.ToJson() : value.ToText())
+        << "\n";
   }
 }
 
@@ -177,22 +178,24 @@ int Eval(const std::vector<std::string>& args) {
   std::string database;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--rules" && value(&v)) {
-      rule_paths.push_back(v);
-    } else if (a == "--event" && value(&v)) {
-      event_path = v;
+    if (a == "--rules" || a == "--event" || a == "--database") {
+      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+        std::cerr << "switchboard eval: " << a << " needs a value\n" << kEvalHelp;
+        return kExitUsage;
+      }
+      const std::string& v = args[++i];
+      if (a == "--rules") {
+        rule_paths.push_back(v);
+      } else if (a == "--event" ? !event_path.empty() : !database.empty()) {
+        std::cerr << "switchboard eval: " << a << " is given twice\n" << kEvalHelp;
+        return kExitUsage;
+      } else {
+        (a == "--event" ? event_path : database) = v;
+      }
     } else if (a == "--json") {
       json = true;
     } else if (a == "--explain") {
       explain = true;
-    } else if (a == "--database" && value(&v)) {
-      database = v;
     } else {
       std::cerr << "switchboard eval: unexpected argument '" << a << "'\n" << kEvalHelp;
       return kExitUsage;

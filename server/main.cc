@@ -34,7 +34,18 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   std::string command = argv[1];
-  std::vector<std::string> args(argv + 2, argv + argc);
+  // Every command takes "--option=value" as well as "--option value".
+  std::vector<std::string> args;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    const size_t equals = a.find('=');
+    if (a.rfind("--", 0) == 0 && equals != std::string::npos && equals > 2) {
+      args.push_back(a.substr(0, equals));
+      args.push_back(a.substr(equals + 1));
+    } else {
+      args.push_back(std::move(a));
+    }
+  }
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return kExitOk;

@@ -26,7 +26,8 @@ Value EvaluationToValue(const Evaluation& evaluation, bool details) {
     rule.Set("reason", Value(n.reason));
     if (details) {
       rule.Set("condition", Value(n.condition));
-      rule.Set("actual", n.actual ? *n.actual : Value());
+      // Absent when the path is missing; a JSON null is a value that is there.
+      if (n.actual) rule.Set("actual", *n.actual);
     }
     not_fired.push_back(std::move(rule));
   }

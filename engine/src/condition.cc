@@ -310,6 +310,26 @@ Value ResolvedToValue(const Resolved& r) {
   return ElementToValue(r.element);
 }
 
+namespace {
+
+// The actual value a failure reports: a long string is cut (at a character
+// boundary, marked with "..."), so that explaining many rules against a large
+// event does not copy the event's text once per rule.
+Value ActualValue(const Resolved& r) {
+  constexpr size_t kMaxActualBytes = 1024;
+  Value v = ResolvedToValue(r);
+  if (v.is_string() && v.as_string().size() > kMaxActualBytes) {
+    std::string& text = v.as_string();
+    size_t cut = kMaxActualBytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text.resize(cut);
+    text += "...";
+  }
+  return v;
+}
+
+}  // namespace
+
 std::string Failure::Reason() const {
   std::string out = condition;
   out += ": ";
@@ -369,7 +389,7 @@ bool EvalCondition(const Condition& c, ConditionContext* context, Failure* failu
           failure->condition = "not " + child.path.path.text;
           Resolved r;
           if (ResolvePath(child.path, *context->event, &r)) {
-            failure->actual = ResolvedToValue(r);
+            failure->actual = ActualValue(r);
           } else {
             failure->actual.reset();
           }
@@ -416,7 +436,7 @@ bool EvalCondition(const Condition& c, ConditionContext* context, Failure* failu
           if (failure) {
             failure->condition = c.path.path.text + " " + op.text;
             if (present) {
-              failure->actual = ResolvedToValue(r);
+              failure->actual = ActualValue(r);
             } else {
               failure->actual.reset();
             }

@@ -8,6 +8,7 @@
 
 #include "builtin_actions.h"
 #include "loader.h"
+#include "user_code.h"
 
 namespace switchboard {
 
@@ -73,9 +74,14 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
       std::vector<std::string> found;
-      for (const auto& entry : fs::directory_iterator(path, ec)) {
-        if (entry.is_regular_file(ec) && IsRuleFile(entry.path())) {
-          found.push_back(entry.path().string());
+      fs::directory_iterator it(path, ec);
+      if (ec) {
+        errors.push_back({path, 0, 0, "", "cannot read the directory: " + ec.message(), ""});
+        continue;
+      }
+      for (; it != fs::directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && IsRuleFile(it->path())) {
+          found.push_back(it->path().string());
         }
       }
       files.insert(files.end(), found.begin(), found.end());
@@ -117,7 +123,7 @@ Status Engine::Execute(const FiredAction& action) const {
     return Status::NotFound("unknown action type '" + std::string(action.type) + "'");
   }
   if (!action.error.empty()) return Status::InvalidArgument(action.error);
-  return it->second->Execute(action);
+  return CallUserCode([&] { return it->second->Execute(action); });
 }
 
 }  // namespace switchboard

@@ -12,6 +12,7 @@
 #include "builtin_actions.h"
 #include "rule_set_rep.h"
 #include "suggest.h"
+#include "user_code.h"
 #include "yaml_util.h"
 
 namespace switchboard {
@@ -178,7 +179,14 @@ class Loader {
     files_.push_back(std::move(file));
     SourceFile& f = files_.back();
     try {
-      f.root = YAML::Load(source.text);
+      std::vector<YAML::Node> documents = YAML::LoadAll(source.text);
+      f.root = documents.empty() ? YAML::Node() : documents[0];
+      // A second document ("---") would otherwise be dropped unchecked.
+      if (documents.size() > 1) {
+        Error(&f, documents[1].Mark(), "",
+              "a rule file holds one YAML document; this is a second one (split it into "
+              "another file)");
+      }
       ExpandMergeKeys(f.root);
     } catch (const YAML::Exception& e) {
       Error(&f, e.mark, "", "invalid YAML: " + e.msg);
@@ -1056,7 +1064,7 @@ class Loader {
       }
     }
     if (!ok) return;
-    Status valid = impl->second->Validate(written);
+    Status valid = CallUserCode([&] { return impl->second->Validate(written); });
     if (!valid.ok()) {
       // Point at the parameter when the message names one.
       YAML::Node where = key;
@@ -1229,7 +1237,11 @@ class Loader {
           text << in.rdbuf();
           test.event_json = text.str();
           auto parsed = Value::FromJson(test.event_json);
-          if (!parsed.ok()) Error(f, event, item, "event file " + Quote(path) + ": " + parsed.status().message());
+          if (!parsed.ok()) {
+            Error(f, event, item, "event file " + Quote(path) + ": " + parsed.status().message());
+          } else if (!parsed->is_object()) {
+            Error(f, event, item, "event file " + Quote(path) + ": an event is a JSON object");
+          }
         }
       }
     } else if (payload) {

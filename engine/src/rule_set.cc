@@ -8,6 +8,7 @@
 #include "condition.h"
 #include "event_rep.h"
 #include "rule_set_rep.h"
+#include "user_code.h"
 
 namespace switchboard {
 
@@ -361,7 +362,7 @@ void RenderAction(const CompiledAction& action, const TemplateContext& context, 
     }
     a->set_redacted_params(Value(std::move(redacted)));
   }
-  Status s = action.impl->CheckRendered(a->params);
+  Status s = CallUserCode([&] { return action.impl->CheckRendered(a->params); });
   if (!s.ok()) a->error = s.message();
 }
 
@@ -370,6 +371,7 @@ bool SetPathInValue(Value* root, const Path& path, Value value, std::string* err
   for (size_t i = 0; i < path.segments.size(); ++i) {
     const PathSegment& s = path.segments[i];
     if (s.index >= 0) {
+      if (at->is_null()) *at = Value(Value::Array());  // a missing array is created too
       if (!at->is_array() || static_cast<size_t>(s.index) > at->as_array().size()) {
         *error = "cannot set '" + path.text + "': no array element " + std::to_string(s.index);
         return false;

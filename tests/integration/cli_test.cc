@@ -222,6 +222,81 @@ TEST_F(Cli, EvalUsageErrorsExitTwo) {
   EXPECT_EQ(Switchboard("eval").exit_code, 2);
   EXPECT_EQ(Switchboard("eval --rules x.yaml").exit_code, 2);
   EXPECT_EQ(Switchboard("eval --rules x.yaml --event e.json --bogus").exit_code, 2);
+  RunResult twice = Switchboard("eval --rules x.yaml --event a.json --event b.json");
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("--event is given twice"), std::string::npos) << twice.err;
+  RunResult no_value = Switchboard("eval --rules --event e.json");
+  EXPECT_EQ(no_value.exit_code, 2);
+  EXPECT_NE(no_value.err.find("--rules needs a value"), std::string::npos) << no_value.err;
+}
+
+TEST_F(Cli, OptionsTakeTheirValueAfterAnEqualsSign) {
+  std::string event = Write("event.json", kEvent);
+  std::string rules = Write("rules.yaml", kGoodRules);
+  RunResult r = Switchboard("eval --rules=" + rules + " --event=" + event + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("fired":[{"rule":"hours")"), std::string::npos) << r.out;
+}
+
+// Text output keeps one parameter per line; --explain leaves out the actual value
+// of a missing path and cuts a long one.
+TEST_F(Cli, EvalOutputStaysOneLinePerParameterAndBoundsActualValues) {
+  std::string event = Write(
+      "event.json",
+      R"({"id":"EV1","type":"message.received","data":{"object":{"object":"message",)"
+      R"("direction":"incoming","from":"+15555550100","text":"two\nlines )" +
+          std::string(3000, 'x') + R"("}}})");
+  std::string rules = Write("rules.yaml", R"(version: 1
+rules:
+  - id: echo
+    event: message.received
+    actions: [{log: {message: "{{ facts.text | truncate(12) }}"}}]
+  - id: missing
+    event: message.received
+    when: { data.object.nothing: { equals: x } }
+    actions: [{log: {message: x}}]
+  - id: long
+    event: message.received
+    when: { facts.text: { equals: x } }
+    actions: [{log: {message: x}}]
+)");
+  RunResult text = Switchboard("eval --rules " + rules + " --event " + event);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("message: two\\nlines"), std::string::npos) << text.out;
+  RunResult j = Switchboard("eval --rules " + rules + " --event " + event + " --json --explain");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_NE(j.out.find(
+                R"j({"rule":"missing","reason":"data.object.nothing equals \"x\": (missing)","condition":"data.object.nothing equals \"x\""})j"),
+            std::string::npos)
+      << j.out;
+  const size_t long_at = j.out.find(R"("rule":"long")");
+  ASSERT_NE(long_at, std::string::npos) << j.out;
+  const std::string actual = j.out.substr(j.out.find(R"("actual":")", long_at));
+  EXPECT_LT(actual.find('}'), 1024u + 40u) << actual.substr(0, 80);
+  EXPECT_NE(actual.find(R"(xxx...")"), std::string::npos) << actual.substr(0, 80);
+}
+
+// Rule-file mistakes that once loaded silently.
+TEST_F(Cli, CheckRefusesASecondYamlDocumentAndANonObjectTestEvent) {
+  RunResult multi = Switchboard(
+      "check " + Write("multi.yaml", "version: 1\nrules: []\n---\nrules:\n  - id: x\n"));
+  EXPECT_EQ(multi.exit_code, 1);
+  EXPECT_NE(multi.err.find("multi.yaml:4:1: a rule file holds one YAML document"),
+            std::string::npos)
+      << multi.err;
+  Write("array.json", "[1, 2]");
+  RunResult array = Switchboard("check " + Write("t.yaml", R"(version: 1
+rules:
+  - id: r
+    event: "*"
+    actions: [{log: {message: x}}]
+tests:
+  - name: not an event
+    event: array.json
+    expect: { fired: [] }
+)"));
+  EXPECT_EQ(array.exit_code, 1);
+  EXPECT_NE(array.err.find("an event is a JSON object"), std::string::npos) << array.err;
 }
 
 TEST_F(Cli, EvalAppliesThrottlesOnlyWithADatabase) {

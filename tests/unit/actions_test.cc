@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -576,6 +577,61 @@ rules:
   Status s = engine->Execute(actions[0]);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(crm->executed.empty());
+}
+
+// SPEC 6: no exception crosses the public API, not even one an action type throws.
+class Thrower : public ActionType {
+ public:
+  std::vector<ParamSpec> params() const override {
+    return {{"where", ParamSpec::Kind::kLiteral, true, "", false}};
+  }
+  Status Validate(const Value& params) const override {
+    if (params.Find("where")->as_string() == "validate") throw std::runtime_error("boom 1");
+    return Status::OK();
+  }
+  Status CheckRendered(const Value& rendered) const override {
+    if (rendered.Find("where")->as_string() == "check") throw 42;
+    return Status::OK();
+  }
+  Status Execute(const FiredAction&) const override { throw std::runtime_error("boom 3"); }
+};
+
+TEST(Action, ExceptionsFromAnActionTypeBecomeErrors) {
+  auto engine = Engine::Create();
+  ASSERT_TRUE(engine->RegisterAction("thrower", std::make_shared<Thrower>()).ok());
+  LoadResult load = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: t
+    event: "*"
+    actions: [{thrower: {where: validate}}]
+)"),
+                                       "t.yaml");
+  ASSERT_FALSE(load.ok());
+  EXPECT_NE(load.FormatErrors().find("the action type threw: boom 1"), std::string::npos)
+      << load.FormatErrors();
+  auto checked = Fire(*engine, R"(
+version: 1
+rules:
+  - id: t
+    event: "*"
+    actions: [{thrower: {where: check}}]
+)",
+                      R"({"id":"EV1","type":"custom"})");
+  ASSERT_EQ(checked.size(), 1u);
+  EXPECT_EQ(checked[0].error, "the action type threw an exception");
+  auto executed = Fire(*engine, R"(
+version: 1
+rules:
+  - id: t
+    event: "*"
+    actions: [{thrower: {where: execute}}]
+)",
+                       R"({"id":"EV1","type":"custom"})");
+  ASSERT_EQ(executed.size(), 1u);
+  Status s = engine->Execute(executed[0]);
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_EQ(s.message(), "the action type threw: boom 3");
 }
 
 TEST(Action, CustomActionParamsAreCheckedAtLoad) {

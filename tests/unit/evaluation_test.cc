@@ -932,6 +932,28 @@ TEST(Evaluation, InlineTestSetOverridesThePayload) {
   }
 }
 
+// `set` creates what is missing on its path: objects, and an array for [0].
+TEST(Evaluation, InlineTestSetCreatesAMissingArray) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: to-vip
+    event: message.received
+    when: { data.object.to: "+15550001111" }
+    actions: [{log: {message: x}}]
+tests:
+  - name: set a new list
+    payload: { id: EV1, type: message.received, data: { object: { object: message } } }
+    set: { "data.object.to[0]": "+15550001111" }
+    expect: { fired: [to-vip] }
+)");
+  ASSERT_NE(rules, nullptr);
+  const InlineTest* test = FindTest(*rules, "set a new list");
+  ASSERT_NE(test, nullptr);
+  TestOutcome outcome = rules->RunTest(*test);
+  EXPECT_TRUE(outcome.passed) << outcome.message;
+}
+
 TEST(Evaluation, InlineTestFailsWithAMessage) {
   auto rules = Rules(kWithTests);
   ASSERT_NE(rules, nullptr);
