@@ -29,6 +29,14 @@ bool IsE164(std::string_view n) {
   return std::all_of(n.begin() + 1, n.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+bool IsPhoneNumberId(std::string_view id) {
+  if (id.size() < 3 || id.size() > 64 || id.substr(0, 2) != "PN") return false;
+  return std::all_of(id.begin() + 2, id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           c == '_' || c == '-';
+  });
+}
+
 size_t Utf8Length(std::string_view s) {
   // Every byte but the continuation bytes (10xxxxxx) starts a code point. They
   // are counted eight at a time: a continuation byte has bit 7 set and bit 6
@@ -94,6 +102,12 @@ class SendMessage : public ActionType {
       return Status::InvalidArgument("parameter 'to' must be one E.164 number such as "
                                      "+15555550100, not '" + to->as_string() + "'");
     }
+    const Value* from = params.Find("from");
+    if (IsLiteralTemplate(from) && !IsE164(from->as_string()) &&
+        !IsPhoneNumberId(from->as_string())) {
+      return Status::InvalidArgument("parameter 'from' must be a phone number id (PN...) or one "
+                                     "E.164 number, not '" + from->as_string() + "'");
+    }
     const Value* status = params.Find("set_inbox_status");
     if (status != nullptr && (!status->is_string() || status->as_string() != "done")) {
       return Status::InvalidArgument("parameter 'set_inbox_status' can only be 'done'");
@@ -128,8 +142,13 @@ class SendMessage : public ActionType {
       return Status::InvalidArgument("'content' must be 1 to 1600 characters after rendering, not " +
                                      std::to_string(n));
     }
-    if (from == nullptr || RenderedText(from, &storage).empty()) {
+    const std::string_view from_text = from == nullptr ? "" : RenderedText(from, &storage);
+    if (from_text.empty()) {
       return Status::InvalidArgument("'from' is empty (the event has no facts.line; set 'from')");
+    }
+    if (!IsE164(from_text) && !IsPhoneNumberId(from_text)) {
+      return Status::InvalidArgument("'from' is neither a phone number id (PN...) nor one E.164 "
+                                     "number: '" + std::string(from_text) + "'");
     }
     return Status::OK();
   }

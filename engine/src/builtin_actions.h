@@ -17,6 +17,8 @@ std::map<std::string, std::shared_ptr<const ActionType>, std::less<>> BuiltinAct
 bool IsSqlIdentifier(std::string_view name);
 // One E.164 number: '+', then 2 to 15 digits, the first not 0.
 bool IsE164(std::string_view number);
+// An OpenPhone phone number id: "PN" and letters, digits, '_' or '-'.
+bool IsPhoneNumberId(std::string_view id);
 // Counts UTF-8 code points.
 size_t Utf8Length(std::string_view s);
 

@@ -183,6 +183,50 @@ rules:
   EXPECT_NE(actions[0].error.find("content"), std::string::npos) << actions[0].error;
 }
 
+// SPEC 3: `from` is a phone number id or E.164, checked at load when literal and
+// after rendering otherwise.
+TEST(Action, SendMessageFromIsAPhoneNumberIdOrE164) {
+  for (const char* from : {"PN123", "PNtoDbDhuz", "+15555550100", "{{ facts.line }}"}) {
+    auto actions = Fire(std::string(R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ facts.contact }}", content: hi, from: ")") +
+                            from + "\" }\n",
+                        Message());
+    ASSERT_EQ(actions.size(), 1u) << from;
+    EXPECT_TRUE(actions[0].error.empty()) << from << ": " << actions[0].error;
+  }
+  auto engine = Engine::Create();
+  LoadResult literal = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ facts.contact }}", content: hi, from: "not a number" }
+)"),
+                                          "r.yaml");
+  ASSERT_FALSE(literal.ok());
+  EXPECT_NE(literal.FormatErrors().find("parameter 'from' must be a phone number id"),
+            std::string::npos)
+      << literal.FormatErrors();
+  auto rendered = Fire(R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ facts.contact }}", content: hi, from: "{{ facts.text }}" }
+)",
+                       Message());
+  ASSERT_EQ(rendered.size(), 1u);
+  EXPECT_NE(rendered[0].error.find("'from' is neither a phone number id"), std::string::npos)
+      << rendered[0].error;
+}
+
 TEST(Action, SendMessageToThatIsNotE164IsAnError) {
   const char* yaml = R"(
 version: 1
