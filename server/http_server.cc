@@ -629,9 +629,9 @@ void HttpServer::Stop() {
   for (int i = 0; i < 100 && rep_->server->currentConnections() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  // What is left after that is an idle keep-alive connection (it would wait for
-  // its client's next request up to the keep-alive timeout) or a stuck client:
-  // closed now, so that a stop takes a few seconds at most.
+  // What is left after that is a client that stalls in the middle of a request
+  // (each read may wait the socket timeout): closed now, so that a stop takes a
+  // few seconds at most.
   rep_->server->stopAll(true);
   Poco::Net::HTTPServer* server = rep_->server;
   rep_->server = nullptr;

@@ -181,11 +181,14 @@ class Loader {
     try {
       std::vector<YAML::Node> documents = YAML::LoadAll(source.text);
       f.root = documents.empty() ? YAML::Node() : documents[0];
-      // A second document ("---") would otherwise be dropped unchecked.
-      if (documents.size() > 1) {
-        Error(&f, documents[1].Mark(), "",
-              "a rule file holds one YAML document; this is a second one (split it into "
+      // A second document ("---") would otherwise be dropped unchecked; an empty
+      // one (a trailing "---") holds nothing to drop.
+      for (size_t i = 1; i < documents.size(); ++i) {
+        if (documents[i].IsNull()) continue;
+        Error(&f, documents[i].Mark(), "",
+              "a rule file holds one YAML document; this is another one (split it into "
               "another file)");
+        break;
       }
       ExpandMergeKeys(f.root);
     } catch (const YAML::Exception& e) {
