@@ -179,22 +179,58 @@ class Loader {
     files_.push_back(std::move(file));
     SourceFile& f = files_.back();
     try {
-      std::vector<YAML::Node> documents = YAML::LoadAll(source.text);
-      f.root = documents.empty() ? YAML::Node() : documents[0];
-      // A second document ("---") would otherwise be dropped unchecked; an empty
-      // one (a trailing "---") holds nothing to drop.
-      for (size_t i = 1; i < documents.size(); ++i) {
-        if (documents[i].IsNull()) continue;
-        Error(&f, documents[i].Mark(), "",
+      f.root = YAML::Load(source.text);  // the first document
+      // A second document would otherwise be dropped unchecked. (Not found
+      // with YAML::LoadAll: on some malformed input yaml-cpp 0.7's LoadAll
+      // never returns.)
+      if (int line = SecondDocumentLine(f.lines); line >= 0) {
+        YAML::Mark at;
+        at.pos = 0;
+        at.line = line;
+        at.column = 0;
+        Error(&f, at, "",
               "a rule file holds one YAML document; this is another one (split it into "
               "another file)");
-        break;
       }
       ExpandMergeKeys(f.root);
     } catch (const YAML::Exception& e) {
       Error(&f, e.mark, "", "invalid YAML: " + e.msg);
       f.root = YAML::Node(YAML::NodeType::Undefined);
     }
+  }
+
+  // The 0-based line where a second YAML document starts, or -1. A line that
+  // starts with "---" or "..." is a document marker wherever it is (content
+  // inside a document is indented or not at the start of a line); content after
+  // one that follows content is another document. Comments are not content.
+  static int SecondDocumentLine(const std::vector<std::string>& lines) {
+    auto is_marker = [](const std::string& line) {
+      return (line.rfind("---", 0) == 0 || line.rfind("...", 0) == 0) &&
+             (line.size() == 3 || line[3] == ' ' || line[3] == '\t');
+    };
+    auto has_content = [](std::string_view text) {
+      const size_t first = text.find_first_not_of(" \t");
+      return first != std::string_view::npos && text[first] != '#';
+    };
+    bool content = false;  // the first document has begun
+    bool ended = false;    // a marker followed it
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string& line = lines[i];
+      if (is_marker(line)) {
+        const bool inline_content = has_content(std::string_view(line).substr(3));
+        if (content) {
+          if (inline_content) return static_cast<int>(i);
+          ended = true;
+        } else if (inline_content) {
+          content = true;
+        }
+        continue;
+      }
+      if (!has_content(line)) continue;
+      if (ended) return static_cast<int>(i);
+      content = true;
+    }
+    return -1;
   }
 
   // ---- collector ----

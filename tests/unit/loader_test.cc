@@ -814,6 +814,24 @@ rules:
   EXPECT_TRUE(HasError(result, 8, 34, "undefined variable 'compnay' (did you mean 'company'?)"));
 }
 
+// A rule file is one YAML document: markers around it are fine, a second one is
+// an error (it would otherwise be ignored).
+TEST(RuleLoader, OneYamlDocumentPerFile) {
+  for (const char* ok : {"---\nversion: 1\nrules: []\n", "version: 1\nrules: []\n---\n",
+                         "version: 1\nrules: []\n...\n# the end\n---\n"}) {
+    LoadResult result = Load(ok);
+    EXPECT_TRUE(result.ok()) << ok << "\n" << result.FormatErrors();
+  }
+  for (const char* two : {"version: 1\nrules: []\n---\nrules: []\n",
+                          "version: 1\nrules: []\n--- {}\n",
+                          "version: 1\nrules: []\n...\nrules: []\n"}) {
+    LoadResult result = Load(two);
+    ASSERT_FALSE(result.ok()) << two;
+    EXPECT_NE(result.FormatErrors().find("a rule file holds one YAML document"), std::string::npos)
+        << result.FormatErrors();
+  }
+}
+
 // YAML merge keys, as Home Assistant configurations use them.
 TEST(RuleLoader, MergeKeysShareCommonParts) {
   LoadResult result = Load(R"(
