@@ -9,8 +9,12 @@ namespace switchboard {
 
 namespace {
 
-// Aliases may share nodes but cannot loop; the bound only guards the stack.
+// Aliases may share nodes but cannot loop; the bounds guard the stack and,
+// since a shared node is visited once per alias, the time an input built to
+// multiply itself through aliases (a "billion laughs") would take. A merge
+// key past them stays as it is and is reported as an unknown key.
 constexpr int kMaxMergeDepth = 64;
+constexpr int kMaxMergeVisits = 200000;
 
 bool IsMergeKey(const YAML::Node& key) { return IsPlainScalar(key) && key.Scalar() == "<<"; }
 
@@ -21,10 +25,10 @@ bool HasScalarKey(const YAML::Node& map, const std::string& key) {
   return false;
 }
 
-void ExpandMergeKeysAt(YAML::Node node, int depth) {
-  if (depth > kMaxMergeDepth) return;
+void ExpandMergeKeysAt(YAML::Node node, int depth, int* visits) {
+  if (depth > kMaxMergeDepth || ++*visits > kMaxMergeVisits) return;
   if (node.IsSequence()) {
-    for (YAML::Node child : node) ExpandMergeKeysAt(child, depth + 1);
+    for (YAML::Node child : node) ExpandMergeKeysAt(child, depth + 1, visits);
     return;
   }
   if (!node.IsMap()) return;
@@ -35,7 +39,7 @@ void ExpandMergeKeysAt(YAML::Node node, int depth) {
       merge.reset(it->second);
       has_merge = true;
     } else {
-      ExpandMergeKeysAt(it->second, depth + 1);
+      ExpandMergeKeysAt(it->second, depth + 1, visits);
     }
   }
   if (!has_merge) return;
@@ -50,7 +54,7 @@ void ExpandMergeKeysAt(YAML::Node node, int depth) {
   } else {
     return;
   }
-  for (YAML::Node& source : sources) ExpandMergeKeysAt(source, depth + 1);
+  for (YAML::Node& source : sources) ExpandMergeKeysAt(source, depth + 1, visits);
   node.remove("<<");
   for (const YAML::Node& source : sources) {
     for (auto it = source.begin(); it != source.end(); ++it) {
@@ -62,7 +66,10 @@ void ExpandMergeKeysAt(YAML::Node node, int depth) {
 
 }  // namespace
 
-void ExpandMergeKeys(YAML::Node root) { ExpandMergeKeysAt(root, 0); }
+void ExpandMergeKeys(YAML::Node root) {
+  int visits = 0;
+  ExpandMergeKeysAt(root, 0, &visits);
+}
 
 bool YamlNumber(const YAML::Node& node, double* out) {
   if (!IsPlainScalar(node)) return false;
