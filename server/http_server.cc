@@ -6,7 +6,6 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
@@ -37,8 +36,6 @@ constexpr int kRetryAfterSeconds = 2;
 // and for how long at most.
 constexpr int64_t kDrainLimit = 16 << 20;
 constexpr std::chrono::milliseconds kDrainTime{3000};
-// The same when overloaded (503): only what is about to arrive.
-constexpr std::chrono::milliseconds kOverloadDrainTime{50};
 // How long one read or write on a connection may wait.
 constexpr int kRequestTimeoutSeconds = 5;
 
@@ -78,23 +75,20 @@ bool ReadBody(HTTPServerRequest& request, int64_t limit, std::string* body) {
 // Reads and drops the rest of a refused request's body, after its answer was
 // sent: most clients send the whole body before they read an answer (all that
 // do not use Expect: 100-continue), and closing a connection with unread data
-// resets it, losing the answer. Bounded in bytes (`limit`) and time (`budget`):
-// each step takes what the stream holds, or else waits for one receive of at
-// most the time left, so a client that trickles bytes is cut off at the deadline.
-void DrainBody(HTTPServerRequest& request, int64_t limit, std::chrono::milliseconds budget) {
+// resets it, losing the answer. Bounded in bytes (kDrainLimit) and time: each
+// step takes what the stream holds, or else one receive (which waits at most
+// the connection's read timeout), and none starts after kDrainTime, so a client
+// that trickles bytes is cut off. (The socket's own timeout is not shortened:
+// touching the socket from here races, for ThreadSanitizer, with Poco's release
+// of it on the accepting thread.)
+void DrainBody(HTTPServerRequest& request) {
   using std::chrono::steady_clock;
-  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
-  if (impl == nullptr) return;  // cannot bound the wait: leave the body
-  const auto deadline = steady_clock::now() + budget;
+  const auto deadline = steady_clock::now() + kDrainTime;
   std::streambuf* body = request.stream().rdbuf();
   char buffer[16384];
   int64_t drained = 0;
   try {
-    while (drained < limit) {
-      const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
-          deadline - steady_clock::now());
-      if (left.count() <= 0) break;
-      impl->socket().setReceiveTimeout(Poco::Timespan(left.count()));
+    while (drained < kDrainLimit && steady_clock::now() < deadline) {
       const std::streamsize held = body->in_avail();
       const std::streamsize want =
           held > 0 ? std::min<std::streamsize>(held, sizeof buffer) : 1;  // 1: one receive
@@ -209,7 +203,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       request.setKeepAlive(false);
       response.setKeepAlive(false);
       SendError(response, status, message);
-      DrainBody(request, kDrainLimit, kDrainTime);
+      DrainBody(request);
     };
     if (request.getMethod() != "POST") {
       response.set("Allow", "POST");
@@ -222,10 +216,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       app_->metrics->CountEvent("", "unavailable");
       request.setKeepAlive(false);
       response.setKeepAlive(false);
-      SendUnavailable(response, "overloaded, retry later");
-      // No thread to spare for a big body or a slow client, but a webhook's
-      // body has usually arrived with its headers.
-      return DrainBody(request, config.limits.max_body, kOverloadDrainTime);
+      // No drain: no thread to spare while overloaded.
+      return SendUnavailable(response, "overloaded, retry later");
     }
     if (!IsJsonContentType(request.getContentType())) {
       return reject(HTTPResponse::HTTP_UNSUPPORTEDMEDIATYPE, "unsupported_media_type",
