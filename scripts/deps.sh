@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build pkg-config git ca-certificates tzdata
+  g++ cmake ninja-build pkg-config git ca-certificates tzdata curl
   libpoco-dev libyaml-cpp-dev libre2-dev libsqlite3-dev sqlite3
   libsimdjson-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev

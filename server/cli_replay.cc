@@ -38,20 +38,34 @@ int Replay(const std::vector<std::string>& args) {
   int64_t since = 0;
   int64_t until = INT64_MAX;
   bool json = false;
+  bool database_given = false;
+  bool since_given = false;
+  bool until_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    bool has_value = i + 1 < args.size();
     if (a == "--help" || a == "-h") {
       std::cout << kReplayHelp;
       return kExitOk;
-    } else if (a == "--database" && has_value) {
-      database = args[++i];
-    } else if (a == "--rules" && has_value) {
-      rule_paths.push_back(args[++i]);
-    } else if ((a == "--since" || a == "--until") && has_value) {
-      int64_t* target = a == "--since" ? &since : &until;
-      if (!server::ParseIsoMs(args[++i], target)) {
-        std::cerr << "switchboard replay: " << a << ": invalid time '" << args[i] << "'\n";
+    } else if (a == "--database" || a == "--rules" || a == "--since" || a == "--until") {
+      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+        std::cerr << "switchboard replay: " << a << " needs a value\n" << kReplayHelp;
+        return kExitUsage;
+      }
+      const std::string& v = args[++i];
+      if (a == "--rules") {
+        rule_paths.push_back(v);
+        continue;
+      }
+      bool& given = a == "--database" ? database_given : a == "--since" ? since_given : until_given;
+      if (given) {
+        std::cerr << "switchboard replay: " << a << " is given twice\n" << kReplayHelp;
+        return kExitUsage;
+      }
+      given = true;
+      if (a == "--database") {
+        database = v;
+      } else if (!server::ParseIsoMs(v, a == "--since" ? &since : &until)) {
+        std::cerr << "switchboard replay: " << a << ": invalid time '" << v << "'\n";
         return kExitUsage;
       }
     } else if (a == "--json") {

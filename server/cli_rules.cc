@@ -2,12 +2,11 @@
 // without a server.
 #include <sqlite3.h>
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli.h"
 #include "log.h"
+#include "read_file.h"
 #include "switchboard/engine.h"
 #include "trace.h"
 
@@ -35,7 +34,8 @@ const char kEvalHelp[] =
     "                        [--database FILE]\n"
     "\n"
     "Dry run of one event: prints the rules that fire with their rendered actions\n"
-    "(secrets redacted). Nothing is executed and throttles are not applied.\n"
+    "(secrets redacted). Nothing is executed; throttles are applied only with\n"
+    "--database.\n"
     "  --json      one JSON object: {\"event\", \"fired\", \"not_fired\"}\n"
     "  --explain   for every rule that did not fire, the first condition that\n"
     "              failed and the actual value\n"
@@ -81,15 +81,6 @@ std::shared_ptr<const RuleSet> LoadOrReport(const Engine& engine,
               << "\n";
   }
   return loaded.rules;
-}
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream text;
-  text << in.rdbuf();
-  *out = text.str();
-  return true;
 }
 
 // One line per parameter: a value's line breaks and other control characters
@@ -209,8 +200,8 @@ int Eval(const std::vector<std::string>& args) {
   auto rules = LoadOrReport(*engine, rule_paths, /*tests=*/false);
   if (!rules) return kExitFailure;
   std::string body;
-  if (!ReadFile(event_path, &body)) {
-    std::cerr << "switchboard eval: cannot read event file '" << event_path << "'\n";
+  if (Status read = server::ReadWholeFile(event_path, &body); !read.ok()) {
+    std::cerr << "switchboard eval: event file: " << read.message() << "\n";
     return kExitFailure;
   }
   auto event = Event::Parse(body);

@@ -5,14 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
-#include <sstream>
 
 #include "cli.h"
 #include "http_client.h"
+#include "read_file.h"
 #include "signature.h"
 
 namespace switchboard {
@@ -118,18 +117,16 @@ int Send(const std::vector<std::string>& args) {
                  "sending the event unsigned\n";
   }
 
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    std::cerr << "switchboard send: cannot read '" << file << "'\n";
+  std::string content;
+  if (Status read = server::ReadWholeFile(file, &content); !read.ok()) {
+    std::cerr << "switchboard send: " << read.message() << "\n";
     return kExitFailure;
   }
-  std::ostringstream content;
-  content << in.rdbuf();
 
   server::HttpRequest request;
   request.method = "POST";
   request.url = url;
-  request.body = content.str();
+  request.body = std::move(content);
   request.timeout = std::chrono::seconds(30);
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back("User-Agent",

@@ -45,7 +45,15 @@ int Serve(const std::vector<std::string>& args) {
       std::cout << kServeHelp;
       return kExitOk;
     }
-    if (args[i] == "--config" && i + 1 < args.size()) {
+    if (args[i] == "--config") {
+      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+        std::cerr << "switchboard serve: --config needs a value\n" << kServeHelp;
+        return kExitUsage;
+      }
+      if (!config_path.empty()) {
+        std::cerr << "switchboard serve: --config is given twice\n" << kServeHelp;
+        return kExitUsage;
+      }
       config_path = args[++i];
     } else {
       std::cerr << "switchboard serve: unexpected argument '" << args[i] << "'\n" << kServeHelp;

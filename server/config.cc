@@ -4,14 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <limits>
 #include <sstream>
+
+#include "read_file.h"
 
 namespace switchboard {
 namespace server {
@@ -754,16 +754,14 @@ bool ParseSize(const std::string& text, int64_t* out) {
 
 Result<ServerConfig> LoadConfig(const std::string& path,
                                 const std::function<const char*(const char*)>& getenv) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status::IoError("cannot read configuration " + path + ": " + std::strerror(errno));
+  std::string text;
+  if (Status read = ReadWholeFile(path, &text); !read.ok()) {
+    return Status::IoError("configuration: " + read.message());
   }
-  std::ostringstream text;
-  text << in.rdbuf();
 
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ":" +
                                    std::to_string(e.mark.column + 1) + ": " + e.msg);

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -1268,9 +1269,13 @@ class Loader {
       } else {
         std::string path = event.Scalar();
         if (path.empty() || path[0] != '/') path = f->dir + "/" + path;
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-          Error(f, event, item, "cannot read event file " + Quote(path));
+        std::error_code ec;
+        const bool is_directory = std::filesystem::is_directory(path, ec);
+        std::ifstream in;
+        if (!is_directory) in.open(path, std::ios::binary);
+        if (!in.is_open()) {
+          Error(f, event, item, "cannot read event file " + Quote(path) +
+                                    (is_directory ? ": it is a directory" : ""));
         } else {
           std::ostringstream text;
           text << in.rdbuf();

@@ -230,6 +230,44 @@ TEST_F(Cli, EvalUsageErrorsExitTwo) {
   EXPECT_NE(no_value.err.find("--rules needs a value"), std::string::npos) << no_value.err;
 }
 
+TEST_F(Cli, RepeatedOrMissingOptionValuesAreUsageErrors) {
+  RunResult since = Switchboard("replay --database d.db --rules r --since 2026-01-01 "
+                                "--since 2026-02-01");
+  EXPECT_EQ(since.exit_code, 2);
+  EXPECT_NE(since.err.find("--since is given twice"), std::string::npos) << since.err;
+  RunResult database = Switchboard("replay --database d.db --rules r --database e.db");
+  EXPECT_EQ(database.exit_code, 2);
+  EXPECT_NE(database.err.find("--database is given twice"), std::string::npos) << database.err;
+  RunResult no_value = Switchboard("replay --database --rules r");
+  EXPECT_EQ(no_value.exit_code, 2);
+  EXPECT_NE(no_value.err.find("--database needs a value"), std::string::npos) << no_value.err;
+  RunResult config = Switchboard("serve --config");
+  EXPECT_EQ(config.exit_code, 2);
+  EXPECT_NE(config.err.find("--config needs a value"), std::string::npos) << config.err;
+  RunResult config_twice = Switchboard("serve --config a.yaml --config b.yaml");
+  EXPECT_EQ(config_twice.exit_code, 2);
+  EXPECT_NE(config_twice.err.find("--config is given twice"), std::string::npos)
+      << config_twice.err;
+}
+
+// A directory where a file is expected is an error, not an empty file: serve
+// must not start on defaults, send must not post an empty body.
+TEST_F(Cli, ADirectoryGivenAsAFileIsRefused) {
+  const std::string dir = dir_.string();
+  RunResult serve = Switchboard("serve --config " + dir);
+  EXPECT_EQ(serve.exit_code, 1);
+  EXPECT_NE(serve.err.find("Is a directory"), std::string::npos) << serve.err;
+  RunResult send = Switchboard("send " + dir + " --url http://127.0.0.1:9/webhooks/openphone");
+  EXPECT_EQ(send.exit_code, 1);
+  EXPECT_NE(send.err.find("cannot read '" + dir + "': Is a directory"), std::string::npos)
+      << send.err;
+  std::string rules = Write("rules.yaml", kGoodRules);
+  RunResult eval = Switchboard("eval --rules " + rules + " --event " + dir);
+  EXPECT_EQ(eval.exit_code, 1);
+  EXPECT_NE(eval.err.find("cannot read '" + dir + "': Is a directory"), std::string::npos)
+      << eval.err;
+}
+
 TEST_F(Cli, OptionsTakeTheirValueAfterAnEqualsSign) {
   std::string event = Write("event.json", kEvent);
   std::string rules = Write("rules.yaml", kGoodRules);

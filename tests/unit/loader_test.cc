@@ -988,6 +988,21 @@ tests:
   EXPECT_TRUE(HasError(result, 5, 12, "cannot read event file"));
 }
 
+TEST(RuleLoader, RejectsTestWhoseEventFileIsADirectory) {
+  LoadResult result = Load(R"(
+version: 1
+rules: []
+tests:
+  - name: t
+    event: .
+    expect: { fired: [] }
+)",
+                           "/tmp/rules.yaml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 5, 12, "cannot read event file '/tmp/.': it is a directory"))
+      << result.FormatErrors();
+}
+
 TEST(RuleLoader, ReportsEveryErrorInFileOrder) {
   LoadResult result = Load(R"(
 version: 1
