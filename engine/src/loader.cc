@@ -141,6 +141,22 @@ class Loader {
     Error(file, node.Mark(), item, message, column_offset);
   }
 
+  // Converts a value that aliases could multiply, within its file's budget;
+  // errors point at `where`. Once the budget is spent, the file's later values
+  // fail unreported: the first report says why.
+  bool ToValue(const SourceFile* f, const YAML::Node& where, const std::string& item,
+               const YAML::Node& node, Value* out) {
+    ValueBudget& budget = value_budgets_[f];
+    const bool spent = budget.spent();
+    Result<Value> value = YamlToValue(node, &budget);
+    if (!value.ok()) {
+      if (!spent) Error(f, where, item, value.status().message());
+      return false;
+    }
+    *out = std::move(value).value();
+    return true;
+  }
+
   // Checks that a mapping has only known keys (and no key twice).
   bool CheckKeys(const SourceFile* f, const YAML::Node& map, const std::vector<std::string_view>& keys,
                  const std::string& item, const std::string& what) {
@@ -195,7 +211,12 @@ class Loader {
       }
       ExpandMergeKeys(f.root);
     } catch (const YAML::Exception& e) {
-      Error(&f, e.mark, "", "invalid YAML: " + e.msg);
+      // Reading a string, "bad file" is yaml-cpp's DepthGuard refusing a 500th
+      // level of nesting (YAML::DeepRecursion, whose type the library does not
+      // export to catch by).
+      Error(&f, e.mark, "",
+            e.msg == YAML::ErrorMsg::BAD_FILE ? "invalid YAML: nested 500 or more levels deep"
+                                              : "invalid YAML: " + e.msg);
       f.root = YAML::Node(YAML::NodeType::Undefined);
     }
   }
@@ -264,7 +285,11 @@ class Loader {
     CollectNamed(f, root["schedules"], "schedules", &schedule_nodes_);
     CollectNamed(f, root["macros"], "macros", &macro_nodes_);
     for (auto& [name, def] : var_nodes_) {
-      if (def.file == f && !rep_->vars.Find(name)) rep_->vars.Set(name, YamlToValue(def.node));
+      if (def.file != f || rep_->vars.Find(name)) continue;
+      Value value;
+      if (ToValue(f, def.key, "var " + Quote(name), def.node, &value)) {
+        rep_->vars.Set(name, std::move(value));
+      }
     }
     for (auto& [name, def] : list_nodes_) {
       if (def.file != f || lists_.count(name)) continue;
@@ -277,7 +302,7 @@ class Loader {
             Error(f, item, "list " + Quote(name), "list items must be strings or numbers");
             continue;
           }
-          items.push_back(YamlToValue(item));
+          items.push_back(ScalarToValue(item));
         }
       }
       lists_[name] = std::move(items);
@@ -586,7 +611,7 @@ class Loader {
     if (value.IsScalar() || value.IsNull()) {
       Operator op;
       op.kind = OpKind::kEquals;
-      op.arg = YamlToValue(value);
+      op.arg = ScalarToValue(value);
       op.text = "equals " + op.arg.ToJson();
       c->ops.push_back(std::move(op));
       return;
@@ -626,7 +651,7 @@ class Loader {
       Error(s.file, arg, s.item, Quote(name) + " takes a single value (string, number, true/false or null)");
       return false;
     }
-    *out = YamlToValue(arg);
+    *out = ScalarToValue(arg);
     return true;
   }
 
@@ -879,7 +904,7 @@ class Loader {
     bool b;
     if (YamlNumber(node, &d) || YamlBool(node, &b)) {
       out->kind = ParamTree::Kind::kScalar;
-      out->scalar = YamlToValue(node);
+      out->scalar = ScalarToValue(node);
       return true;
     }
     bool uses_env = false;
@@ -1002,8 +1027,9 @@ class Loader {
         return ok;
       }
       case Kind::kAny:
-        *written = YamlToValue(node);
-        return CompileParamTree(s, node, spec.secret, tree);
+        // Converted first: its budget also bounds the tree walked next.
+        return ToValue(s.file, node, s.item, node, written) &&
+               CompileParamTree(s, node, spec.secret, tree);
     }
     return false;
   }
@@ -1292,7 +1318,8 @@ class Loader {
       if (!payload.IsMap()) {
         Error(f, payload, item, "'payload' must be a mapping (the event's JSON object)");
       } else {
-        test.event_json = YamlToValue(payload).ToJson();
+        Value event;
+        if (ToValue(f, payload, item, payload, &event)) test.event_json = event.ToJson();
       }
     } else {
       Error(f, node, item, "missing 'event' (a file) or 'payload' (an inline event)");
@@ -1307,7 +1334,10 @@ class Loader {
             Error(f, it->first, item, path.status().message());
             continue;
           }
-          test.set.emplace_back(it->first.Scalar(), YamlToValue(it->second));
+          Value value;
+          if (ToValue(f, it->first, item, it->second, &value)) {
+            test.set.emplace_back(it->first.Scalar(), std::move(value));
+          }
         }
       }
     }
@@ -1347,6 +1377,7 @@ class Loader {
   std::map<std::string, MacroState> macros_;
   std::map<std::string, std::vector<Value>> lists_;
   std::map<std::string, std::string> rule_ids_;  // id -> "file:line"
+  std::map<const SourceFile*, ValueBudget> value_budgets_;
   std::vector<Named> rule_nodes_;
   std::vector<Named> test_nodes_;
 };

@@ -64,6 +64,44 @@ void ExpandMergeKeysAt(YAML::Node node, int depth, int* visits) {
   }
 }
 
+// A shared node is converted once per alias, so `budget` counts every copy. The
+// depth bound keeps the recursion shallow whatever the parser lets through
+// (yaml-cpp 0.7 stops at 500 levels from the document's root).
+constexpr int kMaxValueDepth = 64;
+
+Status YamlToValueAt(const YAML::Node& node, int depth, ValueBudget* budget, Value* out) {
+  if (++budget->used > budget->limit) {
+    return Status::InvalidArgument("value too large: more than " + std::to_string(budget->limit) +
+                                   " YAML nodes after expanding aliases (counting all of this "
+                                   "file's values)");
+  }
+  if ((node.IsSequence() || node.IsMap()) && depth >= kMaxValueDepth) {
+    return Status::InvalidArgument("value nested too deeply: more than " +
+                                   std::to_string(kMaxValueDepth) + " levels");
+  }
+  if (node.IsSequence()) {
+    Value::Array items;
+    items.reserve(node.size());
+    for (const YAML::Node& item : node) {
+      items.emplace_back();
+      Status s = YamlToValueAt(item, depth + 1, budget, &items.back());
+      if (!s.ok()) return s;
+    }
+    *out = Value(std::move(items));
+  } else if (node.IsMap()) {
+    *out = Value(Value::Object());
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      Value member;
+      Status s = YamlToValueAt(it->second, depth + 1, budget, &member);
+      if (!s.ok()) return s;
+      out->Set(it->first.Scalar(), std::move(member));
+    }
+  } else {
+    *out = ScalarToValue(node);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void ExpandMergeKeys(YAML::Node root) {
@@ -102,32 +140,20 @@ bool YamlBool(const YAML::Node& node, bool* out) {
   return false;
 }
 
-Value YamlToValue(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return Value();
-    case YAML::NodeType::Scalar: {
-      double d;
-      bool b;
-      if (YamlBool(node, &b)) return Value(b);
-      if (YamlNumber(node, &d)) return Value(d);
-      return Value(node.Scalar());
-    }
-    case YAML::NodeType::Sequence: {
-      Value::Array a;
-      for (const auto& item : node) a.push_back(YamlToValue(item));
-      return Value(std::move(a));
-    }
-    case YAML::NodeType::Map: {
-      Value out{Value::Object()};
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        out.Set(it->first.Scalar(), YamlToValue(it->second));
-      }
-      return out;
-    }
-  }
-  return Value();
+Value ScalarToValue(const YAML::Node& node) {
+  if (!node.IsScalar()) return Value();
+  double d;
+  bool b;
+  if (YamlBool(node, &b)) return Value(b);
+  if (YamlNumber(node, &d)) return Value(d);
+  return Value(node.Scalar());
+}
+
+Result<Value> YamlToValue(const YAML::Node& node, ValueBudget* budget) {
+  Value out;
+  Status s = YamlToValueAt(node, 0, budget, &out);
+  if (!s.ok()) return s;
+  return out;
 }
 
 }  // namespace switchboard

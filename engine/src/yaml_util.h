@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "switchboard/status.h"
 #include "switchboard/value.h"
 
 namespace switchboard {
@@ -21,9 +22,24 @@ inline bool IsPlainScalar(const YAML::Node& n) { return n.IsScalar() && n.Tag() 
 // caller's key checks to report.
 void ExpandMergeKeys(YAML::Node root);
 
+// What YamlToValue may still build; the loader keeps one per rule file. Each use
+// of an alias is converted to its own copy, so a few lines of YAML can stand for
+// billions of values (a "billion laughs"); no honest rule file comes near.
+struct ValueBudget {
+  int limit = 200000;  // Default: 200,000 values, for all conversions that share it
+  int used = 0;
+
+  bool spent() const { return used > limit; }
+};
+
 // A YAML value as a Value: plain true/false, numbers and null are typed; quoted
-// scalars are strings.
-Value YamlToValue(const YAML::Node& node);
+// scalars are strings. Every value built takes one from `budget`. Fails with
+// InvalidArgument, building nothing, when the budget runs out or collections
+// nest more than 64 levels deep.
+Result<Value> YamlToValue(const YAML::Node& node, ValueBudget* budget);
+
+// A scalar typed as YamlToValue types it; null for a node that is not a scalar.
+Value ScalarToValue(const YAML::Node& node);
 
 // The scalar as a number, when it is a plain number.
 bool YamlNumber(const YAML::Node& node, double* out);

@@ -1259,6 +1259,118 @@ TEST(RuleLoader, RejectsAMatcherWithOnlyIgnoreCase) {
   EXPECT_TRUE(HasError(result, 5, 25, "matcher has no operator, only 'ignore_case'"));
 }
 
+// A flow mapping of `levels` anchored lists, each repeating the one before nine
+// times ("billion laughs"): its last key stands for 9^levels values. Converting
+// every alias to its own copy, `switchboard check` used to run for minutes and
+// take gigabytes on nine levels.
+std::string Laughs(int levels) {
+  std::string out = "{ ";
+  for (int level = 0; level < levels; ++level) {
+    const std::string item = level == 0 ? "x" : "*l" + std::to_string(level - 1);
+    out += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [" + item;
+    for (int i = 1; i < 9; ++i) out += ", " + item;
+    out += level + 1 < levels ? "], " : "] }";
+  }
+  return out;
+}
+
+constexpr std::string_view kTooLarge =
+    "value too large: more than 200000 YAML nodes after expanding aliases";
+
+TEST(RuleLoader, RejectsBillionLaughsInVarsWithPosition) {
+  LoadResult result = Load("version: 1\nvars:\n  lol: " + Laughs(9) + "\n");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 3, 3, kTooLarge));
+  EXPECT_EQ(result.errors[0].item, "var 'lol'");
+  EXPECT_EQ(result.errors[0].snippet.substr(result.errors[0].snippet.find('\n')), "\n   |   ^");
+}
+
+TEST(RuleLoader, RejectsBillionLaughsInActionParametersAndTests) {
+  const std::string laughs = Laughs(9);
+  const std::string rule = Yaml(R"(
+version: 1
+rules:
+  - id: r
+    event: message.received
+    actions:
+      - http:
+          url: "https://example.com/"
+          body: )");
+  LoadResult body = Load(rule + laughs + "\n");
+  EXPECT_TRUE(HasError(body, 8, 17, kTooLarge)) << body.FormatErrors();
+  ASSERT_EQ(body.errors.size(), 1u);
+  EXPECT_EQ(body.errors[0].item, "rule 'r' action 'http'");
+  const std::string test = Yaml(R"(
+version: 1
+tests:
+  - name: t
+    expect: { fired: [] }
+)");
+  LoadResult payload = Load(test + "    payload: " + laughs + "\n");
+  EXPECT_TRUE(HasError(payload, 5, 14, kTooLarge)) << payload.FormatErrors();
+  LoadResult set =
+      Load(test + "    payload: { type: x }\n    set:\n      data.x: " + laughs + "\n");
+  EXPECT_TRUE(HasError(set, 7, 7, kTooLarge)) << set.FormatErrors();
+  for (const LoadResult* result : {&payload, &set}) {
+    ASSERT_EQ(result->errors.size(), 1u) << result->FormatErrors();
+    EXPECT_EQ(result->errors[0].item, "test 't'");
+  }
+}
+
+// The bound is for all values of a file together, or copies of a value just
+// under it would add up without limit; past it, only the first is reported.
+TEST(RuleLoader, AliasesCountTogetherAgainstOneBoundPerFile) {
+  // A var of 8,303 nodes and `copies` vars that alias it.
+  auto copies = [](const std::string& prefix, int copies) {
+    std::string yaml = "version: 1\nvars:\n  " + prefix + ": &base " + Laughs(4) + "\n";
+    for (int i = 0; i < copies; ++i) yaml += "  " + prefix + std::to_string(i) + ": *base\n";
+    return yaml;
+  };
+  LoadResult result = Load(copies("v", 30));
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  // v and v0..v22 make 199,272 nodes; v23, on line 27, passes 200,000.
+  EXPECT_TRUE(HasError(result, 27, 3, kTooLarge));
+  EXPECT_EQ(result.errors[0].item, "var 'v23'");
+  // Each file has a bound of its own.
+  TempDir dir;
+  dir.Write("a.yaml", copies("a", 20));
+  dir.Write("b.yaml", copies("b", 20));
+  LoadResult two = Engine::Create()->LoadFiles({dir.path()});
+  EXPECT_TRUE(two.ok()) << two.FormatErrors();
+}
+
+TEST(RuleLoader, RejectsValuesNestedTooDeeply) {
+  auto nested = [](int levels) {
+    return "version: 1\nvars:\n  deep: " + std::string(levels, '[') + "x" +
+           std::string(levels, ']') + "\n";
+  };
+  LoadResult deepest = Load(nested(64));
+  EXPECT_TRUE(deepest.ok()) << deepest.FormatErrors();
+  for (int levels : {65, 400}) {
+    LoadResult result = Load(nested(levels));
+    ASSERT_EQ(result.errors.size(), 1u) << levels << "\n" << result.FormatErrors();
+    EXPECT_TRUE(HasError(result, 3, 3, "value nested too deeply: more than 64 levels")) << levels;
+    EXPECT_EQ(result.errors[0].item, "var 'deep'");
+  }
+  // yaml-cpp itself stops at 500 levels from the document's root, before the
+  // loader sees the value (with a mark past the end of the line).
+  LoadResult result = Load(nested(10000));
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].line, 3);
+  EXPECT_EQ(result.errors[0].message, "invalid YAML: nested 500 or more levels deep");
+}
+
+TEST(RuleLoader, LoadsLargeValuesWrittenOut) {
+  std::string items;
+  for (int i = 0; i < 5000; ++i) items += (i ? ", " : "") + std::to_string(15555550000 + i);
+  LoadResult result = Load("version: 1\nvars:\n  numbers: [" + items + "]\nlists:\n  staff: [" +
+                           items + "]\nrules:\n  - id: r\n    event: message.received\n" +
+                           "    when: { facts.contact: { in: staff } }\n" +
+                           "    actions: [{ log: { message: \"{{ vars.numbers }}\" } }]\n");
+  EXPECT_TRUE(result.ok()) << result.FormatErrors();
+}
+
 }  // namespace
 }  // namespace switchboard
 
