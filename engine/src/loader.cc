@@ -613,7 +613,7 @@ class Loader {
       op.kind = OpKind::kEquals;
       op.arg = ScalarToValue(value);
       op.text = "equals " + op.arg.ToJson();
-      c->ops.push_back(std::move(op));
+      if (CheckFactArgument(s, c->path, "equals", value, value, op)) c->ops.push_back(std::move(op));
       return;
     }
     if (!value.IsMap()) {
@@ -636,6 +636,7 @@ class Loader {
       ++operators;
       Operator op;
       if (!CompileOperator(s, key, arg, c->ignore_case, &op)) continue;
+      if (!CheckFactArgument(s, c->path, name, key, arg, op)) continue;
       c->ops.push_back(std::move(op));
     }
     if (value.size() == 0) {
@@ -644,6 +645,90 @@ class Loader {
       // `{ ignore_case: true }` alone would test nothing and always hold.
       Error(s.file, value, s.item, "matcher has no operator, only 'ignore_case'");
     }
+  }
+
+  // Facts have known types (docs/rules.md, "facts"): missed and voicemail are
+  // booleans, the others strings. An operator or argument that can never match
+  // the fact's type (nor, negated, ever fail) is a mistake that would otherwise
+  // pass unnoticed: `facts.missed: "true"` or `facts.contact: 15555550100`.
+  // `exists` suits every fact; so do the string operators on string facts
+  // (`contains: 555` looks for the text), and gt..lte with an ISO 8601 time.
+  bool CheckFactArgument(const CondScope& s, const PathRef& path, const std::string& op_name,
+                         const YAML::Node& key, const YAML::Node& arg, const Operator& op) {
+    if (path.fact < 0 || op.kind == OpKind::kExists) return true;
+    const Fact fact = static_cast<Fact>(path.fact);
+    const bool boolean = fact == Fact::kMissed || fact == Fact::kVoicemail;
+    const std::string fact_name = "facts." + std::string(FactName(fact));
+    const bool in = op.kind == OpKind::kIn || op.kind == OpKind::kNotIn;
+    if (!in && op.kind != OpKind::kEquals && op.kind != OpKind::kNotEquals) {
+      const bool ordering = op.kind == OpKind::kGt || op.kind == OpKind::kGte ||
+                            op.kind == OpKind::kLt || op.kind == OpKind::kLte;
+      if (boolean) {
+        Error(s.file, key, s.item,
+              fact_name + " is true or false: " + Quote(op_name) +
+                  " never holds for it (write true or false, or use not_equals or exists)");
+        return false;
+      }
+      if (!ordering || op.is_time) return true;
+      Error(s.file, arg, s.item,
+            fact_name + " is a string: " + Quote(op_name) +
+                " compares it only with an ISO 8601 time, never with a number");
+      return false;
+    }
+    // Each argument and where it was written; a named list's items, at its name.
+    std::vector<std::pair<Value, YAML::Node>> args;
+    if (!in) {
+      args.emplace_back(op.arg, arg);
+    } else if (arg.IsSequence()) {
+      for (const auto& item : arg) args.emplace_back(ScalarToValue(item), item);
+    } else {
+      for (const Value& item : op.list) args.emplace_back(item, arg);
+    }
+    bool ok = true;
+    for (const auto& [value, where] : args) {
+      if (boolean ? value.is_bool() : value.is_string()) continue;
+      const bool named_list = in && !arg.IsSequence();
+      std::string message = fact_name + (boolean ? " is true or false" : " is a string") +
+                            (named_list ? ", but list " + Quote(arg.Scalar()) + " holds "
+                                        : ", never ");
+      if (value.is_null()) {
+        message += "null (a fact that does not apply is absent: use exists: false)";
+      } else if (boolean) {
+        message += Describe(value, where, named_list) + BooleanHint(value, where);
+      } else {
+        message += Describe(value, where, named_list) + ": quote it (\"" +
+                   (named_list || !where.IsScalar() ? value.ToText() : where.Scalar()) + "\")";
+      }
+      Error(s.file, where, s.item, message);
+      ok = false;
+      if (named_list) break;  // one report per list
+    }
+    return ok;
+  }
+
+  // "the number 15555550100", "the string 'x'", "true": an argument as YAML typed it.
+  static std::string Describe(const Value& value, const YAML::Node& where, bool named_list) {
+    if (value.is_number()) {
+      return "the number " + (named_list || !where.IsScalar() ? value.ToText() : where.Scalar());
+    }
+    if (value.is_bool()) return "the boolean " + value.ToText();
+    return "the string " + value.ToJson();
+  }
+
+  // Why a string that reads like a boolean is not one.
+  static std::string BooleanHint(const Value& value, const YAML::Node& where) {
+    if (!value.is_string()) return ": write true or false";
+    std::string lower = value.as_string();
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if ((lower == "true" || lower == "false") && where.IsScalar() && !IsPlainScalar(where)) {
+      return " (quoted, it is text): write " + lower + " without quotes";
+    }
+    if (lower == "yes" || lower == "no" || lower == "on" || lower == "off" || lower == "y" ||
+        lower == "n") {
+      return " (YAML 1.2 reads only true and false as booleans): write " +
+             std::string(lower == "yes" || lower == "on" || lower == "y" ? "true" : "false");
+    }
+    return ": write true or false";
   }
 
   bool ScalarArg(const CondScope& s, const YAML::Node& arg, const std::string& name, Value* out) {

@@ -549,6 +549,74 @@ TEST(RuleLoader, RejectsEqualsWithAList) {
   EXPECT_TRUE(HasError(result, 5, 35, "'equals' takes a single value"));
 }
 
+// facts.missed and facts.voicemail are booleans, the other facts strings: an
+// argument of another type never matched, and loaded without a word.
+TEST(RuleLoader, RejectsBooleanFactComparedWithText) {
+  LoadResult quoted = Load(WithWhen("{ facts.missed: \"true\" }"));
+  ASSERT_FALSE(quoted.ok());
+  EXPECT_TRUE(HasError(quoted, 5, 27,
+                       "facts.missed is true or false, never the string \"true\" (quoted, it is "
+                       "text): write true without quotes"));
+  LoadResult yes = Load(WithWhen("{ facts.missed: yes }"));
+  EXPECT_TRUE(HasError(yes, 5, 27,
+                       "never the string \"yes\" (YAML 1.2 reads only true and false as "
+                       "booleans): write true"));
+  LoadResult on = Load(WithWhen("{ facts.missed: on }"));
+  EXPECT_TRUE(HasError(on, 5, 27, "never the string \"on\""));
+  EXPECT_TRUE(HasError(on, 5, 27, "write true"));
+  LoadResult off = Load(WithWhen("{ facts.missed: { not_equals: \"false\" } }"));
+  EXPECT_TRUE(HasError(off, 5, 41, "write false without quotes"));
+}
+
+TEST(RuleLoader, RejectsBooleanFactComparedWithNumberOrNull) {
+  LoadResult in = Load(WithWhen("{ facts.missed: { in: [true, 1] } }"));
+  ASSERT_FALSE(in.ok());
+  EXPECT_TRUE(HasError(in, 5, 40, "facts.missed is true or false, never the number 1: write true or false"));
+  EXPECT_EQ(in.errors.size(), 1u) << in.FormatErrors();
+  LoadResult null = Load(WithWhen("{ facts.voicemail: null }"));
+  EXPECT_TRUE(HasError(null, 5, 30, "facts.voicemail is true or false, never null (a fact that "
+                                    "does not apply is absent: use exists: false)"));
+  LoadResult list = Load(WithWhen("{ facts.missed: { in: flags } }", "lists:\n  flags: [yes]\n"));
+  EXPECT_TRUE(HasError(list, 7, 33,
+                       "facts.missed is true or false, but list 'flags' holds the string \"yes\" "
+                       "(YAML 1.2 reads only true and false as booleans): write true"));
+}
+
+TEST(RuleLoader, RejectsStringOrOrderingOperatorOnBooleanFact) {
+  LoadResult gt = Load(WithWhen("{ facts.voicemail: { gt: 1 } }"));
+  ASSERT_FALSE(gt.ok());
+  EXPECT_TRUE(HasError(gt, 5, 32, "facts.voicemail is true or false: 'gt' never holds for it"));
+  LoadResult matches = Load(WithWhen("{ facts.missed: { matches: x } }"));
+  EXPECT_TRUE(HasError(matches, 5, 29, "facts.missed is true or false: 'matches' never holds"));
+}
+
+TEST(RuleLoader, RejectsStringFactComparedWithNumberOrBoolean) {
+  LoadResult number = Load(WithWhen("{ facts.contact: 15555550100 }"));
+  ASSERT_FALSE(number.ok());
+  EXPECT_TRUE(HasError(number, 5, 28,
+                       "facts.contact is a string, never the number 15555550100: quote it "
+                       "(\"15555550100\")"));
+  LoadResult boolean = Load(WithWhen("{ facts.direction: { not_in: [incoming, false] } }"));
+  EXPECT_TRUE(HasError(boolean, 5, 51, "facts.direction is a string, never the boolean false: "
+                                       "quote it (\"false\")"));
+  LoadResult lt = Load(WithWhen("{ facts.text: { lt: 5 } }"));
+  EXPECT_TRUE(HasError(lt, 5, 31, "facts.text is a string: 'lt' compares it only with an ISO "
+                                  "8601 time, never with a number"));
+}
+
+TEST(RuleLoader, AcceptsOperatorsThatSuitAFactsType) {
+  for (const char* when :
+       {"{ facts.missed: true }", "{ facts.voicemail: { not_equals: false } }",
+        "{ facts.missed: { in: [true, false] } }", "{ facts.missed: { exists: true } }",
+        "{ facts.contact: '+15555550100' }", "{ facts.contact: +15555550100 }",
+        "{ facts.contact: { contains: 555 } }", "{ facts.text: { not_in: [stop, '1'] } }",
+        "{ facts.created_at: { gte: '2026-01-01T00:00:00Z' } }", "{ data.object.n: 5 }",
+        "{ data.object.answered: { gt: 1 } }"}) {
+    LoadResult result = Load(WithWhen(when));
+    EXPECT_TRUE(result.ok()) << when << "\n" << result.FormatErrors();
+  }
+}
+
 TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
   LoadResult result = Load(WithWhen("{ macr: inbound }"));
   ASSERT_FALSE(result.ok());
@@ -1366,7 +1434,7 @@ TEST(RuleLoader, LoadsLargeValuesWrittenOut) {
   for (int i = 0; i < 5000; ++i) items += (i ? ", " : "") + std::to_string(15555550000 + i);
   LoadResult result = Load("version: 1\nvars:\n  numbers: [" + items + "]\nlists:\n  staff: [" +
                            items + "]\nrules:\n  - id: r\n    event: message.received\n" +
-                           "    when: { facts.contact: { in: staff } }\n" +
+                           "    when: { data.object.n: { in: staff } }\n" +
                            "    actions: [{ log: { message: \"{{ vars.numbers }}\" } }]\n");
   EXPECT_TRUE(result.ok()) << result.FormatErrors();
 }
