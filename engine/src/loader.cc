@@ -856,14 +856,15 @@ class Loader {
   std::optional<Template> CompileTemplate(const CondScope& s, const YAML::Node& node,
                                           Template::Mode mode, const std::string& text,
                                           bool* uses_env = nullptr) {
-    size_t offset = 0;
-    auto t = Template::Parse(text, mode, &offset);
+    // Every error of the template, each at its place: its syntax (up to an
+    // error that leaves the rest unreadable), then what it references.
+    std::vector<Template::Error> errors;
+    Template t = Template::ParseAll(text, mode, &errors);
     int quote = node.Tag() == "!" ? 1 : 0;  // quoted scalars start one column later
-    if (!t.ok()) {
-      Error(s.file, MarkOf(s.file, node, text, offset, quote), s.item, t.status().message());
-      return std::nullopt;
+    for (const Template::Error& e : errors) {
+      Error(s.file, MarkOf(s.file, node, text, e.offset, quote), s.item, e.message);
     }
-    for (const Template::Reference& ref : t->references()) {
+    for (const Template::Reference& ref : t.references()) {
       std::string problem;
       std::string first = ref.rest.substr(0, ref.rest.find_first_of(".["));
       if (ref.root == "facts" && !ref.rest.empty()) {
@@ -895,7 +896,10 @@ class Loader {
         Error(s.file, MarkOf(s.file, node, text, ref.offset, quote), s.item, problem);
       }
     }
-    return std::move(t.value());
+    // A reference error leaves the template whole: the load fails, but the
+    // action's other parameters are still checked.
+    if (!errors.empty()) return std::nullopt;
+    return t;
   }
 
   bool VarDefined(const std::string& name) const {
@@ -1145,6 +1149,20 @@ class Loader {
     return true;
   }
 
+  // Where a parameter (or the entry `member` of a mapping parameter) was
+  // written; the action's key when it was not.
+  static YAML::Node ParamNode(const YAML::Node& key, const YAML::Node& params,
+                              const std::string& name, const std::string& member) {
+    if (!params.IsMap() || !params[name]) return key;
+    YAML::Node param = params[name];
+    if (!member.empty() && param.IsMap()) {
+      for (auto it = param.begin(); it != param.end(); ++it) {
+        if (it->first.IsScalar() && it->first.Scalar() == member) return it->first;
+      }
+    }
+    return param;
+  }
+
   void CompileAction(const CondScope& s, const YAML::Node& node, std::vector<CompiledAction>* out) {
     if (!node.IsMap() || node.size() != 1) {
       Error(s.file, node, s.item,
@@ -1192,6 +1210,8 @@ class Loader {
         ParamTree tree;
         Value value;
         if (!CompileParam(scope, *spec, it->second, &tree, &value)) {
+          // What was read is still checked (a mapping's other entries, say).
+          if (!value.is_null()) written.Set(name, value);
           ok = false;
           continue;
         }
@@ -1214,20 +1234,26 @@ class Loader {
         action.params.emplace_back(spec.name, std::move(tree));
       }
     }
-    if (!ok) return;
-    Status valid = CallUserCode([&] { return impl->second->Validate(written); });
-    if (!valid.ok()) {
-      // Point at the parameter when the message names one.
-      YAML::Node where = key;
-      const std::string& m = valid.message();
-      const std::string prefix = "parameter '";
-      if (m.rfind(prefix, 0) == 0 && params.IsMap()) {
-        std::string name = m.substr(prefix.size(), m.find('\'', prefix.size()) - prefix.size());
-        if (YAML::Node p = params[name]) where = p;
+    std::vector<ParamProblem> problems;
+    if (const auto* builtin = dynamic_cast<const BuiltinActionType*>(impl->second.get())) {
+      builtin->ValidateAll(written, &problems);  // also when a parameter failed: all are shown
+    } else if (ok) {
+      Status valid = CallUserCode([&] { return impl->second->Validate(written); });
+      if (!valid.ok()) {
+        // Point at the parameter when the message names one.
+        const std::string& m = valid.message();
+        const std::string prefix = "parameter '";
+        std::string name;
+        if (m.rfind(prefix, 0) == 0) {
+          name = m.substr(prefix.size(), m.find('\'', prefix.size()) - prefix.size());
+        }
+        problems.push_back({name, "", m});
       }
-      Error(s.file, where, scope.item, m);
-      return;
     }
+    for (const ParamProblem& p : problems) {
+      Error(s.file, ParamNode(key, params, p.param, p.member), scope.item, p.message);
+    }
+    if (!ok || !problems.empty()) return;
     out->push_back(std::move(action));
   }
 

@@ -617,6 +617,81 @@ TEST(RuleLoader, AcceptsOperatorsThatSuitAFactsType) {
   }
 }
 
+// `switchboard check` showed one error per template and one per action.
+TEST(RuleLoader, ReportsEveryErrorOfATemplateAndOfAnAction) {
+  LoadResult result = Load(R"(
+version: 1
+vars: {company: Acme}
+rules:
+  - id: a
+    event: "*"
+    actions:
+      - log: { message: "{{ vars.compny }} {{ facts.txt }} {{ facts.text | lowr }}" }
+      - sqlite: { table: t, values: { id: x, "bad col": y } }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 5u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 7, 26, "undefined variable 'compny' (did you mean 'company'?)"));
+  EXPECT_TRUE(HasError(result, 7, 44, "unknown fact 'txt' (did you mean 'text'?)"));
+  EXPECT_TRUE(HasError(result, 7, 76, "unknown filter 'lowr' (did you mean 'lower'?)"));
+  EXPECT_TRUE(HasError(result, 8, 39, "column 'id' is filled in automatically"));
+  EXPECT_TRUE(HasError(result, 8, 46, "'bad col' is not a valid SQL column name"));
+  // In source order.
+  EXPECT_EQ(result.errors[0].column, 26);
+  EXPECT_EQ(result.errors[2].column, 76);
+  EXPECT_EQ(result.errors[4].column, 46);
+}
+
+// A rule file whose rule has the actions `actions` (each "      - ...") from line 6.
+std::string WithActions(std::string_view actions) {
+  return "version: 1\nrules:\n  - id: a\n    event: \"*\"\n    actions:\n" + std::string(actions);
+}
+
+TEST(RuleLoader, ReportsEveryFilterErrorAndTheOtherParameters) {
+  LoadResult result = Load(WithActions(
+      R"(      - log: { message: "{{ facts.text | truncate('x') | uper | join }}", level: loud })"));
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 4u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 42, "filter 'truncate' takes 1 argument (a number)"));
+  EXPECT_TRUE(HasError(result, 6, 58, "unknown filter 'uper' (did you mean 'upper'?)"));
+  EXPECT_TRUE(HasError(result, 6, 65, "filter 'join' takes 1 argument (a string)"));
+  EXPECT_TRUE(HasError(result, 6, 82, "parameter 'level': 'loud' is not one of"));
+}
+
+// A syntax error leaves the rest of the template unreadable: the errors before
+// it are reported, then it, and nothing after.
+TEST(RuleLoader, TemplateErrorsStopAtASyntaxError) {
+  LoadResult result =
+      Load(WithActions(R"(      - log: { message: "{{ facts.txt | lowr }} {{ vars.a | upper"})"));
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 3u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 26, "unknown fact 'txt'"));
+  EXPECT_TRUE(HasError(result, 6, 41, "unknown filter 'lowr'"));
+  EXPECT_TRUE(HasError(result, 6, 49, "unclosed '{{'"));
+}
+
+TEST(RuleLoader, ReportsEveryInvalidParameterOfABuiltinAction) {
+  LoadResult result = Load(WithActions(R"(      - openphone.send_message: { to: "555", from: nobody, content: "", set_inbox_status: open }
+      - http: { url: "https://x.example/", method: FETCH, headers: { "a b": x, "c:d": y }, success: [99, 600] }
+      - sqlite: { table: "bad table", values: { "1x": "{{ facts.txt }}", created_at: y } }
+)"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.errors.size(), 13u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 39, "parameter 'to' must be one E.164 number"));
+  EXPECT_TRUE(HasError(result, 6, 52, "parameter 'from' must be a phone number id"));
+  EXPECT_TRUE(HasError(result, 6, 69, "parameter 'content' must be 1 to 1600 characters"));
+  EXPECT_TRUE(HasError(result, 6, 91, "parameter 'set_inbox_status' can only be 'done'"));
+  EXPECT_TRUE(HasError(result, 7, 52, "unknown HTTP method 'FETCH'"));
+  EXPECT_TRUE(HasError(result, 7, 70, "invalid header name 'a b'"));
+  EXPECT_TRUE(HasError(result, 7, 80, "invalid header name 'c:d'"));
+  EXPECT_TRUE(HasError(result, 7, 101, "99 is not an HTTP status code"));
+  EXPECT_TRUE(HasError(result, 7, 101, "600 is not an HTTP status code"));
+  EXPECT_TRUE(HasError(result, 8, 26, "'bad table' is not a valid SQL identifier"));
+  EXPECT_TRUE(HasError(result, 8, 49, "'1x' is not a valid SQL column name"));
+  EXPECT_TRUE(HasError(result, 8, 56, "unknown fact 'txt'"));
+  EXPECT_TRUE(HasError(result, 8, 74, "column 'created_at' is filled in automatically"));
+}
+
 TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
   LoadResult result = Load(WithWhen("{ macr: inbound }"));
   ASSERT_FALSE(result.ok());
@@ -849,7 +924,8 @@ rules:
           values: { "body text": "{{ facts.text }}" }
 )");
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 8, 19,
+  // At the column's name, not at the mapping.
+  EXPECT_TRUE(HasError(result, 8, 21,
                        "parameter 'values': 'body text' is not a valid SQL column name"));
 }
 
