@@ -3,8 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -1310,12 +1312,7 @@ class Loader {
       }
     }
     if (YAML::Node p = node["priority"]) {
-      double d;
-      if (!YamlNumber(p, &d) || d != static_cast<int>(d)) {
-        Error(f, p, item, "'priority' must be a whole number");
-      } else {
-        rule.priority = static_cast<int>(d);
-      }
+      WholeNumber(f, p, item, "'priority'", std::numeric_limits<int>::min(), &rule.priority);
     }
     if (YAML::Node st = node["stop"]) {
       if (!YamlBool(st, &rule.stop)) Error(f, st, item, "'stop' takes true or false");
@@ -1333,6 +1330,32 @@ class Loader {
       for (const auto& a : actions) CompileAction(scope, a, &rule.actions);
     }
     rep_->rules.push_back(std::move(rule));
+  }
+
+  // Reads a whole number from `min` to INT_MAX into *out. A leading '+' is
+  // allowed (YAML 1.2 reads `+5` as an integer; only phone-number-like values
+  // elsewhere keep it as text).
+  bool WholeNumber(const SourceFile* f, const YAML::Node& node, const std::string& item,
+                   const std::string& what, int min, int* out) {
+    constexpr int kMax = std::numeric_limits<int>::max();
+    const std::string range = " from " + std::to_string(min) + " to " + std::to_string(kMax);
+    double d;
+    bool number = YamlNumber(node, &d);
+    if (!number && IsPlainScalar(node) && node.Scalar().size() > 1 && node.Scalar()[0] == '+' &&
+        node.Scalar().find_first_not_of("0123456789", 1) == std::string::npos) {
+      d = std::strtod(node.Scalar().c_str() + 1, nullptr);
+      number = true;
+    }
+    if (!number || d != std::floor(d)) {
+      Error(f, node, item, what + " must be a whole number" + range);
+      return false;
+    }
+    if (d < min || d > kMax) {
+      Error(f, node, item, what + " " + node.Scalar() + " is out of range: it must be" + range);
+      return false;
+    }
+    *out = static_cast<int>(d);
+    return true;
   }
 
   static bool ValidRuleId(const std::string& id) {
@@ -1366,12 +1389,7 @@ class Loader {
       else rule->throttle_per_ms = d->count();
     }
     if (YAML::Node limit = node["limit"]) {
-      double d;
-      if (!YamlNumber(limit, &d) || d < 1 || d != static_cast<int>(d)) {
-        Error(s.file, limit, s.item, "throttle 'limit' must be a whole number of at least 1");
-      } else {
-        rule->throttle_limit = static_cast<int>(d);
-      }
+      WholeNumber(s.file, limit, s.item, "throttle 'limit'", 1, &rule->throttle_limit);
     }
   }
 

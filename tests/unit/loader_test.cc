@@ -743,7 +743,8 @@ rules:
 )");
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, 5, 15, "throttle needs 'per'"));
-  EXPECT_TRUE(HasError(result, 5, 52, "throttle 'limit' must be a whole number of at least 1"));
+  EXPECT_TRUE(HasError(result, 5, 52,
+                       "throttle 'limit' 0 is out of range: it must be from 1 to 2147483647"));
 }
 
 TEST(RuleLoader, RejectsUnknownTimeZone) {
@@ -1282,6 +1283,41 @@ rules:
   EXPECT_TRUE(HasError(result, 5, 15, "'priority' must be a whole number"));
   EXPECT_TRUE(HasError(result, 6, 11, "'stop' takes true or false"));
   EXPECT_TRUE(HasError(result, 7, 14, "'enabled' takes true or false"));
+}
+
+// Priorities past int's range said "must be a whole number", which they are.
+TEST(RuleLoader, RejectsPriorityOutOfRangeWithTheRange) {
+  for (const char* priority : {"99999999999", "2147483648", "-2147483649"}) {
+    LoadResult result = Load(std::string("version: 1\nrules:\n  - id: r\n    event: x\n"
+                                         "    priority: ") +
+                             priority + "\n    actions: [ log: { message: hi } ]\n");
+    ASSERT_FALSE(result.ok());
+    EXPECT_TRUE(HasError(result, 5, 15,
+                         std::string("'priority' ") + priority +
+                             " is out of range: it must be from -2147483648 to 2147483647"));
+  }
+  LoadResult fraction = Load(
+      "version: 1\nrules:\n  - id: r\n    event: x\n    priority: 1.5\n"
+      "    actions: [ log: { message: hi } ]\n");
+  EXPECT_TRUE(HasError(fraction, 5, 15,
+                       "'priority' must be a whole number from -2147483648 to 2147483647"));
+}
+
+TEST(RuleLoader, AcceptsPriorityWithPlusSignAndTheExtremes) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - { id: a, event: x, priority: +5, actions: [ log: { message: a } ] }
+  - { id: b, event: x, priority: 2147483647, actions: [ log: { message: b } ] }
+  - { id: c, event: x, priority: -2147483648, actions: [ log: { message: c } ] }
+  - { id: d, event: x, throttle: { per: 1h, limit: +2 }, actions: [ log: { message: d } ] }
+)");
+  ASSERT_TRUE(result.ok()) << result.FormatErrors();
+  std::map<std::string, int> priority;
+  for (const RuleInfo& rule : result.rules->rules()) priority[rule.id] = rule.priority;
+  EXPECT_EQ(priority["a"], 5);
+  EXPECT_EQ(priority["b"], 2147483647);
+  EXPECT_EQ(priority["c"], -2147483648);
 }
 
 TEST(RuleLoader, RejectsContentTooLongAndBadToAtLoad) {
