@@ -126,14 +126,7 @@ class Loader {
       d.line = mark.line + 1;
       d.column = mark.column + 1 + column_offset;
       if (file && mark.line < static_cast<int>(file->lines.size())) {
-        const std::string& text = file->lines[mark.line];
-        std::string number = std::to_string(d.line);
-        std::string pad(number.size(), ' ');
-        d.snippet = " " + number + " | " + text + "\n " + pad + " | ";
-        for (int i = 0; i < d.column - 1 && i < static_cast<int>(text.size()); ++i) {
-          d.snippet += text[i] == '\t' ? '\t' : ' ';
-        }
-        d.snippet += "^";
+        d.snippet = Snippet(file->lines[mark.line], d.line, d.column);
       }
     }
     errors_.push_back(std::move(d));
@@ -141,6 +134,33 @@ class Loader {
   void Error(const SourceFile* file, const YAML::Node& node, const std::string& item,
              const std::string& message, int column_offset = 0) {
     Error(file, node.Mark(), item, message, column_offset);
+  }
+
+  // " 12 | the line\n    |     ^": the source line and a caret under `column`
+  // (1-based). A long line is cut to kSnippetWidth bytes around the column, the
+  // cuts marked "...", so that a 30 KB line does not print whole.
+  static std::string Snippet(const std::string& text, int line, int column) {
+    constexpr size_t kSnippetWidth = 120;
+    const size_t caret = std::min(static_cast<size_t>(std::max(column - 1, 0)), text.size());
+    size_t begin = 0;
+    size_t end = text.size();
+    if (text.size() > kSnippetWidth) {
+      begin = caret > kSnippetWidth / 2 ? caret - kSnippetWidth / 2 : 0;
+      end = std::min(text.size(), begin + kSnippetWidth);
+      begin = end - kSnippetWidth;
+      // Cut between UTF-8 sequences, not inside one.
+      auto continuation = [&](size_t i) { return (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80; };
+      while (begin > 0 && begin < caret && continuation(begin)) ++begin;
+      while (end < text.size() && end > caret && continuation(end)) --end;
+    }
+    const std::string before = begin > 0 ? "..." : "";
+    const std::string after = end < text.size() ? "..." : "";
+    const std::string number = std::to_string(line);
+    std::string out = " " + number + " | " + before + text.substr(begin, end - begin) + after +
+                      "\n " + std::string(number.size(), ' ') + " | " +
+                      std::string(before.size(), ' ');
+    for (size_t i = begin; i < caret; ++i) out += text[i] == '\t' ? '\t' : ' ';
+    return out + "^";
   }
 
   // Converts a value that aliases could multiply, within its file's budget;

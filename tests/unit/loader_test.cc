@@ -692,6 +692,38 @@ TEST(RuleLoader, ReportsEveryInvalidParameterOfABuiltinAction) {
   EXPECT_TRUE(HasError(result, 8, 74, "column 'created_at' is filled in automatically"));
 }
 
+// A 30 KB line printed whole under its error.
+TEST(RuleLoader, CutsALongSourceLineAroundTheCaret) {
+  const std::string pad(30000, 'a');
+  const std::string line = "  - { id: r, description: \"" + pad + "\", bogus: \"" + pad +
+                           "\", event: x, actions: [ log: { message: hi } ] }";
+  LoadResult result = Load("version: 1\nrules:\n" + line + "\n");
+  ASSERT_FALSE(result.ok());
+  const int column = static_cast<int>(line.find("bogus")) + 1;
+  ASSERT_TRUE(HasError(result, 3, column, "unknown key 'bogus' in a rule"));
+  const std::string& snippet = result.errors[0].snippet;
+  const size_t newline = snippet.find('\n');
+  ASSERT_NE(newline, std::string::npos);
+  const std::string source = snippet.substr(0, newline);
+  const std::string caret = snippet.substr(newline + 1);
+  EXPECT_LE(source.size(), 140u) << source;
+  EXPECT_EQ(source.substr(0, 10), " 3 | ...aa");
+  EXPECT_EQ(source.substr(source.size() - 3), "...");
+  ASSERT_EQ(caret.back(), '^');
+  EXPECT_EQ(source.substr(caret.size() - 1, 5), "bogus") << snippet;
+}
+
+TEST(RuleLoader, KeepsShortLinesWholeAndCutsOnlyTheFarEnd) {
+  LoadResult result = Load("bogus: 1\nversion: 1\nvars: { a: \"" + std::string(500, 'x') + "\" }\n");
+  ASSERT_FALSE(result.ok());
+  ASSERT_TRUE(HasError(result, 1, 1, "unknown key 'bogus'"));
+  EXPECT_EQ(result.errors[0].snippet, " 1 | bogus: 1\n   | ^");
+  LoadResult start = Load("version: 1\nbogus: \"" + std::string(500, 'x') + "\"\n");
+  ASSERT_TRUE(HasError(start, 2, 1, "unknown key 'bogus'"));
+  EXPECT_EQ(start.errors[0].snippet,
+            " 2 | bogus: \"" + std::string(112, 'x') + "...\n   | ^");
+}
+
 TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
   LoadResult result = Load(WithWhen("{ macr: inbound }"));
   ASSERT_FALSE(result.ok());
