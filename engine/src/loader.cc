@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "builtin_actions.h"
 #include "rule_set_rep.h"
 #include "suggest.h"
+#include "unicode_case.h"
 #include "user_code.h"
 #include "yaml_util.h"
 
@@ -217,6 +219,23 @@ class Loader {
     }
     files_.push_back(std::move(file));
     SourceFile& f = files_.back();
+    // Rule text reaches JSON output (eval --json, the admin API), which must be
+    // UTF-8; a BOM is valid UTF-8 and yaml-cpp skips it.
+    if (size_t bad = FindInvalidUtf8(source.text); bad != std::string::npos) {
+      const size_t line_start = source.text.rfind('\n', bad) + 1;  // npos + 1 == 0
+      YAML::Mark at;
+      at.line = static_cast<int>(std::count(source.text.begin(), source.text.begin() + line_start, '\n'));
+      at.column = static_cast<int>(bad - line_start);
+      // The snippet shows the line with its invalid bytes as '?'.
+      std::string& text = f.lines[static_cast<size_t>(at.line)];
+      text = ReplaceInvalidUtf8(text, '?');
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(source.text[bad]));
+      Error(&f, at, "", std::string("invalid UTF-8: byte ") + byte +
+                            " does not belong here (a rule file must be UTF-8 text)");
+      f.root = YAML::Node(YAML::NodeType::Undefined);
+      return;
+    }
     try {
       f.root = YAML::Load(source.text);  // the first document
       // A second document would otherwise be dropped unchecked. (Not found

@@ -724,6 +724,22 @@ TEST(RuleLoader, KeepsShortLinesWholeAndCutsOnlyTheFarEnd) {
             " 2 | bogus: \"" + std::string(112, 'x') + "...\n   | ^");
 }
 
+// Invalid UTF-8 loaded, and `eval --json` then printed invalid JSON.
+TEST(RuleLoader, RejectsInvalidUtf8WithThePositionOfTheFirstBadByte) {
+  LoadResult result = Load("version: 1\nvars: { a: \"caf\xC3\xA9 \xFF ok\" }\n");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 2, 19, "invalid UTF-8: byte 0xFF"));
+  EXPECT_EQ(result.errors[0].snippet,
+            " 2 | vars: { a: \"caf\xC3\xA9 ? ok\" }\n   | " + std::string(18, ' ') + "^");
+  for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xE2\x82", "\x80"}) {
+    LoadResult r = Load(std::string("version: 1\n# ") + bad + "\n");
+    EXPECT_TRUE(HasError(r, 2, 3, "invalid UTF-8")) << r.FormatErrors();
+  }
+  LoadResult bom = Load("\xEF\xBB\xBFversion: 1\nvars: { a: \"\xE2\x82\xAC \xF0\x9F\x93\x9E\" }\n");
+  EXPECT_TRUE(bom.ok()) << bom.FormatErrors();
+}
+
 TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
   LoadResult result = Load(WithWhen("{ macr: inbound }"));
   ASSERT_FALSE(result.ok());
