@@ -743,6 +743,45 @@ rules:
   EXPECT_EQ(invalid.errors[0].column, 43);
 }
 
+// An action type whose params() is given by the test.
+class Listed : public ActionType {
+ public:
+  explicit Listed(std::vector<ParamSpec> specs, bool throws = false)
+      : specs_(std::move(specs)), throws_(throws) {}
+  std::vector<ParamSpec> params() const override {
+    if (throws_) throw std::runtime_error("no list today");
+    return specs_;
+  }
+
+  mutable bool throws_;
+
+ private:
+  std::vector<ParamSpec> specs_;
+};
+
+// The url error named 'url' whatever the parameter was called.
+TEST(Action, CustomUrlParameterErrorsNameTheParameter) {
+  auto engine = Engine::Create();
+  ASSERT_TRUE(engine->RegisterAction("hook", std::make_shared<Listed>(std::vector<ParamSpec>{
+                                                 {"u", ParamSpec::Kind::kUrl, true, "", false}}))
+                  .ok());
+  LoadResult host = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: h
+    event: "*"
+    actions:
+      - hook: { u: 'https://{{ facts.text }}/x' }
+      - hook: { u: 'ftp://example.com/' }
+)"));
+  ASSERT_FALSE(host.ok());
+  ASSERT_EQ(host.errors.size(), 2u) << host.FormatErrors();
+  EXPECT_EQ(host.errors[0].message,
+            "parameter 'u': the scheme and host must be literal text; templates may only fill "
+            "the path or query");
+  EXPECT_EQ(host.errors[1].message, "parameter 'u' must start with a literal http:// or https://");
+}
+
 TEST(Action, CustomActionTypeIsUnknownToOtherEngines) {
   auto engine = Engine::Create();
   ASSERT_TRUE(engine->RegisterAction("crm.note", std::make_shared<CrmNote>()).ok());
