@@ -1226,7 +1226,15 @@ class Loader {
       Error(s.file, params, scope.item, "action parameters must be a mapping");
       return;
     }
-    std::vector<ParamSpec> specs = impl->second->params();
+    std::vector<ParamSpec> specs;
+    Status listed = CallUserCode([&] {
+      specs = impl->second->params();
+      return Status::OK();
+    });
+    if (!listed.ok()) {
+      Error(s.file, key, scope.item, "cannot list the parameters: " + listed.message());
+      return;
+    }
     std::vector<std::string_view> names;
     for (const ParamSpec& spec : specs) names.push_back(spec.name);
     CompiledAction action;
