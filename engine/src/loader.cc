@@ -113,8 +113,14 @@ class Loader {
     Named def;
     enum { kNew, kCompiling, kDone, kFailed } state = kNew;
     Condition condition;
+    int64_t nodes = 0;  // conditions and operators in `condition`
     std::set<std::string> groups;  // named regex groups inside
   };
+
+  // What the conditions of one rule file may come to. Each use of a YAML alias
+  // is compiled on its own and each `macro:` reference copies the macro's
+  // condition, so a few lines could stand for billions of conditions.
+  static constexpr int64_t kConditionBudget = 200000;  // conditions and operators per file
 
   // ---- diagnostics ----
 
@@ -492,15 +498,39 @@ class Loader {
     size_t errors_before = errors_.size();
     CondScope scope{m.def.file, "macro " + Quote(name), &m.groups};
     m.condition = CompileCondition(scope, m.def.node, chain);
+    m.nodes = CountNodes(m.condition);
     chain->pop_back();
     m.state = errors_.size() == errors_before ? MacroState::kDone : MacroState::kFailed;
     return &m;
+  }
+
+  static int64_t CountNodes(const Condition& c) {
+    int64_t n = 1 + static_cast<int64_t>(c.ops.size());
+    for (const Condition& child : c.children) n += CountNodes(child);
+    return n;
+  }
+
+  // Takes `n` from the file's condition budget; once it is spent, fails (the
+  // first failure reports why, at `where`).
+  bool TakeConditions(const CondScope& s, const YAML::Node& where, int64_t n) {
+    int64_t& used = conditions_used_[s.file];
+    const bool spent = used > kConditionBudget;
+    used += n;
+    if (used <= kConditionBudget) return true;
+    if (!spent) {
+      Error(s.file, where, s.item,
+            "conditions too large: more than " + std::to_string(kConditionBudget) +
+                " conditions and operators after expanding aliases and macros (counting all of "
+                "this file's rules and macros)");
+    }
+    return false;
   }
 
   Condition CompileCondition(const CondScope& s, const YAML::Node& node,
                              std::vector<std::string>* chain) {
     Condition all;
     all.kind = Condition::Kind::kAll;
+    if (!TakeConditions(s, node, 1)) return all;
     if (node.IsSequence()) {
       if (node.size() == 0) Error(s.file, node, s.item, "empty condition list");
       for (const auto& item : node) all.children.push_back(CompileCondition(s, item, chain));
@@ -530,6 +560,7 @@ class Loader {
                          std::vector<std::string>* chain) {
     const std::string& k = key.Scalar();
     Condition c;
+    if (!TakeConditions(s, key, 1)) return c;
     if (k == "all" || k == "any") {
       c.kind = k == "all" ? Condition::Kind::kAll : Condition::Kind::kAny;
       if (!value.IsSequence() || value.size() == 0) {
@@ -562,6 +593,7 @@ class Loader {
         Error(s.file, value, s.item, "unknown macro " + Quote(name) + DidYouMean(name, Names(macros_)));
         return c;
       }
+      if (!TakeConditions(s, value, m->nodes)) return c;
       s.groups->insert(m->groups.begin(), m->groups.end());
       return m->condition;
     }
@@ -675,6 +707,7 @@ class Loader {
       if (!seen.insert(name).second) Error(s.file, key, s.item, "duplicate operator " + Quote(name));
       if (name == "ignore_case") continue;
       ++operators;
+      if (!TakeConditions(s, key, 1)) return;
       Operator op;
       if (!CompileOperator(s, key, arg, c->ignore_case, &op)) continue;
       if (!CheckFactArgument(s, c->path, name, key, arg, op)) continue;
@@ -846,17 +879,21 @@ class Loader {
           return false;
         }
         op->pattern = arg.Scalar();
-        RE2::Options options;
-        options.set_log_errors(false);
-        options.set_case_sensitive(!ignore_case);
-        auto re = std::make_shared<RE2>(op->pattern, options);
+        // One RE2 per pattern: aliases and macros repeat them.
+        std::shared_ptr<const RE2>& re = regexes_[{op->pattern, ignore_case}];
+        if (re == nullptr) {
+          RE2::Options options;
+          options.set_log_errors(false);
+          options.set_case_sensitive(!ignore_case);
+          re = std::make_shared<const RE2>(op->pattern, options);
+        }
         if (!re->ok()) {
           Error(s.file, arg, s.item, "invalid regular expression " + Quote(op->pattern) + ": " + re->error());
           return false;
         }
         for (const auto& [index, group] : re->CapturingGroupNames()) s.groups->insert(group);
         op->named_groups = !re->CapturingGroupNames().empty();
-        op->regex = std::move(re);
+        op->regex = re;
         op->text = name + " '" + op->pattern + "'";
         return true;
       }
@@ -1556,6 +1593,8 @@ class Loader {
   std::map<std::string, std::vector<Value>> lists_;
   std::map<std::string, std::string> rule_ids_;  // id -> "file:line"
   std::map<const SourceFile*, ValueBudget> value_budgets_;
+  std::map<const SourceFile*, int64_t> conditions_used_;
+  std::map<std::pair<std::string, bool>, std::shared_ptr<const RE2>> regexes_;  // by ignore_case
   std::vector<Named> rule_nodes_;
   std::vector<Named> test_nodes_;
 };

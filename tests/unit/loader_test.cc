@@ -740,6 +740,48 @@ TEST(RuleLoader, RejectsInvalidUtf8WithThePositionOfTheFirstBadByte) {
   EXPECT_TRUE(bom.ok()) << bom.FormatErrors();
 }
 
+// Aliases and macro references multiplied conditions: minutes and gigabytes.
+TEST(RuleLoader, RejectsConditionsMultipliedByAliases) {
+  std::string yaml = "version: 1\nrules:\n  - id: r\n    event: x\n    when:\n      all:\n";
+  yaml += "        - &a0 { facts.text: { matches: 'a+b' } }\n";
+  for (int level = 1; level <= 7; ++level) {
+    yaml += "        - &a" + std::to_string(level) + " [";
+    for (int i = 0; i < 9; ++i) yaml += (i ? ", *a" : "*a") + std::to_string(level - 1);
+    yaml += "]\n";
+  }
+  yaml += "    actions: [ log: { message: hi } ]\n";
+  LoadResult result = Load(yaml);
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].item, "rule 'r'");
+  EXPECT_NE(result.errors[0].message.find("conditions too large: more than 200000 conditions "
+                                          "and operators after expanding aliases and macros"),
+            std::string::npos)
+      << result.FormatErrors();
+  EXPECT_GE(result.errors[0].line, 7);
+}
+
+TEST(RuleLoader, RejectsConditionsMultipliedByMacros) {
+  std::string yaml = "version: 1\nmacros:\n  m0: { facts.text: a }\n";
+  for (int level = 1; level <= 7; ++level) {
+    yaml += "  m" + std::to_string(level) + ": [";
+    for (int i = 0; i < 9; ++i) yaml += (i ? ", " : "") + std::string("{ macro: m") + std::to_string(level - 1) + " }";
+    yaml += "]\n";
+  }
+  yaml += "rules:\n  - { id: r, event: x, when: { macro: m7 }, actions: [ log: { message: hi } ] }\n";
+  LoadResult result = Load(yaml);
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].item, "macro 'm6'");
+  EXPECT_EQ(result.errors[0].line, 9);
+  EXPECT_NE(result.errors[0].message.find("conditions too large"), std::string::npos);
+  // A few macro levels are fine.
+  EXPECT_TRUE(Load("version: 1\nmacros:\n  m0: { facts.text: a }\n"
+                   "  m1: [{ macro: m0 }, { macro: m0 }]\n  m2: [{ macro: m1 }, { macro: m1 }]\n"
+                   "rules:\n  - { id: r, event: x, when: { macro: m2 }, actions: [ log: { message: hi } ] }\n")
+                  .ok());
+}
+
 TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
   LoadResult result = Load(WithWhen("{ macr: inbound }"));
   ASSERT_FALSE(result.ok());
