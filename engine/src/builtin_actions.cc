@@ -13,6 +13,12 @@ Status ActionType::Execute(const FiredAction& action) const {
   return Status::Unimplemented("no executor for action type '" + std::string(action.type) + "'");
 }
 
+Status BuiltinActionType::Validate(const Value& params) const {
+  std::vector<ParamProblem> problems;
+  ValidateAll(params, &problems);
+  return problems.empty() ? Status::OK() : Status::InvalidArgument(problems[0].message);
+}
+
 bool IsSqlIdentifier(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
@@ -73,7 +79,7 @@ bool IsLiteralTemplate(const Value* v) {
   return v != nullptr && v->is_string() && v->as_string().find("{{") == std::string::npos;
 }
 
-class SendMessage : public ActionType {
+class SendMessage : public BuiltinActionType {
   static constexpr std::string_view kTo = "to";
   static constexpr std::string_view kContent = "content";
   static constexpr std::string_view kFrom = "from";
@@ -88,31 +94,30 @@ class SendMessage : public ActionType {
         {"set_inbox_status", Kind::kLiteral, false, "", false},
     };
   }
-  Status Validate(const Value& params) const override {
+  void ValidateAll(const Value& params, std::vector<ParamProblem>* problems) const override {
     const Value* content = params.Find("content");
     if (IsLiteralTemplate(content)) {
       size_t n = Utf8Length(content->as_string());
       if (n == 0 || n > 1600) {
-        return Status::InvalidArgument("parameter 'content' must be 1 to 1600 characters, not " +
-                                       std::to_string(n));
+        problems->push_back({"content", "", "parameter 'content' must be 1 to 1600 characters, not " +
+                                                std::to_string(n)});
       }
     }
     const Value* to = params.Find("to");
     if (IsLiteralTemplate(to) && !IsE164(to->as_string())) {
-      return Status::InvalidArgument("parameter 'to' must be one E.164 number such as "
-                                     "+15555550100, not '" + to->as_string() + "'");
+      problems->push_back({"to", "", "parameter 'to' must be one E.164 number such as "
+                                     "+15555550100, not '" + to->as_string() + "'"});
     }
     const Value* from = params.Find("from");
     if (IsLiteralTemplate(from) && !IsE164(from->as_string()) &&
         !IsPhoneNumberId(from->as_string())) {
-      return Status::InvalidArgument("parameter 'from' must be a phone number id (PN...) or one "
-                                     "E.164 number, not '" + from->as_string() + "'");
+      problems->push_back({"from", "", "parameter 'from' must be a phone number id (PN...) or "
+                                       "one E.164 number, not '" + from->as_string() + "'"});
     }
     const Value* status = params.Find("set_inbox_status");
     if (status != nullptr && (!status->is_string() || status->as_string() != "done")) {
-      return Status::InvalidArgument("parameter 'set_inbox_status' can only be 'done'");
+      problems->push_back({"set_inbox_status", "", "parameter 'set_inbox_status' can only be 'done'"});
     }
-    return Status::OK();
   }
   Status CheckRendered(const Value& p) const override {
     // One pass over the parameters finds the three that are checked.
@@ -154,7 +159,7 @@ class SendMessage : public ActionType {
   }
 };
 
-class Http : public ActionType {
+class Http : public BuiltinActionType {
  public:
   std::vector<ParamSpec> params() const override {
     return {
@@ -167,14 +172,14 @@ class Http : public ActionType {
         {"success", Kind::kIntList, false, "", false},
     };
   }
-  Status Validate(const Value& params) const override {
+  void ValidateAll(const Value& params, std::vector<ParamProblem>* problems) const override {
     static const char* kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
     if (const Value* m = params.Find("method")) {
       if (std::none_of(std::begin(kMethods), std::end(kMethods),
                        [&](const char* k) { return m->as_string() == k; })) {
-        return Status::InvalidArgument("parameter 'method': unknown HTTP method '" +
-                                       m->as_string() +
-                                       "' (expected GET, POST, PUT, PATCH, DELETE or HEAD)");
+        problems->push_back({"method", "", "parameter 'method': unknown HTTP method '" +
+                                               m->as_string() +
+                                               "' (expected GET, POST, PUT, PATCH, DELETE or HEAD)"});
       }
     }
     if (const Value* h = params.Find("headers")) {
@@ -184,19 +189,19 @@ class Http : public ActionType {
                  std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
         });
         if (!token) {
-          return Status::InvalidArgument("parameter 'headers': invalid header name '" + name + "'");
+          problems->push_back(
+              {"headers", name, "parameter 'headers': invalid header name '" + name + "'"});
         }
       }
     }
     if (const Value* s = params.Find("success")) {
       for (const Value& code : s->as_array()) {
         if (code.as_number() < 100 || code.as_number() > 599) {
-          return Status::InvalidArgument("parameter 'success': " + code.ToJson() +
-                                         " is not an HTTP status code");
+          problems->push_back({"success", "", "parameter 'success': " + code.ToJson() +
+                                                  " is not an HTTP status code"});
         }
       }
     }
-    return Status::OK();
   }
   Status CheckRendered(const Value& p) const override {
     if (const Value* h = p.Find("headers")) {
@@ -212,7 +217,7 @@ class Http : public ActionType {
   }
 };
 
-class Sqlite : public ActionType {
+class Sqlite : public BuiltinActionType {
  public:
   std::vector<ParamSpec> params() const override {
     return {
@@ -221,35 +226,36 @@ class Sqlite : public ActionType {
         {"database", Kind::kLiteral, false, "", false},
     };
   }
-  Status Validate(const Value& params) const override {
-    const std::string& table = params.Find("table")->as_string();
-    if (!IsSqlIdentifier(table)) {
-      return Status::InvalidArgument("parameter 'table': '" + table +
-                                     "' is not a valid SQL identifier (letters, digits, _)");
-    }
-    if (table.rfind("switchboard_", 0) == 0) {
-      return Status::InvalidArgument("parameter 'table': names starting with 'switchboard_' are "
-                                     "reserved for the server's own tables");
+  void ValidateAll(const Value& params, std::vector<ParamProblem>* problems) const override {
+    if (const Value* t = params.Find("table")) {
+      const std::string& table = t->as_string();
+      if (!IsSqlIdentifier(table)) {
+        problems->push_back({"table", "", "parameter 'table': '" + table +
+                                              "' is not a valid SQL identifier (letters, digits, _)"});
+      } else if (table.rfind("switchboard_", 0) == 0) {
+        problems->push_back({"table", "", "parameter 'table': names starting with 'switchboard_' "
+                                          "are reserved for the server's own tables"});
+      }
     }
     const Value* values = params.Find("values");
+    if (values == nullptr) return;
     if (values->as_object().empty()) {
-      return Status::InvalidArgument("parameter 'values' needs at least one column");
+      problems->push_back({"values", "", "parameter 'values' needs at least one column"});
     }
     for (const auto& [column, v] : values->as_object()) {
       if (!IsSqlIdentifier(column)) {
-        return Status::InvalidArgument("parameter 'values': '" + column +
-                                       "' is not a valid SQL column name (letters, digits, _)");
-      }
-      if (column == "id" || column == "created_at") {
-        return Status::InvalidArgument("parameter 'values': column '" + column +
-                                       "' is filled in automatically");
+        problems->push_back({"values", column, "parameter 'values': '" + column +
+                                                   "' is not a valid SQL column name (letters, "
+                                                   "digits, _)"});
+      } else if (column == "id" || column == "created_at") {
+        problems->push_back({"values", column, "parameter 'values': column '" + column +
+                                                   "' is filled in automatically"});
       }
     }
-    return Status::OK();
   }
 };
 
-class Log : public ActionType {
+class Log : public BuiltinActionType {
  public:
   std::vector<ParamSpec> params() const override {
     return {
@@ -257,15 +263,15 @@ class Log : public ActionType {
         {"level", Kind::kLiteral, false, "info", false},
     };
   }
-  Status Validate(const Value& params) const override {
+  void ValidateAll(const Value& params, std::vector<ParamProblem>* problems) const override {
     if (const Value* level = params.Find("level")) {
       const std::string& l = level->as_string();
       if (l != "debug" && l != "info" && l != "warning" && l != "warn" && l != "error") {
-        return Status::InvalidArgument("parameter 'level': '" + l +
-                                       "' is not one of debug, info, warning (or warn), error");
+        problems->push_back({"level", "", "parameter 'level': '" + l +
+                                              "' is not one of debug, info, warning (or warn), "
+                                              "error"});
       }
     }
-    return Status::OK();
   }
 };
 

@@ -6,12 +6,32 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "switchboard/action.h"
 
 namespace switchboard {
 
 std::map<std::string, std::shared_ptr<const ActionType>, std::less<>> BuiltinActionTypes();
+
+// A problem with one parameter as written. `member` names the entry of a
+// mapping parameter (a column, a header) where it is; "" for the parameter.
+struct ParamProblem {
+  std::string param;
+  std::string member;
+  std::string message;  // "parameter 'NAME'..."
+};
+
+// The built-in types report every invalid parameter at load time, where
+// ActionType::Validate stops at the first.
+class BuiltinActionType : public ActionType {
+ public:
+  // Appends one problem per invalid parameter (or mapping entry). Parameters
+  // that failed to compile are absent from `params`.
+  virtual void ValidateAll(const Value& params, std::vector<ParamProblem>* problems) const = 0;
+  // The first problem of ValidateAll.
+  Status Validate(const Value& params) const final;
+};
 
 // [A-Za-z_][A-Za-z0-9_]*, at most 64 characters, not starting with "sqlite_".
 bool IsSqlIdentifier(std::string_view name);

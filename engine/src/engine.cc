@@ -8,11 +8,46 @@
 
 #include "builtin_actions.h"
 #include "loader.h"
+#include "template.h"
+#include "timeutil.h"
 #include "user_code.h"
 
 namespace switchboard {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// A ParamSpec's default is used as if written in every rule that leaves the
+// parameter out, so it must be valid for the parameter's kind.
+Status CheckDefault(const ParamSpec& spec) {
+  using Kind = ParamSpec::Kind;
+  const std::string& value = spec.default_value;
+  if (value.empty()) return Status::OK();
+  switch (spec.kind) {
+    case Kind::kTemplate:
+    case Kind::kUrl:
+    case Kind::kAny: {
+      auto t = Template::Parse(value, spec.kind == Kind::kUrl ? Template::Mode::kUrl
+                                                              : Template::Mode::kText);
+      return t.ok() ? Status::OK() : t.status();
+    }
+    case Kind::kLiteral:
+      return value.find("{{") == std::string::npos
+                 ? Status::OK()
+                 : Status::InvalidArgument("a literal parameter cannot be a template");
+    case Kind::kDuration: {
+      auto d = ParseDuration(value);
+      return d.ok() ? Status::OK() : d.status();
+    }
+    case Kind::kTemplateMap:
+    case Kind::kIntList:
+      return Status::InvalidArgument("a mapping or list parameter has no default; leave it empty");
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 struct Engine::Rep {
   ActionRegistry actions = BuiltinActionTypes();
@@ -53,6 +88,22 @@ Status Engine::RegisterAction(std::string name, std::shared_ptr<const ActionType
     return Status::InvalidArgument("invalid action type name '" + name + "'");
   }
   if (type == nullptr) return Status::InvalidArgument("action type '" + name + "' is null");
+  std::vector<ParamSpec> specs;
+  Status listed = CallUserCode([&] {
+    specs = type->params();
+    return Status::OK();
+  });
+  if (!listed.ok()) {
+    return Status::InvalidArgument("action type '" + name +
+                                   "': cannot list the parameters: " + listed.message());
+  }
+  for (const ParamSpec& spec : specs) {
+    Status valid = CheckDefault(spec);
+    if (!valid.ok()) {
+      return Status::InvalidArgument("action type '" + name + "' parameter '" + spec.name +
+                                     "': invalid default_value: " + valid.message());
+    }
+  }
   rep_->actions[std::move(name)] = std::move(type);
   return Status::OK();
 }

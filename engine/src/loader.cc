@@ -3,8 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -13,6 +16,7 @@
 #include "builtin_actions.h"
 #include "rule_set_rep.h"
 #include "suggest.h"
+#include "unicode_case.h"
 #include "user_code.h"
 #include "yaml_util.h"
 
@@ -109,8 +113,14 @@ class Loader {
     Named def;
     enum { kNew, kCompiling, kDone, kFailed } state = kNew;
     Condition condition;
+    int64_t nodes = 0;  // conditions and operators in `condition`
     std::set<std::string> groups;  // named regex groups inside
   };
+
+  // What the conditions of one rule file may come to. Each use of a YAML alias
+  // is compiled on its own and each `macro:` reference copies the macro's
+  // condition, so a few lines could stand for billions of conditions.
+  static constexpr int64_t kConditionBudget = 200000;  // conditions and operators per file
 
   // ---- diagnostics ----
 
@@ -124,14 +134,7 @@ class Loader {
       d.line = mark.line + 1;
       d.column = mark.column + 1 + column_offset;
       if (file && mark.line < static_cast<int>(file->lines.size())) {
-        const std::string& text = file->lines[mark.line];
-        std::string number = std::to_string(d.line);
-        std::string pad(number.size(), ' ');
-        d.snippet = " " + number + " | " + text + "\n " + pad + " | ";
-        for (int i = 0; i < d.column - 1 && i < static_cast<int>(text.size()); ++i) {
-          d.snippet += text[i] == '\t' ? '\t' : ' ';
-        }
-        d.snippet += "^";
+        d.snippet = Snippet(file->lines[mark.line], d.line, d.column);
       }
     }
     errors_.push_back(std::move(d));
@@ -139,6 +142,33 @@ class Loader {
   void Error(const SourceFile* file, const YAML::Node& node, const std::string& item,
              const std::string& message, int column_offset = 0) {
     Error(file, node.Mark(), item, message, column_offset);
+  }
+
+  // " 12 | the line\n    |     ^": the source line and a caret under `column`
+  // (1-based). A long line is cut to kSnippetWidth bytes around the column, the
+  // cuts marked "...", so that a 30 KB line does not print whole.
+  static std::string Snippet(const std::string& text, int line, int column) {
+    constexpr size_t kSnippetWidth = 120;
+    const size_t caret = std::min(static_cast<size_t>(std::max(column - 1, 0)), text.size());
+    size_t begin = 0;
+    size_t end = text.size();
+    if (text.size() > kSnippetWidth) {
+      begin = caret > kSnippetWidth / 2 ? caret - kSnippetWidth / 2 : 0;
+      end = std::min(text.size(), begin + kSnippetWidth);
+      begin = end - kSnippetWidth;
+      // Cut between UTF-8 sequences, not inside one.
+      auto continuation = [&](size_t i) { return (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80; };
+      while (begin > 0 && begin < caret && continuation(begin)) ++begin;
+      while (end < text.size() && end > caret && continuation(end)) --end;
+    }
+    const std::string before = begin > 0 ? "..." : "";
+    const std::string after = end < text.size() ? "..." : "";
+    const std::string number = std::to_string(line);
+    std::string out = " " + number + " | " + before + text.substr(begin, end - begin) + after +
+                      "\n " + std::string(number.size(), ' ') + " | " +
+                      std::string(before.size(), ' ');
+    for (size_t i = begin; i < caret; ++i) out += text[i] == '\t' ? '\t' : ' ';
+    return out + "^";
   }
 
   // Converts a value that aliases could multiply, within its file's budget;
@@ -195,6 +225,23 @@ class Loader {
     }
     files_.push_back(std::move(file));
     SourceFile& f = files_.back();
+    // Rule text reaches JSON output (eval --json, the admin API), which must be
+    // UTF-8; a BOM is valid UTF-8 and yaml-cpp skips it.
+    if (size_t bad = FindInvalidUtf8(source.text); bad != std::string::npos) {
+      const size_t line_start = source.text.rfind('\n', bad) + 1;  // npos + 1 == 0
+      YAML::Mark at;
+      at.line = static_cast<int>(std::count(source.text.begin(), source.text.begin() + line_start, '\n'));
+      at.column = static_cast<int>(bad - line_start);
+      // The snippet shows the line with its invalid bytes as '?'.
+      std::string& text = f.lines[static_cast<size_t>(at.line)];
+      text = ReplaceInvalidUtf8(text, '?');
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(source.text[bad]));
+      Error(&f, at, "", std::string("invalid UTF-8: byte ") + byte +
+                            " does not belong here (a rule file must be UTF-8 text)");
+      f.root = YAML::Node(YAML::NodeType::Undefined);
+      return;
+    }
     try {
       f.root = YAML::Load(source.text);  // the first document
       // A second document would otherwise be dropped unchecked. (Not found
@@ -451,15 +498,39 @@ class Loader {
     size_t errors_before = errors_.size();
     CondScope scope{m.def.file, "macro " + Quote(name), &m.groups};
     m.condition = CompileCondition(scope, m.def.node, chain);
+    m.nodes = CountNodes(m.condition);
     chain->pop_back();
     m.state = errors_.size() == errors_before ? MacroState::kDone : MacroState::kFailed;
     return &m;
+  }
+
+  static int64_t CountNodes(const Condition& c) {
+    int64_t n = 1 + static_cast<int64_t>(c.ops.size());
+    for (const Condition& child : c.children) n += CountNodes(child);
+    return n;
+  }
+
+  // Takes `n` from the file's condition budget; once it is spent, fails (the
+  // first failure reports why, at `where`).
+  bool TakeConditions(const CondScope& s, const YAML::Node& where, int64_t n) {
+    int64_t& used = conditions_used_[s.file];
+    const bool spent = used > kConditionBudget;
+    used += n;
+    if (used <= kConditionBudget) return true;
+    if (!spent) {
+      Error(s.file, where, s.item,
+            "conditions too large: more than " + std::to_string(kConditionBudget) +
+                " conditions and operators after expanding aliases and macros (counting all of "
+                "this file's rules and macros)");
+    }
+    return false;
   }
 
   Condition CompileCondition(const CondScope& s, const YAML::Node& node,
                              std::vector<std::string>* chain) {
     Condition all;
     all.kind = Condition::Kind::kAll;
+    if (!TakeConditions(s, node, 1)) return all;
     if (node.IsSequence()) {
       if (node.size() == 0) Error(s.file, node, s.item, "empty condition list");
       for (const auto& item : node) all.children.push_back(CompileCondition(s, item, chain));
@@ -489,6 +560,7 @@ class Loader {
                          std::vector<std::string>* chain) {
     const std::string& k = key.Scalar();
     Condition c;
+    if (!TakeConditions(s, key, 1)) return c;
     if (k == "all" || k == "any") {
       c.kind = k == "all" ? Condition::Kind::kAll : Condition::Kind::kAny;
       if (!value.IsSequence() || value.size() == 0) {
@@ -521,6 +593,7 @@ class Loader {
         Error(s.file, value, s.item, "unknown macro " + Quote(name) + DidYouMean(name, Names(macros_)));
         return c;
       }
+      if (!TakeConditions(s, value, m->nodes)) return c;
       s.groups->insert(m->groups.begin(), m->groups.end());
       return m->condition;
     }
@@ -613,7 +686,7 @@ class Loader {
       op.kind = OpKind::kEquals;
       op.arg = ScalarToValue(value);
       op.text = "equals " + op.arg.ToJson();
-      c->ops.push_back(std::move(op));
+      if (CheckFactArgument(s, c->path, "equals", value, value, op)) c->ops.push_back(std::move(op));
       return;
     }
     if (!value.IsMap()) {
@@ -634,8 +707,10 @@ class Loader {
       if (!seen.insert(name).second) Error(s.file, key, s.item, "duplicate operator " + Quote(name));
       if (name == "ignore_case") continue;
       ++operators;
+      if (!TakeConditions(s, key, 1)) return;
       Operator op;
       if (!CompileOperator(s, key, arg, c->ignore_case, &op)) continue;
+      if (!CheckFactArgument(s, c->path, name, key, arg, op)) continue;
       c->ops.push_back(std::move(op));
     }
     if (value.size() == 0) {
@@ -644,6 +719,90 @@ class Loader {
       // `{ ignore_case: true }` alone would test nothing and always hold.
       Error(s.file, value, s.item, "matcher has no operator, only 'ignore_case'");
     }
+  }
+
+  // Facts have known types (docs/rules.md, "facts"): missed and voicemail are
+  // booleans, the others strings. An operator or argument that can never match
+  // the fact's type (nor, negated, ever fail) is a mistake that would otherwise
+  // pass unnoticed: `facts.missed: "true"` or `facts.contact: 15555550100`.
+  // `exists` suits every fact; so do the string operators on string facts
+  // (`contains: 555` looks for the text), and gt..lte with an ISO 8601 time.
+  bool CheckFactArgument(const CondScope& s, const PathRef& path, const std::string& op_name,
+                         const YAML::Node& key, const YAML::Node& arg, const Operator& op) {
+    if (path.fact < 0 || op.kind == OpKind::kExists) return true;
+    const Fact fact = static_cast<Fact>(path.fact);
+    const bool boolean = fact == Fact::kMissed || fact == Fact::kVoicemail;
+    const std::string fact_name = "facts." + std::string(FactName(fact));
+    const bool in = op.kind == OpKind::kIn || op.kind == OpKind::kNotIn;
+    if (!in && op.kind != OpKind::kEquals && op.kind != OpKind::kNotEquals) {
+      const bool ordering = op.kind == OpKind::kGt || op.kind == OpKind::kGte ||
+                            op.kind == OpKind::kLt || op.kind == OpKind::kLte;
+      if (boolean) {
+        Error(s.file, key, s.item,
+              fact_name + " is true or false: " + Quote(op_name) +
+                  " never holds for it (write true or false, or use not_equals or exists)");
+        return false;
+      }
+      if (!ordering || op.is_time) return true;
+      Error(s.file, arg, s.item,
+            fact_name + " is a string: " + Quote(op_name) +
+                " compares it only with an ISO 8601 time, never with a number");
+      return false;
+    }
+    // Each argument and where it was written; a named list's items, at its name.
+    std::vector<std::pair<Value, YAML::Node>> args;
+    if (!in) {
+      args.emplace_back(op.arg, arg);
+    } else if (arg.IsSequence()) {
+      for (const auto& item : arg) args.emplace_back(ScalarToValue(item), item);
+    } else {
+      for (const Value& item : op.list) args.emplace_back(item, arg);
+    }
+    bool ok = true;
+    for (const auto& [value, where] : args) {
+      if (boolean ? value.is_bool() : value.is_string()) continue;
+      const bool named_list = in && !arg.IsSequence();
+      std::string message = fact_name + (boolean ? " is true or false" : " is a string") +
+                            (named_list ? ", but list " + Quote(arg.Scalar()) + " holds "
+                                        : ", never ");
+      if (value.is_null()) {
+        message += "null (a fact that does not apply is absent: use exists: false)";
+      } else if (boolean) {
+        message += Describe(value, where, named_list) + BooleanHint(value, where);
+      } else {
+        message += Describe(value, where, named_list) + ": quote it (\"" +
+                   (named_list || !where.IsScalar() ? value.ToText() : where.Scalar()) + "\")";
+      }
+      Error(s.file, where, s.item, message);
+      ok = false;
+      if (named_list) break;  // one report per list
+    }
+    return ok;
+  }
+
+  // "the number 15555550100", "the string 'x'", "true": an argument as YAML typed it.
+  static std::string Describe(const Value& value, const YAML::Node& where, bool named_list) {
+    if (value.is_number()) {
+      return "the number " + (named_list || !where.IsScalar() ? value.ToText() : where.Scalar());
+    }
+    if (value.is_bool()) return "the boolean " + value.ToText();
+    return "the string " + value.ToJson();
+  }
+
+  // Why a string that reads like a boolean is not one.
+  static std::string BooleanHint(const Value& value, const YAML::Node& where) {
+    if (!value.is_string()) return ": write true or false";
+    std::string lower = value.as_string();
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if ((lower == "true" || lower == "false") && where.IsScalar() && !IsPlainScalar(where)) {
+      return " (quoted, it is text): write " + lower + " without quotes";
+    }
+    if (lower == "yes" || lower == "no" || lower == "on" || lower == "off" || lower == "y" ||
+        lower == "n") {
+      return " (YAML 1.2 reads only true and false as booleans): write " +
+             std::string(lower == "yes" || lower == "on" || lower == "y" ? "true" : "false");
+    }
+    return ": write true or false";
   }
 
   bool ScalarArg(const CondScope& s, const YAML::Node& arg, const std::string& name, Value* out) {
@@ -720,17 +879,21 @@ class Loader {
           return false;
         }
         op->pattern = arg.Scalar();
-        RE2::Options options;
-        options.set_log_errors(false);
-        options.set_case_sensitive(!ignore_case);
-        auto re = std::make_shared<RE2>(op->pattern, options);
+        // One RE2 per pattern: aliases and macros repeat them.
+        std::shared_ptr<const RE2>& re = regexes_[{op->pattern, ignore_case}];
+        if (re == nullptr) {
+          RE2::Options options;
+          options.set_log_errors(false);
+          options.set_case_sensitive(!ignore_case);
+          re = std::make_shared<const RE2>(op->pattern, options);
+        }
         if (!re->ok()) {
           Error(s.file, arg, s.item, "invalid regular expression " + Quote(op->pattern) + ": " + re->error());
           return false;
         }
         for (const auto& [index, group] : re->CapturingGroupNames()) s.groups->insert(group);
         op->named_groups = !re->CapturingGroupNames().empty();
-        op->regex = std::move(re);
+        op->regex = re;
         op->text = name + " '" + op->pattern + "'";
         return true;
       }
@@ -771,14 +934,15 @@ class Loader {
   std::optional<Template> CompileTemplate(const CondScope& s, const YAML::Node& node,
                                           Template::Mode mode, const std::string& text,
                                           bool* uses_env = nullptr) {
-    size_t offset = 0;
-    auto t = Template::Parse(text, mode, &offset);
+    // Every error of the template, each at its place: its syntax (up to an
+    // error that leaves the rest unreadable), then what it references.
+    std::vector<Template::Error> errors;
+    Template t = Template::ParseAll(text, mode, &errors);
     int quote = node.Tag() == "!" ? 1 : 0;  // quoted scalars start one column later
-    if (!t.ok()) {
-      Error(s.file, MarkOf(s.file, node, text, offset, quote), s.item, t.status().message());
-      return std::nullopt;
+    for (const Template::Error& e : errors) {
+      Error(s.file, MarkOf(s.file, node, text, e.offset, quote), s.item, e.message);
     }
-    for (const Template::Reference& ref : t->references()) {
+    for (const Template::Reference& ref : t.references()) {
       std::string problem;
       std::string first = ref.rest.substr(0, ref.rest.find_first_of(".["));
       if (ref.root == "facts" && !ref.rest.empty()) {
@@ -810,7 +974,10 @@ class Loader {
         Error(s.file, MarkOf(s.file, node, text, ref.offset, quote), s.item, problem);
       }
     }
-    return std::move(t.value());
+    // A reference error leaves the template whole: the load fails, but the
+    // action's other parameters are still checked.
+    if (!errors.empty()) return std::nullopt;
+    return t;
   }
 
   bool VarDefined(const std::string& name) const {
@@ -940,7 +1107,7 @@ class Loader {
         auto mode = spec.kind == Kind::kUrl ? Template::Mode::kUrl : Template::Mode::kText;
         auto t = CompileTemplate(s, node, mode, text, &uses_env);
         if (!t) return false;
-        if (spec.kind == Kind::kUrl && !CheckUrl(s, node, *t)) return false;
+        if (spec.kind == Kind::kUrl && !CheckUrl(s, spec.name, node, *t)) return false;
         tree->kind = ParamTree::Kind::kTemplate;
         tree->tpl = std::move(t);
         tree->secret = spec.secret || uses_env;
@@ -1034,7 +1201,9 @@ class Loader {
     return false;
   }
 
-  bool CheckUrl(const CondScope& s, const YAML::Node& node, const Template& t) {
+  bool CheckUrl(const CondScope& s, const std::string& name, const YAML::Node& node,
+                const Template& t) {
+    const std::string what = "parameter " + Quote(name);
     const std::string& text = t.text();
     size_t scheme_end = text.find("://");
     size_t first_expr = t.first_expression_offset();
@@ -1042,22 +1211,36 @@ class Loader {
     std::transform(scheme.begin(), scheme.end(), scheme.begin(), ::tolower);
     if (scheme_end == std::string::npos || scheme_end > first_expr ||
         (scheme != "http" && scheme != "https")) {
-      Error(s.file, node, s.item, "parameter 'url' must start with a literal http:// or https://");
+      Error(s.file, node, s.item, what + " must start with a literal http:// or https://");
       return false;
     }
     size_t host_end = text.find_first_of("/?#", scheme_end + 3);
     if (host_end == std::string::npos) host_end = text.size();
     if (first_expr < host_end) {
       Error(s.file, node, s.item,
-            "parameter 'url': the scheme and host must be literal text; templates may only fill "
-            "the path or query");
+            what + ": the scheme and host must be literal text; templates may only fill the "
+                                     "path or query");
       return false;
     }
     if (host_end == scheme_end + 3) {
-      Error(s.file, node, s.item, "parameter 'url' has no host");
+      Error(s.file, node, s.item, what + " has no host");
       return false;
     }
     return true;
+  }
+
+  // Where a parameter (or the entry `member` of a mapping parameter) was
+  // written; the action's key when it was not.
+  static YAML::Node ParamNode(const YAML::Node& key, const YAML::Node& params,
+                              const std::string& name, const std::string& member) {
+    if (!params.IsMap() || !params[name]) return key;
+    YAML::Node param = params[name];
+    if (!member.empty() && param.IsMap()) {
+      for (auto it = param.begin(); it != param.end(); ++it) {
+        if (it->first.IsScalar() && it->first.Scalar() == member) return it->first;
+      }
+    }
+    return param;
   }
 
   void CompileAction(const CondScope& s, const YAML::Node& node, std::vector<CompiledAction>* out) {
@@ -1080,7 +1263,15 @@ class Loader {
       Error(s.file, params, scope.item, "action parameters must be a mapping");
       return;
     }
-    std::vector<ParamSpec> specs = impl->second->params();
+    std::vector<ParamSpec> specs;
+    Status listed = CallUserCode([&] {
+      specs = impl->second->params();
+      return Status::OK();
+    });
+    if (!listed.ok()) {
+      Error(s.file, key, scope.item, "cannot list the parameters: " + listed.message());
+      return;
+    }
     std::vector<std::string_view> names;
     for (const ParamSpec& spec : specs) names.push_back(spec.name);
     CompiledAction action;
@@ -1107,6 +1298,8 @@ class Loader {
         ParamTree tree;
         Value value;
         if (!CompileParam(scope, *spec, it->second, &tree, &value)) {
+          // What was read is still checked (a mapping's other entries, say).
+          if (!value.is_null()) written.Set(name, value);
           ok = false;
           continue;
         }
@@ -1129,20 +1322,26 @@ class Loader {
         action.params.emplace_back(spec.name, std::move(tree));
       }
     }
-    if (!ok) return;
-    Status valid = CallUserCode([&] { return impl->second->Validate(written); });
-    if (!valid.ok()) {
-      // Point at the parameter when the message names one.
-      YAML::Node where = key;
-      const std::string& m = valid.message();
-      const std::string prefix = "parameter '";
-      if (m.rfind(prefix, 0) == 0 && params.IsMap()) {
-        std::string name = m.substr(prefix.size(), m.find('\'', prefix.size()) - prefix.size());
-        if (YAML::Node p = params[name]) where = p;
+    std::vector<ParamProblem> problems;
+    if (const auto* builtin = dynamic_cast<const BuiltinActionType*>(impl->second.get())) {
+      builtin->ValidateAll(written, &problems);  // also when a parameter failed: all are shown
+    } else if (ok) {
+      Status valid = CallUserCode([&] { return impl->second->Validate(written); });
+      if (!valid.ok()) {
+        // Point at the parameter when the message names one.
+        const std::string& m = valid.message();
+        const std::string prefix = "parameter '";
+        std::string name;
+        if (m.rfind(prefix, 0) == 0) {
+          name = m.substr(prefix.size(), m.find('\'', prefix.size()) - prefix.size());
+        }
+        problems.push_back({name, "", m});
       }
-      Error(s.file, where, scope.item, m);
-      return;
     }
+    for (const ParamProblem& p : problems) {
+      Error(s.file, ParamNode(key, params, p.param, p.member), scope.item, p.message);
+    }
+    if (!ok || !problems.empty()) return;
     out->push_back(std::move(action));
   }
 
@@ -1199,12 +1398,7 @@ class Loader {
       }
     }
     if (YAML::Node p = node["priority"]) {
-      double d;
-      if (!YamlNumber(p, &d) || d != static_cast<int>(d)) {
-        Error(f, p, item, "'priority' must be a whole number");
-      } else {
-        rule.priority = static_cast<int>(d);
-      }
+      WholeNumber(f, p, item, "'priority'", std::numeric_limits<int>::min(), &rule.priority);
     }
     if (YAML::Node st = node["stop"]) {
       if (!YamlBool(st, &rule.stop)) Error(f, st, item, "'stop' takes true or false");
@@ -1222,6 +1416,32 @@ class Loader {
       for (const auto& a : actions) CompileAction(scope, a, &rule.actions);
     }
     rep_->rules.push_back(std::move(rule));
+  }
+
+  // Reads a whole number from `min` to INT_MAX into *out. A leading '+' is
+  // allowed (YAML 1.2 reads `+5` as an integer; only phone-number-like values
+  // elsewhere keep it as text).
+  bool WholeNumber(const SourceFile* f, const YAML::Node& node, const std::string& item,
+                   const std::string& what, int min, int* out) {
+    constexpr int kMax = std::numeric_limits<int>::max();
+    const std::string range = " from " + std::to_string(min) + " to " + std::to_string(kMax);
+    double d;
+    bool number = YamlNumber(node, &d);
+    if (!number && IsPlainScalar(node) && node.Scalar().size() > 1 && node.Scalar()[0] == '+' &&
+        node.Scalar().find_first_not_of("0123456789", 1) == std::string::npos) {
+      d = std::strtod(node.Scalar().c_str() + 1, nullptr);
+      number = true;
+    }
+    if (!number || d != std::floor(d)) {
+      Error(f, node, item, what + " must be a whole number" + range);
+      return false;
+    }
+    if (d < min || d > kMax) {
+      Error(f, node, item, what + " " + node.Scalar() + " is out of range: it must be" + range);
+      return false;
+    }
+    *out = static_cast<int>(d);
+    return true;
   }
 
   static bool ValidRuleId(const std::string& id) {
@@ -1255,12 +1475,7 @@ class Loader {
       else rule->throttle_per_ms = d->count();
     }
     if (YAML::Node limit = node["limit"]) {
-      double d;
-      if (!YamlNumber(limit, &d) || d < 1 || d != static_cast<int>(d)) {
-        Error(s.file, limit, s.item, "throttle 'limit' must be a whole number of at least 1");
-      } else {
-        rule->throttle_limit = static_cast<int>(d);
-      }
+      WholeNumber(s.file, limit, s.item, "throttle 'limit'", 1, &rule->throttle_limit);
     }
   }
 
@@ -1378,6 +1593,8 @@ class Loader {
   std::map<std::string, std::vector<Value>> lists_;
   std::map<std::string, std::string> rule_ids_;  // id -> "file:line"
   std::map<const SourceFile*, ValueBudget> value_budgets_;
+  std::map<const SourceFile*, int64_t> conditions_used_;
+  std::map<std::pair<std::string, bool>, std::shared_ptr<const RE2>> regexes_;  // by ignore_case
   std::vector<Named> rule_nodes_;
   std::vector<Named> test_nodes_;
 };

@@ -271,11 +271,14 @@ struct Part {
   int expression = -1;  // index into Rep::expressions, or -1 for literal text
 };
 
-// Parses the expressions of a template; each method reports the first error
-// with its offset and returns false.
+// Parses the expressions of a template. A syntax error stops it: the method
+// that finds it returns false, with the error and its offset. Other errors
+// (unknown filters, wrong filter arguments) are appended to *errors and
+// parsing goes on.
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, std::vector<Template::Error>* errors)
+      : text_(text), errors_(errors) {}
 
   const Status& status() const { return status_; }
   size_t error_offset() const { return error_offset_; }
@@ -319,8 +322,9 @@ class Parser {
       }
       ++pos_;
       Filter filter;
-      if (!ParseFilter(&filter)) return false;
-      expression->filters.push_back(std::move(filter));
+      bool known = false;
+      if (!ParseFilter(&filter, &known)) return false;
+      if (known) expression->filters.push_back(std::move(filter));
     }
     *end = pos_ + 2;
     return true;
@@ -349,10 +353,16 @@ class Parser {
     error_offset_ = offset;
     return false;
   }
+  // Records an error that leaves the syntax intact; parsing goes on.
+  bool Note(size_t offset, std::string message) {
+    errors_->push_back({offset, std::move(message)});
+    return true;
+  }
   // Text ended, or a new "{{" began, before this expression's "}}".
   bool Unclosed() { return Fail(open_, "unclosed '{{'"); }
 
-  bool ParseFilter(Filter* filter) {
+  // *known is false for an unknown filter (noted), whose arguments are read.
+  bool ParseFilter(Filter* filter, bool* known) {
     SkipSpace();
     size_t name_begin = pos_;
     while (pos_ < text_.size() && IsIdentChar(text_[pos_])) ++pos_;
@@ -364,10 +374,9 @@ class Parser {
     last_filter_name_ = name;
     std::optional<FilterKind> kind = FilterFromName(name);
     if (!kind) {
-      return Fail(name_begin,
-                  "unknown filter '" + std::string(name) + "'" + DidYouMean(name, FilterNames()));
+      Note(name_begin,
+           "unknown filter '" + std::string(name) + "'" + DidYouMean(name, FilterNames()));
     }
-    filter->kind = *kind;
 
     std::vector<Argument> arguments;
     SkipSpace();
@@ -375,7 +384,10 @@ class Parser {
       ++pos_;
       if (!ParseArguments(name, &arguments)) return false;
     }
-    return CheckArguments(name, name_begin, std::move(arguments), filter);
+    if (!kind) return true;
+    filter->kind = *kind;
+    *known = CheckArguments(name, name_begin, std::move(arguments), filter);
+    return true;
   }
 
   bool ParseArguments(std::string_view filter, std::vector<Argument>* arguments) {
@@ -491,7 +503,7 @@ class Parser {
   bool CheckArguments(std::string_view name, size_t name_offset, std::vector<Argument> arguments,
                       Filter* filter) {
     auto fail = [&](const char* expected) {
-      return Fail(name_offset, "filter '" + std::string(name) + "' takes " + expected);
+      return !Note(name_offset, "filter '" + std::string(name) + "' takes " + expected);
     };
     switch (filter->kind) {
       case FilterKind::kDefault:
@@ -504,9 +516,9 @@ class Parser {
         }
         double n = arguments[0].value.as_number();
         if (!(n >= 0) || n > 1e9 || n != std::floor(n)) {
-          return Fail(name_offset, "filter '" + std::string(name) +
-                                       "': the length must be a non-negative integer, not " +
-                                       FormatNumber(n));
+          return !Note(name_offset, "filter '" + std::string(name) +
+                                        "': the length must be a non-negative integer, not " +
+                                        FormatNumber(n));
         }
         filter->length = static_cast<size_t>(n);
         return true;
@@ -527,6 +539,7 @@ class Parser {
   size_t pos_ = 0;
   size_t open_ = 0;
   std::string_view last_filter_name_;
+  std::vector<Template::Error>* errors_;
   Status status_;
   size_t error_offset_ = 0;
 };
@@ -815,11 +828,19 @@ Template& Template::operator=(const Template& other) {
 Template::~Template() = default;
 
 Result<Template> Template::Parse(std::string_view text, Mode mode, size_t* error_offset) {
+  std::vector<Error> errors;
+  Template t = ParseAll(text, mode, &errors);
+  if (errors.empty()) return t;
+  if (error_offset) *error_offset = errors[0].offset;
+  return Status::InvalidArgument(std::move(errors[0].message));
+}
+
+Template Template::ParseAll(std::string_view text, Mode mode, std::vector<Error>* errors) {
   Template t;
   Rep& rep = *t.rep_;
   rep.text = std::string(text);
   rep.mode = mode;
-  Parser parser(text);
+  Parser parser(text, errors);
   size_t pos = 0;
   while (pos < text.size()) {
     size_t open = text.find("{{", pos);
@@ -832,8 +853,8 @@ Result<Template> Template::Parse(std::string_view text, Mode mode, size_t* error
     Expression expression;
     size_t end = 0;
     if (!parser.ParseExpression(open, &expression, &end)) {
-      if (error_offset) *error_offset = parser.error_offset();
-      return parser.status();
+      errors->push_back({parser.error_offset(), parser.status().message()});
+      break;
     }
     expression.url_encode =
         mode == Mode::kUrl &&

@@ -54,6 +54,19 @@ class Template {
   static Result<Template> Parse(std::string_view text, Mode mode = Mode::kText,
                                 size_t* error_offset = nullptr);
 
+  // An error of ParseAll: what is wrong, at byte `offset` of the text.
+  struct Error {
+    size_t offset = 0;
+    std::string message;
+  };
+  // Parses like Parse, but goes on past errors that leave the syntax intact (an
+  // unknown filter, wrong filter arguments) so that all of them are found; a
+  // syntax error (unclosed "{{", an unterminated string, ...) makes the rest
+  // unreadable and is the last one. Appends the errors to *errors in the order
+  // found. With errors the result must not be rendered; its references() are
+  // those of the expressions read, for further checks.
+  static Template ParseAll(std::string_view text, Mode mode, std::vector<Error>* errors);
+
   Template(Template&&) noexcept;
   Template& operator=(Template&&) noexcept;
   Template(const Template&);

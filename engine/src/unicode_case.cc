@@ -133,6 +133,19 @@ bool Decode(std::string_view text, size_t* i, char32_t* out) {
   return true;
 }
 
+// Advances *i past one character; false, past one byte, when text[*i] does not
+// start a valid UTF-8 sequence.
+bool NextValid(std::string_view text, size_t* i) {
+  if (static_cast<unsigned char>(text[*i]) < 0x80) {
+    ++*i;
+    return true;
+  }
+  char32_t c;
+  if (Decode(text, i, &c)) return true;
+  ++*i;
+  return false;
+}
+
 void Encode(char32_t c, std::string* out) {
   if (c < 0x80) {
     out->push_back(static_cast<char>(c));
@@ -174,6 +187,23 @@ std::string MapUtf8(std::string_view text, Map map) {
 }
 
 }  // namespace
+
+size_t FindInvalidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t at = i;
+    if (!NextValid(text, &i)) return at;
+  }
+  return std::string_view::npos;
+}
+
+std::string ReplaceInvalidUtf8(std::string_view text, char with) {
+  std::string out(text);
+  for (size_t i = 0; i < text.size();) {
+    const size_t at = i;
+    if (!NextValid(text, &i)) out[at] = with;
+  }
+  return out;
+}
 
 std::string ToLowerUtf8(std::string_view text) { return MapUtf8(text, LowerOf); }
 std::string ToUpperUtf8(std::string_view text) { return MapUtf8(text, UpperOf); }

@@ -21,6 +21,12 @@ std::string ToUpperUtf8(std::string_view text);
 // The form ignore_case compares: lower case, and a final sigma as any sigma.
 std::string FoldCaseUtf8(std::string_view text);
 
+// The offset of the first byte that is not part of valid UTF-8 (RFC 3629: no
+// overlong forms, surrogates or values past U+10FFFF), or std::string_view::npos.
+size_t FindInvalidUtf8(std::string_view text);
+// `text` with each byte that is not part of valid UTF-8 replaced by `with`.
+std::string ReplaceInvalidUtf8(std::string_view text, char with);
+
 // Whether every byte is ASCII (when both sides are, ASCII folding is enough).
 bool IsAscii(std::string_view text);
 

@@ -743,6 +743,109 @@ rules:
   EXPECT_EQ(invalid.errors[0].column, 43);
 }
 
+// An action type whose params() is given by the test.
+class Listed : public ActionType {
+ public:
+  explicit Listed(std::vector<ParamSpec> specs, bool throws = false)
+      : specs_(std::move(specs)), throws_(throws) {}
+  std::vector<ParamSpec> params() const override {
+    if (throws_) throw std::runtime_error("no list today");
+    return specs_;
+  }
+
+  mutable bool throws_;
+
+ private:
+  std::vector<ParamSpec> specs_;
+};
+
+// The url error named 'url' whatever the parameter was called.
+TEST(Action, CustomUrlParameterErrorsNameTheParameter) {
+  auto engine = Engine::Create();
+  ASSERT_TRUE(engine->RegisterAction("hook", std::make_shared<Listed>(std::vector<ParamSpec>{
+                                                 {"u", ParamSpec::Kind::kUrl, true, "", false}}))
+                  .ok());
+  LoadResult host = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: h
+    event: "*"
+    actions:
+      - hook: { u: 'https://{{ facts.text }}/x' }
+      - hook: { u: 'ftp://example.com/' }
+)"));
+  ASSERT_FALSE(host.ok());
+  ASSERT_EQ(host.errors.size(), 2u) << host.FormatErrors();
+  EXPECT_EQ(host.errors[0].message,
+            "parameter 'u': the scheme and host must be literal text; templates may only fill "
+            "the path or query");
+  EXPECT_EQ(host.errors[1].message, "parameter 'u' must start with a literal http:// or https://");
+}
+
+// SPEC 6: an exception from params() escaped from LoadString.
+TEST(Action, ParamsThatThrowFailRegistrationAndLoad) {
+  auto engine = Engine::Create();
+  auto thrower = std::make_shared<Listed>(std::vector<ParamSpec>{}, true);
+  Status registered = engine->RegisterAction("flaky", thrower);
+  EXPECT_EQ(registered.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(registered.message(),
+            "action type 'flaky': cannot list the parameters: the action type threw: no list today");
+
+  // One that throws only later, at load, is a load error.
+  thrower->throws_ = false;
+  ASSERT_TRUE(engine->RegisterAction("flaky", thrower).ok());
+  thrower->throws_ = true;
+  LoadResult load = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: f
+    event: "*"
+    actions: [ flaky: {} ]
+)"));
+  ASSERT_FALSE(load.ok());
+  ASSERT_EQ(load.errors.size(), 1u) << load.FormatErrors();
+  EXPECT_EQ(load.errors[0].message,
+            "cannot list the parameters: the action type threw: no list today");
+  EXPECT_EQ(load.errors[0].line, 5);
+  EXPECT_EQ(load.errors[0].column, 16);
+}
+
+TEST(Action, RegisterActionRejectsInvalidDefaults) {
+  using Kind = ParamSpec::Kind;
+  struct Case {
+    ParamSpec spec;
+    const char* message;
+  };
+  const Case cases[] = {
+      {{"note", Kind::kTemplate, false, "{{ facts.text | uper }}", false},
+       "action type 'x' parameter 'note': invalid default_value: unknown filter 'uper'"},
+      {{"note", Kind::kAny, false, "{{ facts.text", false},
+       "action type 'x' parameter 'note': invalid default_value: unclosed '{{'"},
+      {{"level", Kind::kLiteral, false, "{{ facts.text }}", false},
+       "action type 'x' parameter 'level': invalid default_value: a literal parameter cannot be "
+       "a template"},
+      {{"wait", Kind::kDuration, false, "10", false},
+       "action type 'x' parameter 'wait': invalid default_value: invalid duration '10'"},
+      {{"codes", Kind::kIntList, false, "200", false},
+       "action type 'x' parameter 'codes': invalid default_value: a mapping or list parameter "
+       "has no default"},
+  };
+  auto engine = Engine::Create();
+  for (const Case& c : cases) {
+    Status s = engine->RegisterAction("x", std::make_shared<Listed>(std::vector<ParamSpec>{c.spec}));
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(s.message().rfind(c.message, 0), 0u) << s.message();
+  }
+  for (ParamSpec good : std::vector<ParamSpec>{
+           {"note", Kind::kTemplate, false, "note for {{ facts.contact }}", false},
+           {"level", Kind::kLiteral, false, "normal", false},
+           {"wait", Kind::kDuration, false, "1m30s", false},
+           {"codes", Kind::kIntList, false, "", false}}) {
+    EXPECT_TRUE(engine->RegisterAction("x", std::make_shared<Listed>(std::vector<ParamSpec>{good})).ok())
+        << good.name;
+  }
+}
+
 TEST(Action, CustomActionTypeIsUnknownToOtherEngines) {
   auto engine = Engine::Create();
   ASSERT_TRUE(engine->RegisterAction("crm.note", std::make_shared<CrmNote>()).ok());

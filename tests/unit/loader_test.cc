@@ -549,6 +549,239 @@ TEST(RuleLoader, RejectsEqualsWithAList) {
   EXPECT_TRUE(HasError(result, 5, 35, "'equals' takes a single value"));
 }
 
+// facts.missed and facts.voicemail are booleans, the other facts strings: an
+// argument of another type never matched, and loaded without a word.
+TEST(RuleLoader, RejectsBooleanFactComparedWithText) {
+  LoadResult quoted = Load(WithWhen("{ facts.missed: \"true\" }"));
+  ASSERT_FALSE(quoted.ok());
+  EXPECT_TRUE(HasError(quoted, 5, 27,
+                       "facts.missed is true or false, never the string \"true\" (quoted, it is "
+                       "text): write true without quotes"));
+  LoadResult yes = Load(WithWhen("{ facts.missed: yes }"));
+  EXPECT_TRUE(HasError(yes, 5, 27,
+                       "never the string \"yes\" (YAML 1.2 reads only true and false as "
+                       "booleans): write true"));
+  LoadResult on = Load(WithWhen("{ facts.missed: on }"));
+  EXPECT_TRUE(HasError(on, 5, 27, "never the string \"on\""));
+  EXPECT_TRUE(HasError(on, 5, 27, "write true"));
+  LoadResult off = Load(WithWhen("{ facts.missed: { not_equals: \"false\" } }"));
+  EXPECT_TRUE(HasError(off, 5, 41, "write false without quotes"));
+}
+
+TEST(RuleLoader, RejectsBooleanFactComparedWithNumberOrNull) {
+  LoadResult in = Load(WithWhen("{ facts.missed: { in: [true, 1] } }"));
+  ASSERT_FALSE(in.ok());
+  EXPECT_TRUE(HasError(in, 5, 40, "facts.missed is true or false, never the number 1: write true or false"));
+  EXPECT_EQ(in.errors.size(), 1u) << in.FormatErrors();
+  LoadResult null = Load(WithWhen("{ facts.voicemail: null }"));
+  EXPECT_TRUE(HasError(null, 5, 30, "facts.voicemail is true or false, never null (a fact that "
+                                    "does not apply is absent: use exists: false)"));
+  LoadResult list = Load(WithWhen("{ facts.missed: { in: flags } }", "lists:\n  flags: [yes]\n"));
+  EXPECT_TRUE(HasError(list, 7, 33,
+                       "facts.missed is true or false, but list 'flags' holds the string \"yes\" "
+                       "(YAML 1.2 reads only true and false as booleans): write true"));
+}
+
+TEST(RuleLoader, RejectsStringOrOrderingOperatorOnBooleanFact) {
+  LoadResult gt = Load(WithWhen("{ facts.voicemail: { gt: 1 } }"));
+  ASSERT_FALSE(gt.ok());
+  EXPECT_TRUE(HasError(gt, 5, 32, "facts.voicemail is true or false: 'gt' never holds for it"));
+  LoadResult matches = Load(WithWhen("{ facts.missed: { matches: x } }"));
+  EXPECT_TRUE(HasError(matches, 5, 29, "facts.missed is true or false: 'matches' never holds"));
+}
+
+TEST(RuleLoader, RejectsStringFactComparedWithNumberOrBoolean) {
+  LoadResult number = Load(WithWhen("{ facts.contact: 15555550100 }"));
+  ASSERT_FALSE(number.ok());
+  EXPECT_TRUE(HasError(number, 5, 28,
+                       "facts.contact is a string, never the number 15555550100: quote it "
+                       "(\"15555550100\")"));
+  LoadResult boolean = Load(WithWhen("{ facts.direction: { not_in: [incoming, false] } }"));
+  EXPECT_TRUE(HasError(boolean, 5, 51, "facts.direction is a string, never the boolean false: "
+                                       "quote it (\"false\")"));
+  LoadResult lt = Load(WithWhen("{ facts.text: { lt: 5 } }"));
+  EXPECT_TRUE(HasError(lt, 5, 31, "facts.text is a string: 'lt' compares it only with an ISO "
+                                  "8601 time, never with a number"));
+}
+
+TEST(RuleLoader, AcceptsOperatorsThatSuitAFactsType) {
+  for (const char* when :
+       {"{ facts.missed: true }", "{ facts.voicemail: { not_equals: false } }",
+        "{ facts.missed: { in: [true, false] } }", "{ facts.missed: { exists: true } }",
+        "{ facts.contact: '+15555550100' }", "{ facts.contact: +15555550100 }",
+        "{ facts.contact: { contains: 555 } }", "{ facts.text: { not_in: [stop, '1'] } }",
+        "{ facts.created_at: { gte: '2026-01-01T00:00:00Z' } }", "{ data.object.n: 5 }",
+        "{ data.object.answered: { gt: 1 } }"}) {
+    LoadResult result = Load(WithWhen(when));
+    EXPECT_TRUE(result.ok()) << when << "\n" << result.FormatErrors();
+  }
+}
+
+// `switchboard check` showed one error per template and one per action.
+TEST(RuleLoader, ReportsEveryErrorOfATemplateAndOfAnAction) {
+  LoadResult result = Load(R"(
+version: 1
+vars: {company: Acme}
+rules:
+  - id: a
+    event: "*"
+    actions:
+      - log: { message: "{{ vars.compny }} {{ facts.txt }} {{ facts.text | lowr }}" }
+      - sqlite: { table: t, values: { id: x, "bad col": y } }
+)");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 5u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 7, 26, "undefined variable 'compny' (did you mean 'company'?)"));
+  EXPECT_TRUE(HasError(result, 7, 44, "unknown fact 'txt' (did you mean 'text'?)"));
+  EXPECT_TRUE(HasError(result, 7, 76, "unknown filter 'lowr' (did you mean 'lower'?)"));
+  EXPECT_TRUE(HasError(result, 8, 39, "column 'id' is filled in automatically"));
+  EXPECT_TRUE(HasError(result, 8, 46, "'bad col' is not a valid SQL column name"));
+  // In source order.
+  EXPECT_EQ(result.errors[0].column, 26);
+  EXPECT_EQ(result.errors[2].column, 76);
+  EXPECT_EQ(result.errors[4].column, 46);
+}
+
+// A rule file whose rule has the actions `actions` (each "      - ...") from line 6.
+std::string WithActions(std::string_view actions) {
+  return "version: 1\nrules:\n  - id: a\n    event: \"*\"\n    actions:\n" + std::string(actions);
+}
+
+TEST(RuleLoader, ReportsEveryFilterErrorAndTheOtherParameters) {
+  LoadResult result = Load(WithActions(
+      R"(      - log: { message: "{{ facts.text | truncate('x') | uper | join }}", level: loud })"));
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 4u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 42, "filter 'truncate' takes 1 argument (a number)"));
+  EXPECT_TRUE(HasError(result, 6, 58, "unknown filter 'uper' (did you mean 'upper'?)"));
+  EXPECT_TRUE(HasError(result, 6, 65, "filter 'join' takes 1 argument (a string)"));
+  EXPECT_TRUE(HasError(result, 6, 82, "parameter 'level': 'loud' is not one of"));
+}
+
+// A syntax error leaves the rest of the template unreadable: the errors before
+// it are reported, then it, and nothing after.
+TEST(RuleLoader, TemplateErrorsStopAtASyntaxError) {
+  LoadResult result =
+      Load(WithActions(R"(      - log: { message: "{{ facts.txt | lowr }} {{ vars.a | upper"})"));
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 3u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 26, "unknown fact 'txt'"));
+  EXPECT_TRUE(HasError(result, 6, 41, "unknown filter 'lowr'"));
+  EXPECT_TRUE(HasError(result, 6, 49, "unclosed '{{'"));
+}
+
+TEST(RuleLoader, ReportsEveryInvalidParameterOfABuiltinAction) {
+  LoadResult result = Load(WithActions(R"(      - openphone.send_message: { to: "555", from: nobody, content: "", set_inbox_status: open }
+      - http: { url: "https://x.example/", method: FETCH, headers: { "a b": x, "c:d": y }, success: [99, 600] }
+      - sqlite: { table: "bad table", values: { "1x": "{{ facts.txt }}", created_at: y } }
+)"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.errors.size(), 13u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 39, "parameter 'to' must be one E.164 number"));
+  EXPECT_TRUE(HasError(result, 6, 52, "parameter 'from' must be a phone number id"));
+  EXPECT_TRUE(HasError(result, 6, 69, "parameter 'content' must be 1 to 1600 characters"));
+  EXPECT_TRUE(HasError(result, 6, 91, "parameter 'set_inbox_status' can only be 'done'"));
+  EXPECT_TRUE(HasError(result, 7, 52, "unknown HTTP method 'FETCH'"));
+  EXPECT_TRUE(HasError(result, 7, 70, "invalid header name 'a b'"));
+  EXPECT_TRUE(HasError(result, 7, 80, "invalid header name 'c:d'"));
+  EXPECT_TRUE(HasError(result, 7, 101, "99 is not an HTTP status code"));
+  EXPECT_TRUE(HasError(result, 7, 101, "600 is not an HTTP status code"));
+  EXPECT_TRUE(HasError(result, 8, 26, "'bad table' is not a valid SQL identifier"));
+  EXPECT_TRUE(HasError(result, 8, 49, "'1x' is not a valid SQL column name"));
+  EXPECT_TRUE(HasError(result, 8, 56, "unknown fact 'txt'"));
+  EXPECT_TRUE(HasError(result, 8, 74, "column 'created_at' is filled in automatically"));
+}
+
+// A 30 KB line printed whole under its error.
+TEST(RuleLoader, CutsALongSourceLineAroundTheCaret) {
+  const std::string pad(30000, 'a');
+  const std::string line = "  - { id: r, description: \"" + pad + "\", bogus: \"" + pad +
+                           "\", event: x, actions: [ log: { message: hi } ] }";
+  LoadResult result = Load("version: 1\nrules:\n" + line + "\n");
+  ASSERT_FALSE(result.ok());
+  const int column = static_cast<int>(line.find("bogus")) + 1;
+  ASSERT_TRUE(HasError(result, 3, column, "unknown key 'bogus' in a rule"));
+  const std::string& snippet = result.errors[0].snippet;
+  const size_t newline = snippet.find('\n');
+  ASSERT_NE(newline, std::string::npos);
+  const std::string source = snippet.substr(0, newline);
+  const std::string caret = snippet.substr(newline + 1);
+  EXPECT_LE(source.size(), 140u) << source;
+  EXPECT_EQ(source.substr(0, 10), " 3 | ...aa");
+  EXPECT_EQ(source.substr(source.size() - 3), "...");
+  ASSERT_EQ(caret.back(), '^');
+  EXPECT_EQ(source.substr(caret.size() - 1, 5), "bogus") << snippet;
+}
+
+TEST(RuleLoader, KeepsShortLinesWholeAndCutsOnlyTheFarEnd) {
+  LoadResult result = Load("bogus: 1\nversion: 1\nvars: { a: \"" + std::string(500, 'x') + "\" }\n");
+  ASSERT_FALSE(result.ok());
+  ASSERT_TRUE(HasError(result, 1, 1, "unknown key 'bogus'"));
+  EXPECT_EQ(result.errors[0].snippet, " 1 | bogus: 1\n   | ^");
+  LoadResult start = Load("version: 1\nbogus: \"" + std::string(500, 'x') + "\"\n");
+  ASSERT_TRUE(HasError(start, 2, 1, "unknown key 'bogus'"));
+  EXPECT_EQ(start.errors[0].snippet,
+            " 2 | bogus: \"" + std::string(112, 'x') + "...\n   | ^");
+}
+
+// Invalid UTF-8 loaded, and `eval --json` then printed invalid JSON.
+TEST(RuleLoader, RejectsInvalidUtf8WithThePositionOfTheFirstBadByte) {
+  LoadResult result = Load("version: 1\nvars: { a: \"caf\xC3\xA9 \xFF ok\" }\n");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 2, 19, "invalid UTF-8: byte 0xFF"));
+  EXPECT_EQ(result.errors[0].snippet,
+            " 2 | vars: { a: \"caf\xC3\xA9 ? ok\" }\n   | " + std::string(18, ' ') + "^");
+  for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xE2\x82", "\x80"}) {
+    LoadResult r = Load(std::string("version: 1\n# ") + bad + "\n");
+    EXPECT_TRUE(HasError(r, 2, 3, "invalid UTF-8")) << r.FormatErrors();
+  }
+  LoadResult bom = Load("\xEF\xBB\xBFversion: 1\nvars: { a: \"\xE2\x82\xAC \xF0\x9F\x93\x9E\" }\n");
+  EXPECT_TRUE(bom.ok()) << bom.FormatErrors();
+}
+
+// Aliases and macro references multiplied conditions: minutes and gigabytes.
+TEST(RuleLoader, RejectsConditionsMultipliedByAliases) {
+  std::string yaml = "version: 1\nrules:\n  - id: r\n    event: x\n    when:\n      all:\n";
+  yaml += "        - &a0 { facts.text: { matches: 'a+b' } }\n";
+  for (int level = 1; level <= 7; ++level) {
+    yaml += "        - &a" + std::to_string(level) + " [";
+    for (int i = 0; i < 9; ++i) yaml += (i ? ", *a" : "*a") + std::to_string(level - 1);
+    yaml += "]\n";
+  }
+  yaml += "    actions: [ log: { message: hi } ]\n";
+  LoadResult result = Load(yaml);
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].item, "rule 'r'");
+  EXPECT_NE(result.errors[0].message.find("conditions too large: more than 200000 conditions "
+                                          "and operators after expanding aliases and macros"),
+            std::string::npos)
+      << result.FormatErrors();
+  EXPECT_GE(result.errors[0].line, 7);
+}
+
+TEST(RuleLoader, RejectsConditionsMultipliedByMacros) {
+  std::string yaml = "version: 1\nmacros:\n  m0: { facts.text: a }\n";
+  for (int level = 1; level <= 7; ++level) {
+    yaml += "  m" + std::to_string(level) + ": [";
+    for (int i = 0; i < 9; ++i) yaml += (i ? ", " : "") + std::string("{ macro: m") + std::to_string(level - 1) + " }";
+    yaml += "]\n";
+  }
+  yaml += "rules:\n  - { id: r, event: x, when: { macro: m7 }, actions: [ log: { message: hi } ] }\n";
+  LoadResult result = Load(yaml);
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].item, "macro 'm6'");
+  EXPECT_EQ(result.errors[0].line, 9);
+  EXPECT_NE(result.errors[0].message.find("conditions too large"), std::string::npos);
+  // A few macro levels are fine.
+  EXPECT_TRUE(Load("version: 1\nmacros:\n  m0: { facts.text: a }\n"
+                   "  m1: [{ macro: m0 }, { macro: m0 }]\n  m2: [{ macro: m1 }, { macro: m1 }]\n"
+                   "rules:\n  - { id: r, event: x, when: { macro: m2 }, actions: [ log: { message: hi } ] }\n")
+                  .ok());
+}
+
 TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
   LoadResult result = Load(WithWhen("{ macr: inbound }"));
   ASSERT_FALSE(result.ok());
@@ -600,7 +833,8 @@ rules:
 )");
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, 5, 15, "throttle needs 'per'"));
-  EXPECT_TRUE(HasError(result, 5, 52, "throttle 'limit' must be a whole number of at least 1"));
+  EXPECT_TRUE(HasError(result, 5, 52,
+                       "throttle 'limit' 0 is out of range: it must be from 1 to 2147483647"));
 }
 
 TEST(RuleLoader, RejectsUnknownTimeZone) {
@@ -781,7 +1015,8 @@ rules:
           values: { "body text": "{{ facts.text }}" }
 )");
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 8, 19,
+  // At the column's name, not at the mapping.
+  EXPECT_TRUE(HasError(result, 8, 21,
                        "parameter 'values': 'body text' is not a valid SQL column name"));
 }
 
@@ -1140,6 +1375,41 @@ rules:
   EXPECT_TRUE(HasError(result, 7, 14, "'enabled' takes true or false"));
 }
 
+// Priorities past int's range said "must be a whole number", which they are.
+TEST(RuleLoader, RejectsPriorityOutOfRangeWithTheRange) {
+  for (const char* priority : {"99999999999", "2147483648", "-2147483649"}) {
+    LoadResult result = Load(std::string("version: 1\nrules:\n  - id: r\n    event: x\n"
+                                         "    priority: ") +
+                             priority + "\n    actions: [ log: { message: hi } ]\n");
+    ASSERT_FALSE(result.ok());
+    EXPECT_TRUE(HasError(result, 5, 15,
+                         std::string("'priority' ") + priority +
+                             " is out of range: it must be from -2147483648 to 2147483647"));
+  }
+  LoadResult fraction = Load(
+      "version: 1\nrules:\n  - id: r\n    event: x\n    priority: 1.5\n"
+      "    actions: [ log: { message: hi } ]\n");
+  EXPECT_TRUE(HasError(fraction, 5, 15,
+                       "'priority' must be a whole number from -2147483648 to 2147483647"));
+}
+
+TEST(RuleLoader, AcceptsPriorityWithPlusSignAndTheExtremes) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - { id: a, event: x, priority: +5, actions: [ log: { message: a } ] }
+  - { id: b, event: x, priority: 2147483647, actions: [ log: { message: b } ] }
+  - { id: c, event: x, priority: -2147483648, actions: [ log: { message: c } ] }
+  - { id: d, event: x, throttle: { per: 1h, limit: +2 }, actions: [ log: { message: d } ] }
+)");
+  ASSERT_TRUE(result.ok()) << result.FormatErrors();
+  std::map<std::string, int> priority;
+  for (const RuleInfo& rule : result.rules->rules()) priority[rule.id] = rule.priority;
+  EXPECT_EQ(priority["a"], 5);
+  EXPECT_EQ(priority["b"], 2147483647);
+  EXPECT_EQ(priority["c"], -2147483648);
+}
+
 TEST(RuleLoader, RejectsContentTooLongAndBadToAtLoad) {
   std::string long_content(1601, 'x');
   LoadResult result = Load("version: 1\nrules:\n  - id: a\n    event: message.received\n"
@@ -1366,7 +1636,7 @@ TEST(RuleLoader, LoadsLargeValuesWrittenOut) {
   for (int i = 0; i < 5000; ++i) items += (i ? ", " : "") + std::to_string(15555550000 + i);
   LoadResult result = Load("version: 1\nvars:\n  numbers: [" + items + "]\nlists:\n  staff: [" +
                            items + "]\nrules:\n  - id: r\n    event: message.received\n" +
-                           "    when: { facts.contact: { in: staff } }\n" +
+                           "    when: { data.object.n: { in: staff } }\n" +
                            "    actions: [{ log: { message: \"{{ vars.numbers }}\" } }]\n");
   EXPECT_TRUE(result.ok()) << result.FormatErrors();
 }

@@ -69,5 +69,17 @@ TEST(UnicodeCase, IsAscii) {
   EXPECT_FALSE(IsAscii("\xff"));
 }
 
+TEST(UnicodeCase, FindInvalidUtf8) {
+  constexpr size_t kNone = std::string_view::npos;
+  EXPECT_EQ(FindInvalidUtf8(""), kNone);
+  EXPECT_EQ(FindInvalidUtf8("\xEF\xBB\xBFok \u00e9 \u20ac \U0001F4DE"), kNone);
+  EXPECT_EQ(FindInvalidUtf8("ab\xFF"), 2u);
+  EXPECT_EQ(FindInvalidUtf8("a\xC0\xAF"), 1u);      // overlong '/'
+  EXPECT_EQ(FindInvalidUtf8("a\xED\xA0\x80"), 1u);  // a surrogate
+  EXPECT_EQ(FindInvalidUtf8("\u00e9\xE2\x82"), 2u); // cut short
+  EXPECT_EQ(FindInvalidUtf8("\x80"), 0u);
+  EXPECT_EQ(ReplaceInvalidUtf8("a\xFF\u00e9\xC0\xAF", '?'), "a?\u00e9??");
+}
+
 }  // namespace
 }  // namespace switchboard
