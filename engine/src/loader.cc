@@ -754,7 +754,10 @@ class Loader {
     if (!in) {
       args.emplace_back(op.arg, arg);
     } else if (arg.IsSequence()) {
-      for (const auto& item : arg) args.emplace_back(ScalarToValue(item), item);
+      for (const auto& item : arg) {
+        // A mapping or list item is reported as such where the list is read.
+        if (!item.IsMap() && !item.IsSequence()) args.emplace_back(ScalarToValue(item), item);
+      }
     } else {
       for (const Value& item : op.list) args.emplace_back(item, arg);
     }

@@ -549,6 +549,13 @@ TEST(RuleLoader, RejectsEqualsWithAList) {
   EXPECT_TRUE(HasError(result, 5, 35, "'equals' takes a single value"));
 }
 
+TEST(RuleLoader, ReportsAMappingInAFactsInListOnce) {
+  LoadResult result = Load(WithWhen("{ facts.contact: { in: ['+1555', { x: 1 }] } }"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 5, 44, "'in' takes a single value")) << result.FormatErrors();
+}
+
 // facts.missed and facts.voicemail are booleans, the other facts strings: an
 // argument of another type never matched, and loaded without a word.
 TEST(RuleLoader, RejectsBooleanFactComparedWithText) {
