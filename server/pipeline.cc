@@ -434,18 +434,34 @@ void Dispatcher::RunOne(const StoredAction& action) {
       outcome = "succeeded";
       break;
     case ExecResult::Kind::kRetry: {
-      bool too_old = now - action.created_ms >= options_.max_age.count();
-      if (attempts >= options_.max_attempts || too_old) {
+      // No attempt runs after max_age (counted from when the action was
+      // queued): a reply sent days late is worse than none. A delay that
+      // would take the next attempt past it gives up now, with the error.
+      const int64_t deadline = action.created_ms + options_.max_age.count();
+      std::string gave_up;
+      if (attempts >= options_.max_attempts) {
+        gave_up = "after " + std::to_string(attempts) + " attempts";
+      } else if (now >= deadline) {
+        gave_up = "older than actions.max_age";
+      } else {
+        const auto backoff = Backoff(attempts);
+        const bool asked = result.retry_after && *result.retry_after > backoff;
+        const auto delay = asked ? *result.retry_after : backoff;
+        next_attempt = now + delay.count();
+        if (next_attempt > deadline) {
+          gave_up = asked ? "Retry-After " + std::to_string(delay.count() / 1000) +
+                                " s is beyond actions.max_age"
+                          : "the next attempt would come after actions.max_age";
+        }
+      }
+      if (!gave_up.empty()) {
         status = "dead";
         outcome = "dead";
-        result.error += too_old ? " (gave up: older than actions.max_age)"
-                                : " (gave up after " + std::to_string(attempts) + " attempts)";
+        next_attempt = 0;
+        result.error += " (gave up: " + gave_up + ")";
       } else {
         status = "pending";
         outcome = "retried";
-        auto delay = Backoff(attempts);
-        if (result.retry_after) delay = std::max(delay, *result.retry_after);
-        next_attempt = now + delay.count();
       }
       break;
     }

@@ -453,6 +453,48 @@ TEST_F(Server, RetryAfterFromApiIsHonoured) {
   EXPECT_EQ(Str(event.Find("actions")->as_array()[0].Find("status")), "done");
 }
 
+// Issue: a 429 or 503 whose Retry-After lies beyond actions.max_age left the action
+// pending for days (not retryable by hand, a reply sent days late).
+TEST_F(Server, RetryAfterBeyondMaxAgeDeadLettersAtOnceWithTheLastError) {
+  config_.max_age = "10s";
+  WriteRules(ReplyRules("auto-reply", "Thanks!") +
+             "  - id: notify\n"
+             "    event: call.completed\n"
+             "    actions:\n"
+             "      - http:\n"
+             "          url: \"" + api_->base_url() + "/hook\"\n"
+             "          body: { id: \"{{ facts.id }}\" }\n");
+  StartServer();
+  auto limited = FakeOpenPhone::Error(429, "Too Many Requests", "0100429");
+  limited.headers.emplace_back("Retry-After", "172800");
+  auto unavailable = FakeOpenPhone::Status(503, "down for maintenance");
+  unavailable.headers.emplace_back("Retry-After", "172800");
+  const std::pair<std::string, ScriptedResponse> cases[] = {
+      {MessageEvent("EVlate429", "+15555550100"), limited},
+      {CallCompletedEvent("EVlate503", "+15555550100"), unavailable}};
+  size_t dead_count = 0;
+  std::vector<std::string> dead_ids;
+  for (const auto& [body, answer] : cases) {
+    api_->Script({answer});
+    ASSERT_EQ(SendLegacy(body).status, 200);
+    Value dead = WaitForDeadActions(++dead_count);
+    ASSERT_EQ(dead.as_array().size(), dead_count);
+    const Value& action = dead.as_array()[0];  // newest first
+    SCOPED_TRACE(action.ToJson());
+    EXPECT_EQ(Str(action.Find("attempts")), "1");
+    EXPECT_EQ(action.Find("next_attempt_at"), nullptr);
+    const std::string error = Str(action.Find("last_error"));
+    EXPECT_NE(error.find(std::to_string(answer.status)), std::string::npos);
+    EXPECT_NE(error.find("Retry-After 172800 s is beyond actions.max_age"), std::string::npos);
+    dead_ids.push_back(Str(action.Find("id")));
+  }
+  // Dead, so an operator can retry them by hand.
+  for (const std::string& id : dead_ids) {
+    HttpAnswer retry = Admin("POST", "/api/actions/" + id + "/retry");
+    EXPECT_EQ(retry.status, 202) << retry;
+  }
+}
+
 // ---- 5. dead letters and retry by hand ----
 
 TEST_F(Server, PermanentApiErrorIsDeadLetteredAndCanBeRetriedByHand) {
