@@ -184,6 +184,7 @@ ProcessedEvent Processor::Process(const std::string& id, const Event& event, con
       } else if (a.type == "sqlite" && (database == nullptr || database->ToText().empty())) {
         // Into this database: in the same transaction, so exactly once.
         SqlInsert row;
+        row.action = static_cast<int>(p.actions.size());
         row.table = a.params.Find("table")->ToText();
         for (const auto& [column, value] : a.params.Find("values")->as_object()) {
           row.values.emplace_back(column, value.ToText());

@@ -135,6 +135,19 @@ class Server : public ServerFixture {
                               {"webhook-signature", signature_header}});
   }
 
+  // Opens the server's database (waiting up to 5 s for its locks) and runs `sql` on it.
+  // Null, and a test failure, when either fails; close it with sqlite3_close.
+  sqlite3* OpenDatabaseAndRun(const char* sql) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(db_path().c_str(), &db) == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK) return db;
+    }
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return nullptr;
+  }
+
   // kill -9 during a burst of concurrent signed events, restart on the same
   // database: every event answered 200 is stored and processed, its `sqlite`
   // actions took effect exactly once, its external actions ran at least once.
@@ -1022,14 +1035,10 @@ rules:
 )");
   StartServer();
   // A table of an incompatible schema: the insert fails, the action is dead.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE received_messages (id INTEGER PRIMARY KEY, "
-                             "created_at TEXT, required TEXT NOT NULL)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
+  sqlite3* db = OpenDatabaseAndRun(
+      "CREATE TABLE received_messages (id INTEGER PRIMARY KEY, created_at TEXT, "
+      "required TEXT NOT NULL)");
+  ASSERT_NE(db, nullptr);
   ASSERT_EQ(SendLegacy(MessageEvent("EVsqldead", "+15555550100")).status, 200);
   Value dead = WaitForDeadActions(1);
   ASSERT_EQ(dead.as_array().size(), 1u);
@@ -1046,6 +1055,46 @@ rules:
   EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM received_messages WHERE event_id = 'EVsqldead' "
                          "AND contact = '+15555550100'"),
             1);
+  sqlite3_close(db);
+}
+
+// Issue: one failing `sqlite` action into the server's database dead-lettered
+// every other `sqlite` action of the event, with its own error.
+TEST_F(Server, FailingOwnDatabaseSqliteActionDeadLettersOnlyItself) {
+  WriteRules(R"(version: 1
+rules:
+  - id: good-sql
+    event: message.received
+    actions:
+      - sqlite: { table: good_t, values: { eid: "{{ facts.id }}" } }
+  - id: bad-sql
+    event: message.received
+    actions:
+      - sqlite: { table: bad_t, values: { eid: "{{ facts.id }}" } }
+)");
+  StartServer();
+  sqlite3* db = OpenDatabaseAndRun(
+      "CREATE TABLE bad_t (id INTEGER PRIMARY KEY, created_at TEXT, eid TEXT, "
+      "required TEXT NOT NULL)");
+  ASSERT_NE(db, nullptr);
+  ASSERT_EQ(SendLegacy(MessageEvent("EVsqlpair", "+15555550100")).status, 200);
+  Value event = WaitSettled("EVsqlpair");
+  const Value* actions = event.Find("actions");
+  ASSERT_TRUE(actions && actions->is_array() && actions->as_array().size() == 2u)
+      << event.ToJson();
+  for (const Value& action : actions->as_array()) {
+    SCOPED_TRACE(action.ToJson());
+    if (Str(action.Find("rule")) == "good-sql") {
+      EXPECT_EQ(Str(action.Find("status")), "done");
+      EXPECT_EQ(Str(action.Find("last_error")), "");
+    } else {
+      EXPECT_EQ(Str(action.Find("status")), "dead");
+      EXPECT_NE(Str(action.Find("last_error")).find("'bad_t'"), std::string::npos);
+      EXPECT_NE(Str(action.Find("last_error")).find("NOT NULL"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM good_t WHERE eid = 'EVsqlpair'"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM bad_t"), 0);
   sqlite3_close(db);
 }
 
