@@ -9,9 +9,8 @@ namespace server {
 
 namespace {
 
-// How far back throttle firings are loaded at start: longer windows than this
-// are not honoured across a restart.
-constexpr std::chrono::hours kThrottleHorizon{24 * 31};
+// Throttle firings are kept at least this long, longer when a rule's window is.
+constexpr std::chrono::hours kMinThrottleHorizon{24 * 31};
 constexpr int kBatch = 64;
 
 // Forwards firings to the in-memory state and remembers them for the commit.
@@ -81,7 +80,7 @@ Status Processor::Start(std::shared_ptr<const RuleSet> rules) {
 }
 
 Status Processor::ReloadThrottles() {
-  auto since = std::chrono::system_clock::now() - kThrottleHorizon;
+  auto since = std::chrono::system_clock::now() - ThrottleHorizon();
   auto firings = store_->ThrottleFiringsSince(
       std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
   if (!firings.ok()) return firings.status();
@@ -112,8 +111,15 @@ void Processor::Notify() {
 }
 
 void Processor::SetRules(std::shared_ptr<const RuleSet> rules) {
+  std::chrono::milliseconds horizon = kMinThrottleHorizon;
+  if (rules != nullptr) {
+    for (const RuleInfo& rule : rules->rules()) horizon = std::max(horizon, rule.throttle_per);
+  }
   std::lock_guard<std::mutex> lock(rules_mu_);
   rules_ = std::move(rules);
+  // A longer window than before needs the firings the old horizon left out
+  // of memory (the database keeps them until the next prune).
+  if (horizon.count() > throttle_horizon_ms_.exchange(horizon.count())) throttles_stale_ = true;
 }
 
 std::shared_ptr<const RuleSet> Processor::rules() const {

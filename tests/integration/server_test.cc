@@ -148,6 +148,21 @@ class Server : public ServerFixture {
     return nullptr;
   }
 
+  // Starts the server with one reply rule, `rule`, throttled per contact for `per`;
+  // fires it once (one send) with the event `id`, and stops the server.
+  void FireThrottledReplyAndStop(const std::string& rule, const std::string& per,
+                                 const std::string& id) {
+    WriteRules(ReplyRules(rule, "Thanks!",
+                          "    throttle:\n"
+                          "      key: \"{{ facts.contact }}\"\n"
+                          "      per: " + per + "\n"));
+    StartServer();
+    ASSERT_EQ(SendLegacy(MessageEvent(id, "+15555550100")).status, 200);
+    ASSERT_FALSE(WaitSettled(id).is_null());
+    ASSERT_EQ(Sends().size(), 1u);
+    ASSERT_EQ(StopServer(), 0);
+  }
+
   // kill -9 during a burst of concurrent signed events, restart on the same
   // database: every event answered 200 is stored and processed, its `sqlite`
   // actions took effect exactly once, its external actions ran at least once.
@@ -560,16 +575,7 @@ TEST_F(Server, DeadLetterWarningStaysOneLineWhateverTheApiAnswered) {
 // ---- 6. throttles survive a restart ----
 
 TEST_F(Server, ThrottleHoldsAcrossRestart) {
-  WriteRules(ReplyRules("once-an-hour", "Thanks!",
-                        "    throttle:\n"
-                        "      key: \"{{ facts.contact }}\"\n"
-                        "      per: 1h\n"));
-  StartServer();
-  ASSERT_EQ(SendLegacy(MessageEvent("EVthr1", "+15555550100")).status, 200);
-  ASSERT_FALSE(WaitSettled("EVthr1").is_null());
-  ASSERT_EQ(Sends().size(), 1u);
-
-  ASSERT_EQ(StopServer(), 0);
+  ASSERT_NO_FATAL_FAILURE(FireThrottledReplyAndStop("once-an-hour", "1h", "EVthr1"));
   StartServer();
   ASSERT_EQ(SendLegacy(MessageEvent("EVthr2", "+15555550100")).status, 200);
   Value event = WaitSettled("EVthr2");
@@ -593,6 +599,34 @@ TEST_F(Server, ThrottleHoldsAcrossRestart) {
   // Another contact is not throttled.
   ASSERT_EQ(SendLegacy(MessageEvent("EVthr3", "+15555550111")).status, 200);
   EXPECT_TRUE(api_->WaitForCount(2, 10s));
+}
+
+// Issue: a throttle window longer than 31 days forgot firings older than that
+// across a restart (not loaded at start, and pruned), so the rule fired again.
+TEST_F(Server, ThrottleLongerThanAMonthHoldsAcrossRestart) {
+  ASSERT_NO_FATAL_FAILURE(FireThrottledReplyAndStop("quarterly", "90d", "EVq1"));
+
+  // Forty days pass.
+  sqlite3* db =
+      OpenDatabaseAndRun("UPDATE switchboard_throttle SET at_ms = at_ms - 40 * 86400000");
+  ASSERT_NE(db, nullptr);
+  ASSERT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+
+  StartServer();
+  ASSERT_EQ(SendLegacy(MessageEvent("EVq2", "+15555550100")).status, 200);
+  Value event = WaitSettled("EVq2");
+  ASSERT_FALSE(event.is_null());
+  const Value* fired = event.Find("trace") ? event.Find("trace")->Find("fired") : nullptr;
+  ASSERT_TRUE(fired && fired->is_array()) << event.ToJson();
+  EXPECT_TRUE(fired->as_array().empty()) << event.ToJson();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(Sends().size(), 1u);
+  ASSERT_EQ(StopServer(), 0);
+  // The start's pruning kept the firing too.
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM switchboard_throttle"), 1);
+  sqlite3_close(db);
 }
 
 // ---- 7. reloading rules ----
