@@ -60,45 +60,76 @@ void SendUnavailable(HTTPServerResponse& response, const std::string& message) {
   SendError(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, message);
 }
 
-// Reads the body, at most `limit` bytes; false when it is larger.
-bool ReadBody(HTTPServerRequest& request, int64_t limit, std::string* body) {
-  std::istream& in = request.stream();
-  char buffer[16384];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    body->append(buffer, static_cast<size_t>(in.gcount()));
-    if (static_cast<int64_t>(body->size()) > limit) return false;
-  }
-  return true;
-}
-
-// Reads and drops the rest of a refused request's body, after its answer was
-// sent: most clients send the whole body before they read an answer (all that
-// do not use Expect: 100-continue), and closing a connection with unread data
-// resets it, losing the answer. Bounded in bytes (kDrainLimit) and time: each
-// step takes what the stream holds, or else one receive (which waits at most
-// the connection's read timeout), and none starts after kDrainTime, so a client
-// that trickles bytes is cut off. (The socket's own timeout is not shortened:
-// touching the socket from here races, for ThreadSanitizer, with Poco's release
-// of it on the accepting thread.)
-void DrainBody(HTTPServerRequest& request) {
+// Reads and drops what `receive` gives (one call waits at most the connection's
+// read timeout), up to kDrainLimit bytes, starting no call after kDrainTime.
+template <typename Receive>
+void Drain(Receive receive) {
   using std::chrono::steady_clock;
   const auto deadline = steady_clock::now() + kDrainTime;
-  std::streambuf* body = request.stream().rdbuf();
   char buffer[16384];
   int64_t drained = 0;
   try {
     while (drained < kDrainLimit && steady_clock::now() < deadline) {
-      const std::streamsize held = body->in_avail();
-      const std::streamsize want =
-          held > 0 ? std::min<std::streamsize>(held, sizeof buffer) : 1;  // 1: one receive
-      const std::streamsize got = body->sgetn(buffer, want);
+      const std::streamsize got = receive(buffer, static_cast<std::streamsize>(sizeof buffer));
       if (got <= 0) break;  // the end of the body
       drained += got;
     }
   } catch (const std::exception&) {
     // A timeout or a reset: the connection is closed after the answer anyway.
   }
+}
+
+// Reads and drops the rest of a refused request's body, after its answer was
+// sent: most clients send the whole body before they read an answer (all that
+// do not use Expect: 100-continue), and closing a connection with unread data
+// resets it, losing the answer. Each step takes what the stream holds, or else
+// one receive, so a client that trickles bytes is cut off. (The socket's own
+// timeout is not shortened: touching the socket from here races, for
+// ThreadSanitizer, with Poco's release of it on the accepting thread.)
+void DrainBody(HTTPServerRequest& request) {
+  std::streambuf* body = request.stream().rdbuf();
+  Drain([body](char* buffer, std::streamsize size) {
+    const std::streamsize held = body->in_avail();
+    return body->sgetn(buffer, held > 0 ? std::min(held, size) : 1);  // 1: one receive
+  });
+}
+
+// The body's declared length: -1 when none applies (chunked, or no header).
+// False when the Content-Length header is not a length.
+bool DeclaredLength(const HTTPServerRequest& request, int64_t* length) {
+  *length = -1;
+  if (request.getChunkedTransferEncoding() || !request.hasContentLength()) return true;
+  try {
+    *length = request.getContentLength64();
+  } catch (const Poco::SyntaxException&) {
+    return false;
+  }
+  return *length >= 0;
+}
+
+enum class BodyRead { kComplete, kTooLarge, kTimedOut, kIncomplete };
+
+// Reads the body, at most `limit` bytes. kTimedOut: a read waited the
+// connection's read timeout; kIncomplete: the connection broke or ended before
+// the `declared` length (-1: none) arrived. Only a kComplete body is whole.
+BodyRead ReadBody(HTTPServerRequest& request, int64_t limit, int64_t declared, std::string* body) {
+  std::istream& in = request.stream();
+  // A failing read throws instead of looking like the end of the body.
+  in.exceptions(std::ios::badbit);
+  char buffer[16384];
+  try {
+    while (in) {
+      in.read(buffer, sizeof buffer);
+      body->append(buffer, static_cast<size_t>(in.gcount()));
+      if (static_cast<int64_t>(body->size()) > limit) return BodyRead::kTooLarge;
+    }
+  } catch (const Poco::TimeoutException&) {
+    return BodyRead::kTimedOut;
+  } catch (const std::exception&) {
+    return BodyRead::kIncomplete;
+  }
+  if (declared >= 0 && static_cast<int64_t>(body->size()) != declared) return BodyRead::kIncomplete;
+  return BodyRead::kComplete;
 }
 
 bool IsJsonContentType(const std::string& content_type) {
@@ -196,13 +227,18 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
   void Webhook(HTTPServerRequest& request, HTTPServerResponse& response) {
     const ServerConfig& config = *app_->config;
-    // A request refused before its body was read: answer, then drain the body.
-    auto reject = [&](HTTPResponse::HTTPStatus status, const std::string& outcome,
+    // A request refused before its body was read: answer and close.
+    auto refuse = [&](HTTPResponse::HTTPStatus status, const std::string& outcome,
                       const std::string& message) {
       app_->metrics->CountEvent("", outcome);
       request.setKeepAlive(false);
       response.setKeepAlive(false);
       SendError(response, status, message);
+    };
+    // The same, draining the body after the answer.
+    auto reject = [&](HTTPResponse::HTTPStatus status, const std::string& outcome,
+                      const std::string& message) {
+      refuse(status, outcome, message);
       DrainBody(request);
     };
     if (request.getMethod() != "POST") {
@@ -223,14 +259,29 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return reject(HTTPResponse::HTTP_UNSUPPORTEDMEDIATYPE, "unsupported_media_type",
                     "content type must be application/json");
     }
-    if (request.hasContentLength() && request.getContentLength64() > config.limits.max_body) {
-      return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                    "body larger than " + std::to_string(config.limits.max_body) + " bytes");
+    int64_t declared = -1;
+    if (!DeclaredLength(request, &declared)) {
+      return refuse(HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "invalid Content-Length");
+    }
+    const std::string too_large =
+        "body larger than " + std::to_string(config.limits.max_body) + " bytes";
+    if (declared > config.limits.max_body) {
+      return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", too_large);
     }
     std::string body;
-    if (!ReadBody(request, config.limits.max_body, &body)) {
-      return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                    "body larger than " + std::to_string(config.limits.max_body) + " bytes");
+    switch (ReadBody(request, config.limits.max_body, declared, &body)) {
+      case BodyRead::kComplete:
+        break;
+      case BodyRead::kTooLarge:
+        return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", too_large);
+      // A body that did not arrive whole is never verified or parsed; the
+      // connection is closed rather than kept for another request.
+      case BodyRead::kTimedOut:
+        return refuse(HTTPResponse::HTTP_REQUEST_TIMEOUT, "bad_request",
+                      "the body stalled for " + std::to_string(kRequestTimeoutSeconds) + " s");
+      case BodyRead::kIncomplete:
+        return refuse(HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
+                      "the body is incomplete or malformed");
     }
     if (config.sources.openphone.verify) {
       SignatureHeaders headers;
