@@ -199,8 +199,7 @@ int Serve(const std::vector<std::string>& args) {
       last_prune = std::chrono::steady_clock::now();
       int64_t now = NowMs();
       Status s = (*store)->Prune(now - config.retention.events.count(),
-                                 now - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::hours(24 * 31)).count());
+                                 now - processor.ThrottleHorizon().count());
       if (!s.ok()) LogWarning("pruning old events failed: " + s.message());
     }
     timespec timeout{1, 0};

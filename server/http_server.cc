@@ -3,16 +3,21 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 #include <openssl/crypto.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -60,45 +65,76 @@ void SendUnavailable(HTTPServerResponse& response, const std::string& message) {
   SendError(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, message);
 }
 
-// Reads the body, at most `limit` bytes; false when it is larger.
-bool ReadBody(HTTPServerRequest& request, int64_t limit, std::string* body) {
-  std::istream& in = request.stream();
-  char buffer[16384];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    body->append(buffer, static_cast<size_t>(in.gcount()));
-    if (static_cast<int64_t>(body->size()) > limit) return false;
-  }
-  return true;
-}
-
-// Reads and drops the rest of a refused request's body, after its answer was
-// sent: most clients send the whole body before they read an answer (all that
-// do not use Expect: 100-continue), and closing a connection with unread data
-// resets it, losing the answer. Bounded in bytes (kDrainLimit) and time: each
-// step takes what the stream holds, or else one receive (which waits at most
-// the connection's read timeout), and none starts after kDrainTime, so a client
-// that trickles bytes is cut off. (The socket's own timeout is not shortened:
-// touching the socket from here races, for ThreadSanitizer, with Poco's release
-// of it on the accepting thread.)
-void DrainBody(HTTPServerRequest& request) {
+// Reads and drops what `receive` gives (one call waits at most the connection's
+// read timeout), up to kDrainLimit bytes, starting no call after kDrainTime.
+template <typename Receive>
+void Drain(Receive receive) {
   using std::chrono::steady_clock;
   const auto deadline = steady_clock::now() + kDrainTime;
-  std::streambuf* body = request.stream().rdbuf();
   char buffer[16384];
   int64_t drained = 0;
   try {
     while (drained < kDrainLimit && steady_clock::now() < deadline) {
-      const std::streamsize held = body->in_avail();
-      const std::streamsize want =
-          held > 0 ? std::min<std::streamsize>(held, sizeof buffer) : 1;  // 1: one receive
-      const std::streamsize got = body->sgetn(buffer, want);
+      const std::streamsize got = receive(buffer, static_cast<std::streamsize>(sizeof buffer));
       if (got <= 0) break;  // the end of the body
       drained += got;
     }
   } catch (const std::exception&) {
     // A timeout or a reset: the connection is closed after the answer anyway.
   }
+}
+
+// Reads and drops the rest of a refused request's body, after its answer was
+// sent: most clients send the whole body before they read an answer (all that
+// do not use Expect: 100-continue), and closing a connection with unread data
+// resets it, losing the answer. Each step takes what the stream holds, or else
+// one receive, so a client that trickles bytes is cut off. (The socket's own
+// timeout is not shortened: touching the socket from here races, for
+// ThreadSanitizer, with Poco's release of it on the accepting thread.)
+void DrainBody(HTTPServerRequest& request) {
+  std::streambuf* body = request.stream().rdbuf();
+  Drain([body](char* buffer, std::streamsize size) {
+    const std::streamsize held = body->in_avail();
+    return body->sgetn(buffer, held > 0 ? std::min(held, size) : 1);  // 1: one receive
+  });
+}
+
+// The body's declared length: -1 when none applies (chunked, or no header).
+// False when the Content-Length header is not a length.
+bool DeclaredLength(const HTTPServerRequest& request, int64_t* length) {
+  *length = -1;
+  if (request.getChunkedTransferEncoding() || !request.hasContentLength()) return true;
+  try {
+    *length = request.getContentLength64();
+  } catch (const Poco::SyntaxException&) {
+    return false;
+  }
+  return *length >= 0;
+}
+
+enum class BodyRead { kComplete, kTooLarge, kTimedOut, kIncomplete };
+
+// Reads the body, at most `limit` bytes. kTimedOut: a read waited the
+// connection's read timeout; kIncomplete: the connection broke or ended before
+// the `declared` length (-1: none) arrived. Only a kComplete body is whole.
+BodyRead ReadBody(HTTPServerRequest& request, int64_t limit, int64_t declared, std::string* body) {
+  std::istream& in = request.stream();
+  // A failing read throws instead of looking like the end of the body.
+  in.exceptions(std::ios::badbit);
+  char buffer[16384];
+  try {
+    while (in) {
+      in.read(buffer, sizeof buffer);
+      body->append(buffer, static_cast<size_t>(in.gcount()));
+      if (static_cast<int64_t>(body->size()) > limit) return BodyRead::kTooLarge;
+    }
+  } catch (const Poco::TimeoutException&) {
+    return BodyRead::kTimedOut;
+  } catch (const std::exception&) {
+    return BodyRead::kIncomplete;
+  }
+  if (declared >= 0 && static_cast<int64_t>(body->size()) != declared) return BodyRead::kIncomplete;
+  return BodyRead::kComplete;
 }
 
 bool IsJsonContentType(const std::string& content_type) {
@@ -157,7 +193,7 @@ std::string RawPath(const std::string& target) {
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(AppContext* app, Poco::Net::HTTPServer** server) : app_(app), server_(server) {}
+  Handler(AppContext* app, Poco::Net::TCPServer** server) : app_(app), server_(server) {}
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
     auto start = std::chrono::steady_clock::now();
@@ -196,13 +232,18 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
   void Webhook(HTTPServerRequest& request, HTTPServerResponse& response) {
     const ServerConfig& config = *app_->config;
-    // A request refused before its body was read: answer, then drain the body.
-    auto reject = [&](HTTPResponse::HTTPStatus status, const std::string& outcome,
+    // A request refused before its body was read: answer and close.
+    auto refuse = [&](HTTPResponse::HTTPStatus status, const std::string& outcome,
                       const std::string& message) {
       app_->metrics->CountEvent("", outcome);
       request.setKeepAlive(false);
       response.setKeepAlive(false);
       SendError(response, status, message);
+    };
+    // The same, draining the body after the answer.
+    auto reject = [&](HTTPResponse::HTTPStatus status, const std::string& outcome,
+                      const std::string& message) {
+      refuse(status, outcome, message);
       DrainBody(request);
     };
     if (request.getMethod() != "POST") {
@@ -223,14 +264,29 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return reject(HTTPResponse::HTTP_UNSUPPORTEDMEDIATYPE, "unsupported_media_type",
                     "content type must be application/json");
     }
-    if (request.hasContentLength() && request.getContentLength64() > config.limits.max_body) {
-      return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                    "body larger than " + std::to_string(config.limits.max_body) + " bytes");
+    int64_t declared = -1;
+    if (!DeclaredLength(request, &declared)) {
+      return refuse(HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "invalid Content-Length");
+    }
+    const std::string too_large =
+        "body larger than " + std::to_string(config.limits.max_body) + " bytes";
+    if (declared > config.limits.max_body) {
+      return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", too_large);
     }
     std::string body;
-    if (!ReadBody(request, config.limits.max_body, &body)) {
-      return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                    "body larger than " + std::to_string(config.limits.max_body) + " bytes");
+    switch (ReadBody(request, config.limits.max_body, declared, &body)) {
+      case BodyRead::kComplete:
+        break;
+      case BodyRead::kTooLarge:
+        return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", too_large);
+      // A body that did not arrive whole is never verified or parsed; the
+      // connection is closed rather than kept for another request.
+      case BodyRead::kTimedOut:
+        return refuse(HTTPResponse::HTTP_REQUEST_TIMEOUT, "bad_request",
+                      "the body stalled for " + std::to_string(kRequestTimeoutSeconds) + " s");
+      case BodyRead::kIncomplete:
+        return refuse(HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
+                      "the body is incomplete or malformed");
     }
     if (config.sources.openphone.verify) {
       SignatureHeaders headers;
@@ -553,19 +609,89 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
   AppContext* app_;
-  Poco::Net::HTTPServer** server_;
+  Poco::Net::TCPServer** server_;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Factory(AppContext* app, Poco::Net::HTTPServer** server) : app_(app), server_(server) {}
+  Factory(AppContext* app, Poco::Net::TCPServer** server) : app_(app), server_(server) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
     return new Handler(app_, server_);
+  }
+  // Tells the connections that the server stopped (what HTTPServer::stopAll does).
+  void NotifyStopped(const Poco::Net::TCPServer* server, bool abort_current) {
+    serverStopped(server, abort_current);
   }
 
  private:
   AppContext* app_;
-  Poco::Net::HTTPServer** server_;
+  Poco::Net::TCPServer** server_;
+};
+
+// Poco parses Content-Length while it reads a request's head, before any
+// handler runs, and lets a value it cannot parse (one that overflows 64 bits)
+// escape the connection: the client would see it closed without an answer.
+// This connection answers such a request 400 itself, then closes. (Poco's
+// session has closed its descriptor by then: the answer goes out through a
+// duplicate taken before.)
+class Connection : public Poco::Net::HTTPServerConnection {
+ public:
+  using HTTPServerConnection::HTTPServerConnection;
+
+  void run() override {
+    Descriptor spare(::dup(socket().impl()->sockfd()));
+    try {
+      HTTPServerConnection::run();
+    } catch (const Poco::SyntaxException&) {
+      if (spare.fd >= 0) AnswerAndClose(spare.fd, "invalid Content-Length");
+    }
+  }
+
+ private:
+  struct Descriptor {
+    explicit Descriptor(int f) : fd(f) {}
+    ~Descriptor() {
+      if (fd >= 0) ::close(fd);
+    }
+    Descriptor(const Descriptor&) = delete;
+    Descriptor& operator=(const Descriptor&) = delete;
+    int fd;
+  };
+
+  static void AnswerAndClose(int fd, const std::string& message) {
+    Value body{Value::Object()};
+    body.Set("error", Value(message));
+    const std::string text = body.ToJson();
+    const std::string answer = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                               "Content-Length: " + std::to_string(text.size()) +
+                               "\r\nConnection: close\r\n\r\n" + text;
+    if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(answer.size())) {
+      return;
+    }
+    ::shutdown(fd, SHUT_WR);
+    // What the client still sends would reset the connection, and lose the
+    // answer, if the socket were closed with it unread.
+    Drain([fd](char* buffer, std::streamsize size) -> std::streamsize {
+      pollfd ready{fd, POLLIN, 0};
+      if (::poll(&ready, 1, static_cast<int>(kDrainTime.count())) <= 0) return 0;
+      return ::recv(fd, buffer, static_cast<size_t>(size), 0);
+    });
+  }
+};
+
+class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr handlers)
+      : params_(std::move(params)), handlers_(std::move(handlers)) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new Connection(socket, params_, handlers_);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers_;
 };
 
 }  // namespace
@@ -573,8 +699,17 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 struct HttpServer::Rep {
   AppContext* app;
   std::unique_ptr<Poco::ThreadPool> pool;
-  Poco::Net::HTTPServer* server = nullptr;
+  // Poco's HTTPServer with Connection in place of its own: stopping it stops
+  // accepting, then tells the connections through `handlers`.
+  Poco::Net::TCPServer* server = nullptr;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers;
+  std::function<void(bool abort_current)> notify_stopped;  // through `handlers`
   int port = 0;
+
+  void StopAll(bool abort_current) {
+    server->stop();
+    notify_stopped(abort_current);
+  }
 };
 
 HttpServer::HttpServer(AppContext* app) : rep_(std::make_unique<Rep>()) { rep_->app = app; }
@@ -591,7 +726,7 @@ Status HttpServer::Start() {
     Poco::Net::ServerSocket socket;
     socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
     socket.listen(/*backlog=*/std::max(64, config.server.queue * 2));
-    auto params = new Poco::Net::HTTPServerParams;
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(config.server.threads);
     // Poco drops connections beyond this queue silently; the webhook handler
     // answers 503 itself well before it fills (at server.queue).
@@ -604,8 +739,13 @@ Status HttpServer::Start() {
     // nginx and Caddy buffer a request before they pass it on.)
     params->setTimeout(Poco::Timespan(kRequestTimeoutSeconds, 0));
     rep_->pool = std::make_unique<Poco::ThreadPool>(1, config.server.threads + 1);
-    rep_->server = new Poco::Net::HTTPServer(new Factory(rep_->app, &rep_->server), *rep_->pool,
-                                             socket, params);
+    auto* handlers = new Factory(rep_->app, &rep_->server);
+    rep_->handlers = handlers;
+    rep_->notify_stopped = [handlers, rep = rep_.get()](bool abort_current) {
+      handlers->NotifyStopped(rep->server, abort_current);
+    };
+    rep_->server = new Poco::Net::TCPServer(new ConnectionFactory(params, rep_->handlers),
+                                            *rep_->pool, socket, params);
     rep_->server->start();
     rep_->port = socket.address().port();
   } catch (const Poco::Exception& e) {
@@ -616,7 +756,7 @@ Status HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (rep_->server == nullptr) return;
-  rep_->server->stopAll(false);
+  rep_->StopAll(false);
   // Requests in flight finish (each bounded by the socket timeouts).
   for (int i = 0; i < 100 && rep_->server->currentConnections() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -624,8 +764,8 @@ void HttpServer::Stop() {
   // What is left after that is a client that stalls in the middle of a request
   // (each read may wait the socket timeout): closed now, so that a stop takes a
   // few seconds at most.
-  rep_->server->stopAll(true);
-  Poco::Net::HTTPServer* server = rep_->server;
+  rep_->StopAll(true);
+  Poco::Net::TCPServer* server = rep_->server;
   rep_->server = nullptr;
   delete server;
   rep_->pool->joinAll();

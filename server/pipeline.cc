@@ -9,9 +9,8 @@ namespace server {
 
 namespace {
 
-// How far back throttle firings are loaded at start: longer windows than this
-// are not honoured across a restart.
-constexpr std::chrono::hours kThrottleHorizon{24 * 31};
+// Throttle firings are kept at least this long, longer when a rule's window is.
+constexpr std::chrono::hours kMinThrottleHorizon{24 * 31};
 constexpr int kBatch = 64;
 
 // Forwards firings to the in-memory state and remembers them for the commit.
@@ -81,7 +80,7 @@ Status Processor::Start(std::shared_ptr<const RuleSet> rules) {
 }
 
 Status Processor::ReloadThrottles() {
-  auto since = std::chrono::system_clock::now() - kThrottleHorizon;
+  auto since = std::chrono::system_clock::now() - ThrottleHorizon();
   auto firings = store_->ThrottleFiringsSince(
       std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
   if (!firings.ok()) return firings.status();
@@ -112,8 +111,15 @@ void Processor::Notify() {
 }
 
 void Processor::SetRules(std::shared_ptr<const RuleSet> rules) {
+  std::chrono::milliseconds horizon = kMinThrottleHorizon;
+  if (rules != nullptr) {
+    for (const RuleInfo& rule : rules->rules()) horizon = std::max(horizon, rule.throttle_per);
+  }
   std::lock_guard<std::mutex> lock(rules_mu_);
   rules_ = std::move(rules);
+  // A longer window than before needs the firings the old horizon left out
+  // of memory (the database keeps them until the next prune).
+  if (horizon.count() > throttle_horizon_ms_.exchange(horizon.count())) throttles_stale_ = true;
 }
 
 std::shared_ptr<const RuleSet> Processor::rules() const {
@@ -184,6 +190,7 @@ ProcessedEvent Processor::Process(const std::string& id, const Event& event, con
       } else if (a.type == "sqlite" && (database == nullptr || database->ToText().empty())) {
         // Into this database: in the same transaction, so exactly once.
         SqlInsert row;
+        row.action = static_cast<int>(p.actions.size());
         row.table = a.params.Find("table")->ToText();
         for (const auto& [column, value] : a.params.Find("values")->as_object()) {
           row.values.emplace_back(column, value.ToText());
@@ -434,18 +441,34 @@ void Dispatcher::RunOne(const StoredAction& action) {
       outcome = "succeeded";
       break;
     case ExecResult::Kind::kRetry: {
-      bool too_old = now - action.created_ms >= options_.max_age.count();
-      if (attempts >= options_.max_attempts || too_old) {
+      // No attempt runs after max_age (counted from when the action was
+      // queued): a reply sent days late is worse than none. A delay that
+      // would take the next attempt past it gives up now, with the error.
+      const int64_t deadline = action.created_ms + options_.max_age.count();
+      std::string gave_up;
+      if (attempts >= options_.max_attempts) {
+        gave_up = "after " + std::to_string(attempts) + " attempts";
+      } else if (now >= deadline) {
+        gave_up = "older than actions.max_age";
+      } else {
+        const auto backoff = Backoff(attempts);
+        const bool asked = result.retry_after && *result.retry_after > backoff;
+        const auto delay = asked ? *result.retry_after : backoff;
+        next_attempt = now + delay.count();
+        if (next_attempt > deadline) {
+          gave_up = asked ? "Retry-After " + std::to_string(delay.count() / 1000) +
+                                " s is beyond actions.max_age"
+                          : "the next attempt would come after actions.max_age";
+        }
+      }
+      if (!gave_up.empty()) {
         status = "dead";
         outcome = "dead";
-        result.error += too_old ? " (gave up: older than actions.max_age)"
-                                : " (gave up after " + std::to_string(attempts) + " attempts)";
+        next_attempt = 0;
+        result.error += " (gave up: " + gave_up + ")";
       } else {
         status = "pending";
         outcome = "retried";
-        auto delay = Backoff(attempts);
-        if (result.retry_after) delay = std::max(delay, *result.retry_after);
-        next_attempt = now + delay.count();
       }
       break;
     }

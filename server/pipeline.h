@@ -43,6 +43,11 @@ class Processor {
 
   void SetRules(std::shared_ptr<const RuleSet> rules);
   std::shared_ptr<const RuleSet> rules() const;
+  // How long throttle firings must be kept: 31 days, or the longest throttle
+  // window (`per`) of the current rules when that is longer.
+  std::chrono::milliseconds ThrottleHorizon() const {
+    return std::chrono::milliseconds(throttle_horizon_ms_.load());
+  }
 
   // Called after each commit that queued outbox actions.
   void OnActionsQueued(std::function<void()> callback) { on_actions_ = std::move(callback); }
@@ -58,7 +63,7 @@ class Processor {
 
  private:
   void Loop();
-  // Reads the throttle firings of the last month into memory; under process_mu_.
+  // Reads the throttle firings within ThrottleHorizon() into memory; under process_mu_.
   Status ReloadThrottles();
   // After a commit: counts the actions that were settled at evaluation (dead
   // or written into this database) and wakes the dispatcher for the others.
@@ -77,6 +82,7 @@ class Processor {
   // A commit with throttle firings failed: the in-memory state counts firings
   // that were not stored, and is reloaded before the next evaluation.
   std::atomic<bool> throttles_stale_{false};
+  std::atomic<int64_t> throttle_horizon_ms_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;

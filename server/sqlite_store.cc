@@ -669,27 +669,24 @@ class SqliteStore : public Store {
   // `sqlite` actions into this database, the outbox, the throttle firings. A
   // row that cannot be inserted for a reason other than a busy database (a
   // table of an incompatible schema) must not hold its event back forever:
-  // its action is committed dead with the error instead.
+  // its action is committed dead with the error instead. Each row has a
+  // savepoint of its own, so that one bad row takes no other action with it.
   Status WriteEffects(sqlite3* db, ProcessedEvent* p) {
-    if (!p->inserts.empty()) {
-      Status s = ExecCached(&writer_cache_, db, "SAVEPOINT rows");
-      for (size_t i = 0; s.ok() && i < p->inserts.size(); ++i) {
-        s = InsertSqlRow(db, p->inserts[i], p->processed_ms, &known_columns_, &writer_cache_);
+    for (const SqlInsert& row : p->inserts) {
+      Status s = ExecCached(&writer_cache_, db, "SAVEPOINT action_row");
+      if (s.ok()) s = InsertSqlRow(db, row, p->processed_ms, &known_columns_, &writer_cache_);
+      if (s.ok()) {
+        ExecCached(&writer_cache_, db, "RELEASE action_row");
+        continue;
       }
-      if (!s.ok()) {
-        ExecCached(&writer_cache_, db, "ROLLBACK TO rows");
-        ExecCached(&writer_cache_, db, "RELEASE rows");
-        known_columns_.clear();  // tables or columns created above are gone
-        if (s.code() == StatusCode::kUnavailable) return s;
-        for (StoredAction& a : p->actions) {
-          if (a.type == "sqlite" && a.status == "done") {
-            a.status = "dead";
-            a.last_error = s.message();
-          }
-        }
-        p->inserts.clear();
-      } else {
-        ExecCached(&writer_cache_, db, "RELEASE rows");
+      ExecCached(&writer_cache_, db, "ROLLBACK TO action_row");
+      ExecCached(&writer_cache_, db, "RELEASE action_row");
+      known_columns_.clear();  // a table or column created for this row is gone
+      if (s.code() == StatusCode::kUnavailable) return s;
+      if (row.action >= 0 && row.action < static_cast<int>(p->actions.size())) {
+        StoredAction& a = p->actions[static_cast<size_t>(row.action)];
+        a.status = "dead";
+        a.last_error = s.message();
       }
     }
     for (const StoredAction& a : p->actions) {

@@ -50,6 +50,8 @@ struct StoredAction {
 struct SqlInsert {
   std::string table;
   std::vector<std::pair<std::string, std::string>> values;  // column -> text
+  // The action that writes it: its index in ProcessedEvent::actions. Default: -1, none.
+  int action = -1;
 };
 
 // Everything one processed event changes, committed in one transaction.

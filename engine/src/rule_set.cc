@@ -577,7 +577,8 @@ void RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
 std::vector<RuleInfo> RuleSet::rules() const {
   std::vector<RuleInfo> out;
   for (const CompiledRule& r : rep_->rules) {
-    out.push_back({r.id, r.description, r.file, r.line, r.events, r.priority, r.enabled, r.stop});
+    out.push_back({r.id, r.description, r.file, r.line, r.events, r.priority, r.enabled, r.stop,
+                   std::chrono::milliseconds(r.throttle_key ? r.throttle_per_ms : 0)});
   }
   return out;
 }

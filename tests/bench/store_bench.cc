@@ -69,7 +69,8 @@ ProcessedEvent Processing(const std::string& id, size_t trace_bytes) {
                         {"event_type", "message.received"},
                         {"contact", "+15550001000"},
                         {"line", "PNf4k3L1n3A"},
-                        {"event_created_at", "2026-11-27T03:48:20.429Z"}}});
+                        {"event_created_at", "2026-11-27T03:48:20.429Z"}},
+                       /*action=*/1});
   p.firings.emplace_back("after-hours-reply", "+15550001000");
   return p;
 }

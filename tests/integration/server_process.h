@@ -372,6 +372,7 @@ struct ServerConfig {
   int max_attempts = 3;
   std::string backoff = "{ initial: 100ms, max: 1s }";
   std::string action_timeout = "5s";
+  std::string max_age;  // actions.max_age. Default: "" (not written: the server's default)
   std::string max_body = "256KiB";  // "": no `limits` section
   std::string admin_token = kAdminToken;
   bool rules = true;  // false: no `rules` (the server's default: dir/rules too)
@@ -401,6 +402,7 @@ struct ServerConfig {
       << "  max_attempts: " << max_attempts << "\n"
       << "  backoff: " << backoff << "\n"
       << "  timeout: " << action_timeout << "\n";
+    if (!max_age.empty()) c << "  max_age: " << max_age << "\n";
     if (!max_body.empty()) c << "limits:\n  max_body: " << max_body << "\n";
     c << "admin:\n  token: " << admin_token << "\n";
     WriteFileAtomically(dir / "switchboard.yaml", c.str());

@@ -135,6 +135,34 @@ class Server : public ServerFixture {
                               {"webhook-signature", signature_header}});
   }
 
+  // Opens the server's database (waiting up to 5 s for its locks) and runs `sql` on it.
+  // Null, and a test failure, when either fails; close it with sqlite3_close.
+  sqlite3* OpenDatabaseAndRun(const char* sql) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(db_path().c_str(), &db) == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK) return db;
+    }
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return nullptr;
+  }
+
+  // Starts the server with one reply rule, `rule`, throttled per contact for `per`;
+  // fires it once (one send) with the event `id`, and stops the server.
+  void FireThrottledReplyAndStop(const std::string& rule, const std::string& per,
+                                 const std::string& id) {
+    WriteRules(ReplyRules(rule, "Thanks!",
+                          "    throttle:\n"
+                          "      key: \"{{ facts.contact }}\"\n"
+                          "      per: " + per + "\n"));
+    StartServer();
+    ASSERT_EQ(SendLegacy(MessageEvent(id, "+15555550100")).status, 200);
+    ASSERT_FALSE(WaitSettled(id).is_null());
+    ASSERT_EQ(Sends().size(), 1u);
+    ASSERT_EQ(StopServer(), 0);
+  }
+
   // kill -9 during a burst of concurrent signed events, restart on the same
   // database: every event answered 200 is stored and processed, its `sqlite`
   // actions took effect exactly once, its external actions ran at least once.
@@ -453,6 +481,48 @@ TEST_F(Server, RetryAfterFromApiIsHonoured) {
   EXPECT_EQ(Str(event.Find("actions")->as_array()[0].Find("status")), "done");
 }
 
+// Issue: a 429 or 503 whose Retry-After lies beyond actions.max_age left the action
+// pending for days (not retryable by hand, a reply sent days late).
+TEST_F(Server, RetryAfterBeyondMaxAgeDeadLettersAtOnceWithTheLastError) {
+  config_.max_age = "10s";
+  WriteRules(ReplyRules("auto-reply", "Thanks!") +
+             "  - id: notify\n"
+             "    event: call.completed\n"
+             "    actions:\n"
+             "      - http:\n"
+             "          url: \"" + api_->base_url() + "/hook\"\n"
+             "          body: { id: \"{{ facts.id }}\" }\n");
+  StartServer();
+  auto limited = FakeOpenPhone::Error(429, "Too Many Requests", "0100429");
+  limited.headers.emplace_back("Retry-After", "172800");
+  auto unavailable = FakeOpenPhone::Status(503, "down for maintenance");
+  unavailable.headers.emplace_back("Retry-After", "172800");
+  const std::pair<std::string, ScriptedResponse> cases[] = {
+      {MessageEvent("EVlate429", "+15555550100"), limited},
+      {CallCompletedEvent("EVlate503", "+15555550100"), unavailable}};
+  size_t dead_count = 0;
+  std::vector<std::string> dead_ids;
+  for (const auto& [body, answer] : cases) {
+    api_->Script({answer});
+    ASSERT_EQ(SendLegacy(body).status, 200);
+    Value dead = WaitForDeadActions(++dead_count);
+    ASSERT_EQ(dead.as_array().size(), dead_count);
+    const Value& action = dead.as_array()[0];  // newest first
+    SCOPED_TRACE(action.ToJson());
+    EXPECT_EQ(Str(action.Find("attempts")), "1");
+    EXPECT_EQ(action.Find("next_attempt_at"), nullptr);
+    const std::string error = Str(action.Find("last_error"));
+    EXPECT_NE(error.find(std::to_string(answer.status)), std::string::npos);
+    EXPECT_NE(error.find("Retry-After 172800 s is beyond actions.max_age"), std::string::npos);
+    dead_ids.push_back(Str(action.Find("id")));
+  }
+  // Dead, so an operator can retry them by hand.
+  for (const std::string& id : dead_ids) {
+    HttpAnswer retry = Admin("POST", "/api/actions/" + id + "/retry");
+    EXPECT_EQ(retry.status, 202) << retry;
+  }
+}
+
 // ---- 5. dead letters and retry by hand ----
 
 TEST_F(Server, PermanentApiErrorIsDeadLetteredAndCanBeRetriedByHand) {
@@ -505,16 +575,7 @@ TEST_F(Server, DeadLetterWarningStaysOneLineWhateverTheApiAnswered) {
 // ---- 6. throttles survive a restart ----
 
 TEST_F(Server, ThrottleHoldsAcrossRestart) {
-  WriteRules(ReplyRules("once-an-hour", "Thanks!",
-                        "    throttle:\n"
-                        "      key: \"{{ facts.contact }}\"\n"
-                        "      per: 1h\n"));
-  StartServer();
-  ASSERT_EQ(SendLegacy(MessageEvent("EVthr1", "+15555550100")).status, 200);
-  ASSERT_FALSE(WaitSettled("EVthr1").is_null());
-  ASSERT_EQ(Sends().size(), 1u);
-
-  ASSERT_EQ(StopServer(), 0);
+  ASSERT_NO_FATAL_FAILURE(FireThrottledReplyAndStop("once-an-hour", "1h", "EVthr1"));
   StartServer();
   ASSERT_EQ(SendLegacy(MessageEvent("EVthr2", "+15555550100")).status, 200);
   Value event = WaitSettled("EVthr2");
@@ -538,6 +599,34 @@ TEST_F(Server, ThrottleHoldsAcrossRestart) {
   // Another contact is not throttled.
   ASSERT_EQ(SendLegacy(MessageEvent("EVthr3", "+15555550111")).status, 200);
   EXPECT_TRUE(api_->WaitForCount(2, 10s));
+}
+
+// Issue: a throttle window longer than 31 days forgot firings older than that
+// across a restart (not loaded at start, and pruned), so the rule fired again.
+TEST_F(Server, ThrottleLongerThanAMonthHoldsAcrossRestart) {
+  ASSERT_NO_FATAL_FAILURE(FireThrottledReplyAndStop("quarterly", "90d", "EVq1"));
+
+  // Forty days pass.
+  sqlite3* db =
+      OpenDatabaseAndRun("UPDATE switchboard_throttle SET at_ms = at_ms - 40 * 86400000");
+  ASSERT_NE(db, nullptr);
+  ASSERT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+
+  StartServer();
+  ASSERT_EQ(SendLegacy(MessageEvent("EVq2", "+15555550100")).status, 200);
+  Value event = WaitSettled("EVq2");
+  ASSERT_FALSE(event.is_null());
+  const Value* fired = event.Find("trace") ? event.Find("trace")->Find("fired") : nullptr;
+  ASSERT_TRUE(fired && fired->is_array()) << event.ToJson();
+  EXPECT_TRUE(fired->as_array().empty()) << event.ToJson();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(Sends().size(), 1u);
+  ASSERT_EQ(StopServer(), 0);
+  // The start's pruning kept the firing too.
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM switchboard_throttle"), 1);
+  sqlite3_close(db);
 }
 
 // ---- 7. reloading rules ----
@@ -980,14 +1069,10 @@ rules:
 )");
   StartServer();
   // A table of an incompatible schema: the insert fails, the action is dead.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE received_messages (id INTEGER PRIMARY KEY, "
-                             "created_at TEXT, required TEXT NOT NULL)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
+  sqlite3* db = OpenDatabaseAndRun(
+      "CREATE TABLE received_messages (id INTEGER PRIMARY KEY, created_at TEXT, "
+      "required TEXT NOT NULL)");
+  ASSERT_NE(db, nullptr);
   ASSERT_EQ(SendLegacy(MessageEvent("EVsqldead", "+15555550100")).status, 200);
   Value dead = WaitForDeadActions(1);
   ASSERT_EQ(dead.as_array().size(), 1u);
@@ -1004,6 +1089,46 @@ rules:
   EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM received_messages WHERE event_id = 'EVsqldead' "
                          "AND contact = '+15555550100'"),
             1);
+  sqlite3_close(db);
+}
+
+// Issue: one failing `sqlite` action into the server's database dead-lettered
+// every other `sqlite` action of the event, with its own error.
+TEST_F(Server, FailingOwnDatabaseSqliteActionDeadLettersOnlyItself) {
+  WriteRules(R"(version: 1
+rules:
+  - id: good-sql
+    event: message.received
+    actions:
+      - sqlite: { table: good_t, values: { eid: "{{ facts.id }}" } }
+  - id: bad-sql
+    event: message.received
+    actions:
+      - sqlite: { table: bad_t, values: { eid: "{{ facts.id }}" } }
+)");
+  StartServer();
+  sqlite3* db = OpenDatabaseAndRun(
+      "CREATE TABLE bad_t (id INTEGER PRIMARY KEY, created_at TEXT, eid TEXT, "
+      "required TEXT NOT NULL)");
+  ASSERT_NE(db, nullptr);
+  ASSERT_EQ(SendLegacy(MessageEvent("EVsqlpair", "+15555550100")).status, 200);
+  Value event = WaitSettled("EVsqlpair");
+  const Value* actions = event.Find("actions");
+  ASSERT_TRUE(actions && actions->is_array() && actions->as_array().size() == 2u)
+      << event.ToJson();
+  for (const Value& action : actions->as_array()) {
+    SCOPED_TRACE(action.ToJson());
+    if (Str(action.Find("rule")) == "good-sql") {
+      EXPECT_EQ(Str(action.Find("status")), "done");
+      EXPECT_EQ(Str(action.Find("last_error")), "");
+    } else {
+      EXPECT_EQ(Str(action.Find("status")), "dead");
+      EXPECT_NE(Str(action.Find("last_error")).find("'bad_t'"), std::string::npos);
+      EXPECT_NE(Str(action.Find("last_error")).find("NOT NULL"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM good_t WHERE eid = 'EVsqlpair'"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM bad_t"), 0);
   sqlite3_close(db);
 }
 

@@ -1,8 +1,11 @@
-// The dispatcher's retry delays (SPEC section 3: exponential backoff with jitter).
+// The dispatcher's retry delays (SPEC section 3: exponential backoff with jitter),
+// and how long the processor keeps throttle firings.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <set>
+#include <string>
 
 #include "pipeline.h"
 
@@ -61,6 +64,34 @@ TEST(DispatcherBackoff, IsJittered) {
   bool varied = false;
   for (int i = 0; i < 50 && !varied; ++i) varied = dispatcher.Backoff(1).count() != first;
   EXPECT_TRUE(varied) << "50 delays in a row were all " << first << " ms";
+}
+
+std::shared_ptr<const RuleSet> RulesThrottledPer(const std::string& per) {
+  auto loaded = Engine::Create()->LoadString(
+      "version: 1\n"
+      "rules:\n"
+      "  - id: throttled\n"
+      "    event: message.received\n"
+      "    throttle: { key: \"{{ facts.contact }}\", per: " + per + " }\n"
+      "    actions: [{log: {message: a}}]\n"
+      "  - id: plain\n"
+      "    event: message.received\n"
+      "    actions: [{log: {message: a}}]\n");
+  EXPECT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  return loaded.rules;
+}
+
+// Issue: windows longer than 31 days were accepted, but firings older than that
+// were neither loaded at start nor kept by the pruning.
+TEST(ProcessorThrottleHorizon, IsAMonthOrTheLongestWindowOfTheCurrentRules) {
+  using std::chrono::hours;
+  Processor processor(nullptr, nullptr);  // never started
+  processor.SetRules(RulesThrottledPer("1h"));
+  EXPECT_EQ(processor.ThrottleHorizon(), hours(24 * 31));
+  processor.SetRules(RulesThrottledPer("90d"));  // a reload with a longer window
+  EXPECT_EQ(processor.ThrottleHorizon(), hours(24 * 90));
+  processor.SetRules(RulesThrottledPer("2d"));
+  EXPECT_EQ(processor.ThrottleHorizon(), hours(24 * 31));
 }
 
 }  // namespace

@@ -166,9 +166,18 @@ ProcessedEvent ProcessedWithEverything(const std::string& event_id) {
   row.index = 1;
   row.status = "done";
   p.actions.push_back(row);
-  p.inserts.push_back({"opt_outs", {{"contact", "+15555550100"}}});
+  p.inserts.push_back({"opt_outs", {{"contact", "+15555550100"}}, /*action=*/1});
   p.firings.emplace_back("r", "+15555550100");
   return p;
+}
+
+// Creates `sql` (a table) in the test database from another connection.
+void CreateTable(const fs::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.string().c_str(), &db);
+  sqlite3_busy_timeout(db, 10000);
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteStoreTest, FailedCommitLeavesNothingBehind) {
@@ -186,31 +195,41 @@ TEST_F(SqliteStoreTest, FailedCommitLeavesNothingBehind) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM sqlite_master WHERE name='opt_outs'"), 0);
 }
 
+// A bad row takes only its own action with it (an issue: one bad row rolled back every
+// `sqlite` row of its event and dead-lettered their actions with its error).
 TEST_F(SqliteStoreTest, RowThatCannotBeInsertedDeadLettersItsActionAndKeepsTheRest) {
   ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
   ProcessedEvent p = ProcessedWithEverything("EV1");
-  p.inserts = {{"bad", {{"a", "1"}}}};
+  StoredAction row = p.actions[1];
+  p.actions.resize(1);
+  p.inserts.clear();
+  // Good, bad, good: rows into a new table around one into an incompatible one.
+  for (const char* table : {"good", "bad", "good"}) {
+    row.index = static_cast<int>(p.actions.size());
+    p.inserts.push_back({table, {{"a", "1"}}, static_cast<int>(p.actions.size())});
+    p.actions.push_back(row);
+  }
   // A table that exists with an incompatible schema makes the insert fail.
-  sqlite3* db = nullptr;
-  sqlite3_open((dir_ / "test.db").string().c_str(), &db);
-  sqlite3_busy_timeout(db, 10000);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TABLE bad (id INTEGER PRIMARY KEY, created_at TEXT, "
-                         "a TEXT NOT NULL CHECK (a = 'x'))",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  CreateTable(dir_ / "test.db",
+              "CREATE TABLE bad (id INTEGER PRIMARY KEY, created_at TEXT, "
+              "a TEXT NOT NULL CHECK (a = 'x'))");
   Status s = store_->CommitProcessed(&p);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(p.actions[0].status, "pending");
-  EXPECT_EQ(p.actions[1].status, "dead");
-  EXPECT_NE(p.actions[1].last_error.find("'bad'"), std::string::npos) << p.actions[1].last_error;
+  EXPECT_EQ(p.actions[1].status, "done") << p.actions[1].last_error;
+  EXPECT_EQ(p.actions[2].status, "dead");
+  EXPECT_NE(p.actions[2].last_error.find("'bad'"), std::string::npos) << p.actions[2].last_error;
+  EXPECT_EQ(p.actions[3].status, "done") << p.actions[3].last_error;
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='processed'"), 1);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE type='sqlite' AND "
                       "status='dead' AND last_error LIKE '%bad%'"),
             1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE type='sqlite' AND "
+                      "status='done' AND last_error=''"),
+            2);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions WHERE status='pending'"), 1);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM good"), 2);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM bad"), 0);
 }
 

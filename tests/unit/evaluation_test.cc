@@ -1028,6 +1028,7 @@ rules:
   - id: low
     description: the low one
     event: [message.received, "call.*"]
+    throttle: { key: "{{ facts.contact }}", per: 90d }
     actions: [{log: {message: a}}]
   - id: high
     event: message.received
@@ -1047,6 +1048,8 @@ rules:
   EXPECT_EQ(infos[1].description, "the low one");
   EXPECT_EQ(infos[1].events, Ids({"message.received", "call.*"}));
   EXPECT_EQ(infos[1].line, 3);
+  EXPECT_EQ(infos[0].throttle_per, std::chrono::milliseconds(0));
+  EXPECT_EQ(infos[1].throttle_per, std::chrono::hours(24 * 90));
 }
 
 TEST(Evaluation, InlineTestsOverManyRegexRules) {

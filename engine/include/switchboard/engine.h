@@ -139,6 +139,8 @@ struct RuleInfo {
   int priority = 0;
   bool enabled = true;
   bool stop = false;
+  // The window of its throttle (`per`); zero when the rule has no throttle.
+  std::chrono::milliseconds throttle_per{0};
 };
 
 // A compiled, immutable set of rules. Thread-safe: any number of threads may
