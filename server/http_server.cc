@@ -3,21 +3,16 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerConnection.h>
+#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 #include <openssl/crypto.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 
@@ -193,7 +188,7 @@ std::string RawPath(const std::string& target) {
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(AppContext* app, Poco::Net::TCPServer** server) : app_(app), server_(server) {}
+  Handler(AppContext* app, Poco::Net::HTTPServer** server) : app_(app), server_(server) {}
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
     auto start = std::chrono::steady_clock::now();
@@ -609,89 +604,19 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
   AppContext* app_;
-  Poco::Net::TCPServer** server_;
+  Poco::Net::HTTPServer** server_;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Factory(AppContext* app, Poco::Net::TCPServer** server) : app_(app), server_(server) {}
+  Factory(AppContext* app, Poco::Net::HTTPServer** server) : app_(app), server_(server) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
     return new Handler(app_, server_);
-  }
-  // Tells the connections that the server stopped (what HTTPServer::stopAll does).
-  void NotifyStopped(const Poco::Net::TCPServer* server, bool abort_current) {
-    serverStopped(server, abort_current);
   }
 
  private:
   AppContext* app_;
-  Poco::Net::TCPServer** server_;
-};
-
-// Poco parses Content-Length while it reads a request's head, before any
-// handler runs, and lets a value it cannot parse (one that overflows 64 bits)
-// escape the connection: the client would see it closed without an answer.
-// This connection answers such a request 400 itself, then closes. (Poco's
-// session has closed its descriptor by then: the answer goes out through a
-// duplicate taken before.)
-class Connection : public Poco::Net::HTTPServerConnection {
- public:
-  using HTTPServerConnection::HTTPServerConnection;
-
-  void run() override {
-    Descriptor spare(::dup(socket().impl()->sockfd()));
-    try {
-      HTTPServerConnection::run();
-    } catch (const Poco::SyntaxException&) {
-      if (spare.fd >= 0) AnswerAndClose(spare.fd, "invalid Content-Length");
-    }
-  }
-
- private:
-  struct Descriptor {
-    explicit Descriptor(int f) : fd(f) {}
-    ~Descriptor() {
-      if (fd >= 0) ::close(fd);
-    }
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    int fd;
-  };
-
-  static void AnswerAndClose(int fd, const std::string& message) {
-    Value body{Value::Object()};
-    body.Set("error", Value(message));
-    const std::string text = body.ToJson();
-    const std::string answer = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-                               "Content-Length: " + std::to_string(text.size()) +
-                               "\r\nConnection: close\r\n\r\n" + text;
-    if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(answer.size())) {
-      return;
-    }
-    ::shutdown(fd, SHUT_WR);
-    // What the client still sends would reset the connection, and lose the
-    // answer, if the socket were closed with it unread.
-    Drain([fd](char* buffer, std::streamsize size) -> std::streamsize {
-      pollfd ready{fd, POLLIN, 0};
-      if (::poll(&ready, 1, static_cast<int>(kDrainTime.count())) <= 0) return 0;
-      return ::recv(fd, buffer, static_cast<size_t>(size), 0);
-    });
-  }
-};
-
-class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
- public:
-  ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
-                    Poco::Net::HTTPRequestHandlerFactory::Ptr handlers)
-      : params_(std::move(params)), handlers_(std::move(handlers)) {}
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new Connection(socket, params_, handlers_);
-  }
-
- private:
-  Poco::Net::HTTPServerParams::Ptr params_;
-  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers_;
+  Poco::Net::HTTPServer** server_;
 };
 
 }  // namespace
@@ -699,17 +624,8 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 struct HttpServer::Rep {
   AppContext* app;
   std::unique_ptr<Poco::ThreadPool> pool;
-  // Poco's HTTPServer with Connection in place of its own: stopping it stops
-  // accepting, then tells the connections through `handlers`.
-  Poco::Net::TCPServer* server = nullptr;
-  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers;
-  std::function<void(bool abort_current)> notify_stopped;  // through `handlers`
+  Poco::Net::HTTPServer* server = nullptr;
   int port = 0;
-
-  void StopAll(bool abort_current) {
-    server->stop();
-    notify_stopped(abort_current);
-  }
 };
 
 HttpServer::HttpServer(AppContext* app) : rep_(std::make_unique<Rep>()) { rep_->app = app; }
@@ -726,7 +642,7 @@ Status HttpServer::Start() {
     Poco::Net::ServerSocket socket;
     socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
     socket.listen(/*backlog=*/std::max(64, config.server.queue * 2));
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(config.server.threads);
     // Poco drops connections beyond this queue silently; the webhook handler
     // answers 503 itself well before it fills (at server.queue).
@@ -739,13 +655,8 @@ Status HttpServer::Start() {
     // nginx and Caddy buffer a request before they pass it on.)
     params->setTimeout(Poco::Timespan(kRequestTimeoutSeconds, 0));
     rep_->pool = std::make_unique<Poco::ThreadPool>(1, config.server.threads + 1);
-    auto* handlers = new Factory(rep_->app, &rep_->server);
-    rep_->handlers = handlers;
-    rep_->notify_stopped = [handlers, rep = rep_.get()](bool abort_current) {
-      handlers->NotifyStopped(rep->server, abort_current);
-    };
-    rep_->server = new Poco::Net::TCPServer(new ConnectionFactory(params, rep_->handlers),
-                                            *rep_->pool, socket, params);
+    rep_->server = new Poco::Net::HTTPServer(new Factory(rep_->app, &rep_->server), *rep_->pool,
+                                             socket, params);
     rep_->server->start();
     rep_->port = socket.address().port();
   } catch (const Poco::Exception& e) {
@@ -756,7 +667,7 @@ Status HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (rep_->server == nullptr) return;
-  rep_->StopAll(false);
+  rep_->server->stopAll(false);
   // Requests in flight finish (each bounded by the socket timeouts).
   for (int i = 0; i < 100 && rep_->server->currentConnections() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -764,8 +675,8 @@ void HttpServer::Stop() {
   // What is left after that is a client that stalls in the middle of a request
   // (each read may wait the socket timeout): closed now, so that a stop takes a
   // few seconds at most.
-  rep_->StopAll(true);
-  Poco::Net::TCPServer* server = rep_->server;
+  rep_->server->stopAll(true);
+  Poco::Net::HTTPServer* server = rep_->server;
   rep_->server = nullptr;
   delete server;
   rep_->pool->joinAll();

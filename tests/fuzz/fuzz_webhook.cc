@@ -202,7 +202,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;  // Poco refused the request line or a header: never reaches the handler
   }
 
-  Poco::Net::TCPServer* no_server = nullptr;
+  Poco::Net::HTTPServer* no_server = nullptr;
   switchboard::server::Handler handler(
       unsigned_config ? &world->unsigned_app : &world->signed_app, &no_server);
   try {
