@@ -40,6 +40,78 @@ int CompareInt64Uint64(int64_t i, uint64_t u) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view t) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t begin = i;
+    while (i < t.size() && IsDigit(t[i])) ++i;
+    return i > begin;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+// A JSON number simdjson cannot hold: an integer beyond 64 bits, or a number
+// too large for a double (one too small for a double reads as 0, as strtod has it).
+bool IsOutOfRange(std::string_view token) {
+  if (!IsJsonNumber(token)) return false;
+  if (token.find_first_of(".eE") == std::string_view::npos) return !IntegerValue(token);
+  const std::string text(token);
+  return std::isinf(std::strtod(text.c_str(), nullptr));
+}
+
+// `json` with every out-of-range number written as a string of its text, in
+// *out; false when there is none. Only the lexical structure matters here:
+// whatever else is wrong with the text, the second parse finds.
+bool QuoteOutOfRangeNumbers(std::string_view json, std::string* out) {
+  size_t copied = 0;  // json[0, copied) is in *out
+  size_t i = 0;
+  while (i < json.size()) {
+    const char c = json[i];
+    if (c == '"') {  // a string: skipped, escapes included
+      for (++i; i < json.size() && json[i] != '"'; ++i) {
+        if (json[i] == '\\') ++i;
+      }
+      ++i;
+      continue;
+    }
+    if (c != '-' && !IsDigit(c)) {
+      ++i;
+      continue;
+    }
+    const size_t begin = i;
+    while (i < json.size() && (IsDigit(json[i]) || json[i] == '-' || json[i] == '+' ||
+                               json[i] == '.' || json[i] == 'e' || json[i] == 'E')) {
+      ++i;
+    }
+    const std::string_view token = json.substr(begin, i - begin);
+    if (!IsOutOfRange(token)) continue;
+    out->append(json.substr(copied, begin - copied));
+    out->push_back('"');
+    out->append(token);
+    out->push_back('"');
+    copied = i;
+  }
+  if (copied == 0) return false;
+  out->append(json.substr(copied));
+  return true;
+}
+
 }  // namespace
 
 Number NumberOf(const Value& v) {
@@ -139,6 +211,16 @@ std::optional<Value> IntegerValue(std::string_view text) {
   auto [end, error] = std::from_chars(first, last, u);
   if (error != std::errc() || end != last) return std::nullopt;
   return Value(u);
+}
+
+simdjson::error_code ParseWithOutOfRangeNumbersAsText(simdjson::dom::parser& parser,
+                                                      std::string_view json,
+                                                      simdjson::dom::document& doc,
+                                                      simdjson::dom::element* root) {
+  std::string quoted;
+  if (!QuoteOutOfRangeNumbers(json, &quoted)) return simdjson::NUMBER_ERROR;
+  // The document copies its strings: `quoted` may go once parsed.
+  return parser.parse_into_document(doc, quoted.data(), quoted.size()).get(*root);
 }
 
 }  // namespace switchboard

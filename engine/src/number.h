@@ -44,6 +44,16 @@ void AppendNumber(const Number& n, std::string* out);
 // that fits in 64 bits, as a Value that keeps it exactly; nullopt for anything else.
 std::optional<Value> IntegerValue(std::string_view text);
 
+// simdjson's DOM holds 64-bit integers and finite doubles, and refuses valid
+// JSON with any other number (100000000000000000000, 1e400) with NUMBER_ERROR.
+// After that error, parses `json` again into `doc` with each such number made a
+// JSON string of its text, so that it reaches rules as written. Returns
+// NUMBER_ERROR when `json` has no such number: its error is then its own.
+simdjson::error_code ParseWithOutOfRangeNumbersAsText(simdjson::dom::parser& parser,
+                                                      std::string_view json,
+                                                      simdjson::dom::document& doc,
+                                                      simdjson::dom::element* root);
+
 }  // namespace switchboard
 
 #endif  // SWITCHBOARD_SRC_NUMBER_H_

@@ -183,8 +183,12 @@ Value ElementToValue(simdjson::dom::element element) {
 
 Result<Value> Value::FromJson(std::string_view json) {
   simdjson::dom::parser parser;
+  simdjson::dom::document doc;
   simdjson::dom::element root;
-  auto error = parser.parse(json.data(), json.size()).get(root);
+  auto error = parser.parse_into_document(doc, json.data(), json.size()).get(root);
+  if (error == simdjson::NUMBER_ERROR) {
+    error = ParseWithOutOfRangeNumbersAsText(parser, json, doc, &root);
+  }
   if (error) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(error));
   return ElementToValue(root);
 }

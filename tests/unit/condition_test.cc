@@ -216,6 +216,15 @@ TEST(Condition, MatchesOtherNumbersInTheirShortestForm) {
   EXPECT_TRUE(Fires("{ data.n: { matches: '^100$' } }", Data(R"({"n":1e2})")));
 }
 
+// A number simdjson cannot hold arrives as the text it was written as.
+TEST(Condition, NumbersBeyondRangeAreMatchedAsText) {
+  const std::string event = Data(R"({"n":100000000000000000000,"x":1e400})");
+  EXPECT_TRUE(Fires("{ data.n: { matches: '^100000000000000000000$' } }", event));
+  EXPECT_TRUE(Fires("{ data.n: '100000000000000000000' }", event));
+  EXPECT_TRUE(Fires("{ data.x: { equals: '1e400' } }", event));
+  EXPECT_FALSE(Fires("{ data.n: { gt: 1 } }", event));  // text, not a number
+}
+
 TEST(Condition, NotMatches) {
   EXPECT_TRUE(Fires("{ facts.text: { not_matches: '(?i)stop' } }", Message("hello")));
   EXPECT_FALSE(Fires("{ facts.text: { not_matches: '(?i)stop' } }", Message("please STOP")));

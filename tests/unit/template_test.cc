@@ -175,7 +175,7 @@ TEST(Template, RendersIntegersBeyondTwoToThe53AsWritten) {
   auto event = Event::Parse(
       R"({"id":"x","type":"t","b":9007199254740993,"g":12345678901234567,)"
       R"("j":123456789012345678,"u":18446744073709551615,"m":-9223372036854775808,)"
-      R"("list":[9007199254740993,{"k":123456789012345678}]})");
+      R"("list":[9007199254740993,{"k":123456789012345678}],"big":100000000000000000000})");
   ASSERT_TRUE(event.ok()) << event.status().message();
   TemplateContext context;
   context.event = &*event;
@@ -196,6 +196,8 @@ TEST(Template, RendersIntegersBeyondTwoToThe53AsWritten) {
   EXPECT_EQ(render("{{ nope | default(9007199254740993) }}"), "9007199254740993");
   EXPECT_EQ(render("https://h.example/{{ j }}?g={{ g }}", Template::Mode::kUrl),
             "https://h.example/123456789012345678?g=12345678901234567");
+  // Beyond 64 bits: the number's text, as written.
+  EXPECT_EQ(render("{{ big }}"), "100000000000000000000");
 }
 
 TEST(Template, MissingPathsRenderEmpty) {

@@ -66,6 +66,16 @@ TEST(Value, NumbersCompareByValueExactly) {
   EXPECT_EQ(*Value::FromJson(R"({"a":[1,2.0]})"), *Value::FromJson(R"({"a":[1.0,2]})"));
 }
 
+// simdjson cannot hold these numbers; the JSON is valid, so they are kept as
+// the text they were written as.
+TEST(Value, FromJsonKeepsNumbersBeyondRangeAsText) {
+  auto v = Value::FromJson(
+      R"({"a":100000000000000000000,"b":[1e400,-1e400],"c":"q\"1e400","d":-9223372036854775809,"e":1e-400})");
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_EQ(v->ToJson(), R"({"a":"100000000000000000000","b":["1e400","-1e400"],"c":"q\"1e400",)"
+                         R"("d":"-9223372036854775809","e":0})");
+}
+
 TEST(Event, ParsesObjectAndRejectsOthers) {
   EXPECT_TRUE(Event::Parse(R"({"id":"EV1","type":"x"})").ok());
   EXPECT_FALSE(Event::Parse("[1,2]").ok());
@@ -102,6 +112,34 @@ TEST(Event, PathsUnderDataObjectReadTheDocumentAsWritten) {
   EXPECT_EQ(get(R"({"data":[{"object":{"a":1}}]})", "data.object.a"), "(missing)");
   EXPECT_EQ(get(R"({"data":{"object":[{"a":1}]}})", "data.object[0].a"), "1");
   EXPECT_EQ(get(R"({"data":{"object":{"to":["+1"]}}})", "data.object.to[0]"), R"("+1")");
+}
+
+// Issue: valid JSON with a number simdjson cannot hold was refused as "not valid
+// JSON". Such a number reaches rules as a string of its text; the event's raw
+// text is untouched.
+TEST(Event, NumbersBeyondSixtyFourBitsAndDoublesAreKeptAsText) {
+  for (const char* number : {"100000000000000000000", "18446744073709551616",
+                             "-9223372036854775809", "1e400", "-1E+400", "1.5e99999"}) {
+    const std::string json = std::string(R"({"id":"x","type":"t","n":)") + number + R"(,"list":[)" +
+                             number + R"(,"1e400 in a string",2]})";
+    auto e = Event::Parse(json);
+    ASSERT_TRUE(e.ok()) << number << ": " << e.status().message();
+    EXPECT_EQ(e->raw_json(), json);
+    EXPECT_EQ(e->Get("n"), Value(number));
+    EXPECT_EQ(e->Get("list")->ToJson(),
+              std::string(R"([")") + number + R"(","1e400 in a string",2])");
+    EXPECT_EQ(e->id(), "x");
+  }
+}
+
+TEST(Event, MalformedNumbersAreStillInvalidJson) {
+  for (const char* json :
+       {R"({"n":01})", R"({"n":1.})", R"({"n":-})", R"({"n":1e400,"m":01})", R"({"n":1e400,)"}) {
+    auto e = Event::Parse(json);
+    ASSERT_FALSE(e.ok()) << json;
+    EXPECT_EQ(e.status().message().rfind("event is not valid JSON: ", 0), 0u)
+        << e.status().message();
+  }
 }
 
 TEST(Event, GetKeepsIntegersExact) {

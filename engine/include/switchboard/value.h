@@ -74,7 +74,8 @@ class SWITCHBOARD_EXPORT Value {
   // The text a template prints: strings as they are, null as "", numbers and
   // booleans as in JSON, arrays and objects as JSON.
   std::string ToText() const;
-  // Parses JSON text.
+  // Parses JSON text. A number beyond 64-bit integers and doubles
+  // (100000000000000000000, 1e400) becomes a string of its text.
   static Result<Value> FromJson(std::string_view json);
 
   // Deep equality; numbers compare by value, exactly (3 == 3.0, but
