@@ -116,7 +116,7 @@ Result<Event> Event::Parse(std::string_view json) {
     RecycleRep(std::move(rep));
     return Status::InvalidArgument("event is not a JSON object");
   }
-  ComputeFacts(rep->root, rep->facts, &rep->data_object);
+  ComputeFacts(rep->root, rep->facts, &rep->data_object, &rep->id_text);
   // SPEC: facts.created_at is UTC. OpenPhone sends it so ("...Z"); a time with
   // an offset (or none) is converted, to milliseconds like `now`.
   FactValue& created = rep->facts[static_cast<int>(Fact::kCreatedAt)];

@@ -1,8 +1,10 @@
 #include "number.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 namespace switchboard {
 
@@ -190,6 +192,16 @@ void AppendNumber(const Number& n, std::string* out) {
       return;
   }
   out->append(buf, result.ptr);
+}
+
+bool ElementNumberText(simdjson::dom::element e, NumberText* out) {
+  Number number;
+  if (!ElementNumber(e, &number)) return false;
+  std::string text;
+  AppendNumber(number, &text);
+  out->size = static_cast<uint8_t>(std::min(text.size(), sizeof out->data));
+  std::memcpy(out->data, text.data(), out->size);
+  return true;
 }
 
 std::optional<Value> IntegerValue(std::string_view text) {

@@ -40,6 +40,16 @@ std::optional<int> CompareNumbers(const Number& a, const Value& b);
 // Appends the number's JSON text: an integer as written, a double by FormatNumber.
 void AppendNumber(const Number& n, std::string* out);
 
+// A number's JSON text, held in place: no allocation and nothing to destroy,
+// for storage that every Event carries.
+struct NumberText {
+  char data[32];  // the longest text is 24 characters: -2.2250738585072014e-308
+  uint8_t size = 0;
+  std::string_view view() const { return std::string_view(data, size); }
+};
+// Stores the JSON text of `e` in *out when it is a number; false otherwise.
+bool ElementNumberText(simdjson::dom::element e, NumberText* out);
+
 // A decimal integer as JSON and YAML write it ("42", "-7", "18446744073709551615")
 // that fits in 64 bits, as a Value that keeps it exactly; nullopt for anything else.
 std::optional<Value> IntegerValue(std::string_view text);
