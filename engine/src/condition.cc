@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "number.h"
 #include "unicode_case.h"
 
 namespace switchboard {
@@ -14,7 +15,7 @@ struct Scalar {
   enum class Type { kNull, kBool, kNumber, kString, kOther };
   Type type = Type::kNull;
   std::string_view string;
-  double number = 0;
+  Number number;
   bool boolean = false;
 };
 
@@ -27,16 +28,10 @@ Scalar FromElement(simdjson::dom::element e) {
       s.string = e.get_string().value_unsafe();
       break;
     case element_type::INT64:
-      s.type = Scalar::Type::kNumber;
-      s.number = static_cast<double>(e.get_int64().value_unsafe());
-      break;
     case element_type::UINT64:
-      s.type = Scalar::Type::kNumber;
-      s.number = static_cast<double>(e.get_uint64().value_unsafe());
-      break;
     case element_type::DOUBLE:
       s.type = Scalar::Type::kNumber;
-      s.number = e.get_double().value_unsafe();
+      ElementNumber(e, &s.number);
       break;
     case element_type::BOOL:
       s.type = Scalar::Type::kBool;
@@ -116,7 +111,7 @@ bool ScalarEquals(const Scalar& v, const Value& arg, bool icase) {
     case Value::Type::kString:
       return v.type == Scalar::Type::kString && EqualStrings(v.string, arg.as_string(), icase);
     case Value::Type::kNumber:
-      return v.type == Scalar::Type::kNumber && v.number == arg.as_number();
+      return v.type == Scalar::Type::kNumber && CompareNumbers(v.number, arg) == 0;
     case Value::Type::kBool:
       return v.type == Scalar::Type::kBool && v.boolean == arg.as_bool();
     case Value::Type::kNull: return v.type == Scalar::Type::kNull;
@@ -131,7 +126,8 @@ bool ScalarText(const Scalar& v, std::string* storage, std::string_view* out) {
     return true;
   }
   if (v.type == Scalar::Type::kNumber) {
-    *storage = FormatNumber(v.number);
+    storage->clear();
+    AppendNumber(v.number, storage);
     *out = *storage;
     return true;
   }
@@ -197,24 +193,24 @@ bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* ca
     case OpKind::kGte:
     case OpKind::kLt:
     case OpKind::kLte: {
-      double left;
-      double right;
+      int order;  // the value against the argument
       if (op.is_time) {
         if (v.type != Scalar::Type::kString) return false;
         auto t = ParseIsoTime(v.string);
         if (!t.ok()) return false;
-        left = static_cast<double>(t->time_since_epoch().count());
-        right = static_cast<double>(op.time_ms);
+        const int64_t ms = t->time_since_epoch().count();
+        order = ms < op.time_ms ? -1 : ms > op.time_ms ? 1 : 0;
       } else {
         if (v.type != Scalar::Type::kNumber) return false;
-        left = v.number;
-        right = op.number;
+        std::optional<int> compared = CompareNumbers(v.number, op.number);
+        if (!compared) return false;  // NaN
+        order = *compared;
       }
       switch (op.kind) {
-        case OpKind::kGt: return left > right;
-        case OpKind::kGte: return left >= right;
-        case OpKind::kLt: return left < right;
-        default: return left <= right;
+        case OpKind::kGt: return order > 0;
+        case OpKind::kGte: return order >= 0;
+        case OpKind::kLt: return order < 0;
+        default: return order <= 0;
       }
     }
     case OpKind::kExists: return true;

@@ -5,6 +5,7 @@
 
 #include "event_rep.h"
 #include "facts.h"
+#include "number.h"
 #include "path.h"
 #include "timeutil.h"
 
@@ -101,6 +102,11 @@ Result<Event> Event::Parse(std::string_view json) {
   auto error = ThreadParser()
                    .parse_into_document(rep->doc, rep->json.data(), rep->json.size(), false)
                    .get(rep->root);
+  if (error == simdjson::NUMBER_ERROR) {
+    // Valid JSON may still have a number simdjson cannot hold: the rare case
+    // pays for a second parse.
+    error = ParseWithOutOfRangeNumbersAsText(ThreadParser(), rep->json, rep->doc, &rep->root);
+  }
   if (error) {
     RecycleRep(std::move(rep));
     return Status::InvalidArgument(std::string("event is not valid JSON: ") +
@@ -110,7 +116,7 @@ Result<Event> Event::Parse(std::string_view json) {
     RecycleRep(std::move(rep));
     return Status::InvalidArgument("event is not a JSON object");
   }
-  ComputeFacts(rep->root, rep->facts, &rep->data_object);
+  ComputeFacts(rep->root, rep->facts, &rep->data_object, &rep->id_text);
   // SPEC: facts.created_at is UTC. OpenPhone sends it so ("...Z"); a time with
   // an offset (or none) is converted, to milliseconds like `now`.
   FactValue& created = rep->facts[static_cast<int>(Fact::kCreatedAt)];

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "number.h"
 #include "path.h"
 #include "switchboard/event.h"
 
@@ -22,6 +23,8 @@ struct Event::Rep {
   std::optional<simdjson::dom::element> data_object;
   // facts.created_at when the event's time had an offset: converted to UTC.
   std::string created_at_utc;
+  // facts.id when the id is a number: its JSON text.
+  NumberText id_text;
 };
 
 // Converts a parsed JSON element to an owned Value.

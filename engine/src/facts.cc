@@ -11,6 +11,8 @@
 #include <optional>
 #include <string_view>
 
+#include "number.h"
+
 namespace switchboard {
 
 namespace {
@@ -156,7 +158,7 @@ std::string_view Trim(std::string_view s) {
 
 // A phone number, or nullopt when blank: an empty string is not a contact, and
 // absent lets rules test `exists` instead of comparing with "".
-std::optional<std::string_view> Number(std::optional<std::string_view> s) {
+std::optional<std::string_view> PhoneNumber(std::optional<std::string_view> s) {
   if (!s) return std::nullopt;
   std::string_view trimmed = Trim(*s);
   if (trimmed.empty()) return std::nullopt;
@@ -166,10 +168,21 @@ std::optional<std::string_view> Number(std::optional<std::string_view> s) {
 // The first recipient of a legacy `to`: v4 sends an array, older payloads a string,
 // and a v3 group text once arrived as "a,b". The view stays inside the document.
 std::optional<std::string_view> FirstRecipient(std::optional<element> to) {
-  if (auto first = FirstString(to)) return Number(first);
+  if (auto first = FirstString(to)) return PhoneNumber(first);
   auto text = AsString(to);
   if (!text) return std::nullopt;
-  return Number(text->substr(0, text->find(',')));
+  return PhoneNumber(text->substr(0, text->find(',')));
+}
+
+// The first non-blank string of a participant list, trimmed: an entry that is
+// empty (or not a string) does not hide the number after it.
+std::optional<std::string_view> FirstParticipant(element participants) {
+  array arr;
+  if (participants.get(arr)) return std::nullopt;
+  for (const element entry : arr) {
+    if (auto number = PhoneNumber(AsString(entry))) return number;
+  }
+  return std::nullopt;
 }
 
 // The legacy docs' sample names summary and transcript events after their objects;
@@ -193,20 +206,24 @@ std::optional<std::string_view> Contact(const ObjectMembers& object, const Conte
                                         std::optional<std::string_view> direction) {
   // v4 calls: participants are the external numbers. An empty list (seen on real
   // missed calls) falls through to from/to, which v4 calls do not carry anyway.
-  if (auto first = Number(FirstString(object.participants))) return first;
+  if (object.participants) {
+    if (auto first = FirstParticipant(*object.participants)) return first;
+  }
   if (has_context) {
     // Beta calls, summaries, transcripts and voicemails. "unavailable" means the
     // arrays are unknown, not that the call had no external party: take nothing.
     if (auto participants = AsObject(context.participants)) {
       if (StringField(*participants, "resolution") != "unavailable") {
-        if (auto first = Number(FirstString(Field(*participants, "external")))) return first;
+        if (auto external = Field(*participants, "external")) {
+          if (auto first = FirstParticipant(*external)) return first;
+        }
       }
     }
   }
   if (!direction) return std::nullopt;
   if (*direction == "incoming") {
-    if (auto from = Number(AsString(object.from))) return from;
-    if (has_context) return Number(AsString(context.sender_identifier));
+    if (auto from = PhoneNumber(AsString(object.from))) return from;
+    if (has_context) return PhoneNumber(AsString(context.sender_identifier));
   } else {
     if (auto to = FirstRecipient(object.to)) return to;
     if (has_context) return FirstRecipient(context.recipient_identifiers);
@@ -255,7 +272,8 @@ std::optional<bool> Voicemail(const ObjectMembers& object, std::string_view type
 
 }  // namespace
 
-void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_object) {
+void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_object,
+                  NumberText* id_text) {
   auto set_string = [facts](Fact f, std::optional<std::string_view> s) {
     if (s) facts[static_cast<int>(f)] = FactValue::String(*s);
   };
@@ -266,7 +284,12 @@ void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_o
   RootMembers root_members;
   CollectMembers(root, &root_members);
   std::optional<std::string_view> raw_type = AsString(root_members.type);
-  set_string(Fact::kId, AsString(root_members.id));
+  // A generic source may number its events: the id is then the number's text.
+  std::optional<std::string_view> id = AsString(root_members.id);
+  if (!id && root_members.id && ElementNumberText(*root_members.id, id_text)) {
+    id = id_text->view();
+  }
+  set_string(Fact::kId, id);
 
   // OpenPhone-shaped: data.resource (beta) or data.object (legacy). Anything else is
   // a generic JSON source, which gets only type and id, as sent.

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "builtin_actions.h"
+#include "number.h"
 #include "rule_set_rep.h"
 #include "suggest.h"
 #include "unicode_case.h"
@@ -911,8 +912,9 @@ class Loader {
       case OpKind::kGte:
       case OpKind::kLt:
       case OpKind::kLte: {
-        if (YamlNumber(arg, &op->number)) {
-          op->text = name + " " + FormatNumber(op->number);
+        if (std::optional<Value> number = YamlNumberValue(arg)) {
+          op->number = NumberOf(*number);
+          op->text = name + " " + number->ToJson();
           return true;
         }
         if (arg.IsScalar()) {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "number.h"
 #include "path.h"
 #include "switchboard/engine.h"
 #include "template.h"
@@ -39,7 +40,7 @@ struct Operator {
   std::string pattern;                 // as written
   bool exists = true;                  // exists
   bool is_time = false;                // gt..lte: compare times, else numbers
-  double number = 0;
+  Number number;
   int64_t time_ms = 0;
   std::string text;                    // "matches '(?i)hours'", for reasons
 };

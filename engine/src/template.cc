@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "event_rep.h"
+#include "number.h"
 #include "path.h"
 #include "suggest.h"
 #include "unicode_case.h"
@@ -407,9 +408,7 @@ class Parser {
         if (!ParseString(&s)) return false;
         argument.value = Value(std::move(s));
       } else if (c == '-' || (c >= '0' && c <= '9')) {
-        double n;
-        if (!ParseNumber(&n)) return false;
-        argument.value = Value(n);
+        if (!ParseNumber(&argument.value)) return false;
       } else if (AtClose()) {
         return Fail(pos_,
                     "missing ')' after the arguments of filter '" + std::string(filter) + "'");
@@ -477,7 +476,8 @@ class Parser {
     return Fail(quote_offset, "unterminated string");
   }
 
-  bool ParseNumber(double* n) {
+  // A number argument; an integer is kept exactly.
+  bool ParseNumber(Value* n) {
     size_t begin = pos_;
     ++pos_;
     while (pos_ < text_.size()) {
@@ -492,11 +492,13 @@ class Parser {
     }
     std::string token(text_.substr(begin, pos_ - begin));
     char* end = nullptr;
-    *n = std::strtod(token.c_str(), &end);
+    const double d = std::strtod(token.c_str(), &end);
     if (token == "-" || end != token.c_str() + token.size() ||
         !(token.back() >= '0' && token.back() <= '9')) {
       return Fail(begin, "'" + token + "' is not a number");
     }
+    std::optional<Value> integer = IntegerValue(token);
+    *n = integer ? std::move(*integer) : Value(d);
     return true;
   }
 

@@ -6,8 +6,41 @@
 #include <cstdio>
 
 #include "event_rep.h"
+#include "number.h"
 
 namespace switchboard {
+
+// kInt64 when the integer fits there, so that each integer has one form.
+Value::Value(uint64_t n)
+    : v_(NumberRep{static_cast<double>(n),
+                   n > static_cast<uint64_t>(INT64_MAX) ? NumberRep::kUint64 : NumberRep::kInt64,
+                   n}) {}
+
+std::optional<int64_t> Value::as_int64() const {
+  const NumberRep* n = std::get_if<NumberRep>(&v_);
+  if (n == nullptr || n->kind != NumberRep::kInt64) return std::nullopt;
+  return static_cast<int64_t>(n->bits);
+}
+
+std::optional<uint64_t> Value::as_uint64() const {
+  const NumberRep* n = std::get_if<NumberRep>(&v_);
+  if (n == nullptr || n->kind == NumberRep::kDouble) return std::nullopt;
+  if (n->kind == NumberRep::kInt64 && static_cast<int64_t>(n->bits) < 0) return std::nullopt;
+  return n->bits;
+}
+
+bool Value::Equal(const Value& a, const Value& b) {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case Type::kNull: return true;
+    case Type::kBool: return a.as_bool() == b.as_bool();
+    case Type::kNumber: return CompareNumbers(NumberOf(a), NumberOf(b)) == 0;
+    case Type::kString: return a.as_string() == b.as_string();
+    case Type::kArray: return a.as_array() == b.as_array();
+    case Type::kObject: return a.as_object() == b.as_object();
+  }
+  return false;
+}
 
 const Value* Value::Find(std::string_view key) const {
   if (!is_object()) return nullptr;
@@ -74,7 +107,7 @@ void AppendJson(const Value& v, std::string* out) {
   switch (v.type()) {
     case Value::Type::kNull: out->append("null"); break;
     case Value::Type::kBool: out->append(v.as_bool() ? "true" : "false"); break;
-    case Value::Type::kNumber: out->append(FormatNumber(v.as_number())); break;
+    case Value::Type::kNumber: AppendNumber(NumberOf(v), out); break;
     case Value::Type::kString: AppendJsonString(v.as_string(), out); break;
     case Value::Type::kArray: {
       out->push_back('[');
@@ -138,9 +171,8 @@ Value ElementToValue(simdjson::dom::element element) {
       }
       return Value(std::move(object));
     }
-    case element_type::INT64: return Value(static_cast<double>(element.get_int64().value_unsafe()));
-    case element_type::UINT64:
-      return Value(static_cast<double>(element.get_uint64().value_unsafe()));
+    case element_type::INT64: return Value(element.get_int64().value_unsafe());
+    case element_type::UINT64: return Value(element.get_uint64().value_unsafe());
     case element_type::DOUBLE: return Value(element.get_double().value_unsafe());
     case element_type::STRING: return Value(element.get_string().value_unsafe());
     case element_type::BOOL: return Value(element.get_bool().value_unsafe());
@@ -151,8 +183,12 @@ Value ElementToValue(simdjson::dom::element element) {
 
 Result<Value> Value::FromJson(std::string_view json) {
   simdjson::dom::parser parser;
+  simdjson::dom::document doc;
   simdjson::dom::element root;
-  auto error = parser.parse(json.data(), json.size()).get(root);
+  auto error = parser.parse_into_document(doc, json.data(), json.size()).get(root);
+  if (error == simdjson::NUMBER_ERROR) {
+    error = ParseWithOutOfRangeNumbersAsText(parser, json, doc, &root);
+  }
   if (error) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(error));
   return ElementToValue(root);
 }

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "number.h"
+
 namespace switchboard {
 
 namespace {
@@ -126,6 +128,14 @@ bool YamlNumber(const YAML::Node& node, double* out) {
   return true;
 }
 
+std::optional<Value> YamlNumberValue(const YAML::Node& node) {
+  if (!IsPlainScalar(node)) return std::nullopt;
+  if (std::optional<Value> integer = IntegerValue(node.Scalar())) return integer;
+  double d;
+  if (YamlNumber(node, &d)) return Value(d);
+  return std::nullopt;
+}
+
 bool YamlBool(const YAML::Node& node, bool* out) {
   if (!IsPlainScalar(node)) return false;
   const std::string& s = node.Scalar();
@@ -142,10 +152,9 @@ bool YamlBool(const YAML::Node& node, bool* out) {
 
 Value ScalarToValue(const YAML::Node& node) {
   if (!node.IsScalar()) return Value();
-  double d;
   bool b;
   if (YamlBool(node, &b)) return Value(b);
-  if (YamlNumber(node, &d)) return Value(d);
+  if (std::optional<Value> number = YamlNumberValue(node)) return *number;
   return Value(node.Scalar());
 }
 

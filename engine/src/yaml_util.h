@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
 
 #include "switchboard/status.h"
@@ -43,6 +44,8 @@ Value ScalarToValue(const YAML::Node& node);
 
 // The scalar as a number, when it is a plain number.
 bool YamlNumber(const YAML::Node& node, double* out);
+// The same as a Value, which keeps an integer exactly (to 64 bits).
+std::optional<Value> YamlNumberValue(const YAML::Node& node);
 // The scalar as a boolean, when it is plain true/false.
 bool YamlBool(const YAML::Node& node, bool* out);
 

@@ -300,6 +300,34 @@ rules:
             R"("nested":{"contact":"+15555550100","list":["PN123",2,"literal","hook"]}})");
 }
 
+// Issue: integers beyond 2^53 reached action parameters rounded.
+TEST(Action, IntegersBeyondTwoToThe53RenderAsWritten) {
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: big
+    event: t
+    actions:
+      - log: { message: "b={{ b }} g={{ g }} j={{ j }}" }
+      - http:
+          url: "https://example.com/n/{{ j }}?g={{ g }}"
+          body: { b: "{{ b }}", all: "{{ data | json }}", literal: 123456789012345678 }
+      - http: { url: "https://example.com/", body: '{"j": {{ j }}}' }
+)",
+                      R"({"id":"x","type":"t","b":9007199254740993,"g":12345678901234567,)"
+                      R"("j":123456789012345678,"data":{"n":9007199254740993}})");
+  ASSERT_EQ(actions.size(), 3u);
+  EXPECT_EQ(Param(actions[0], "message"),
+            "b=9007199254740993 g=12345678901234567 j=123456789012345678");
+  EXPECT_EQ(Param(actions[1], "url"),
+            "https://example.com/n/123456789012345678?g=12345678901234567");
+  const Value* body = actions[1].params.Find("body");
+  ASSERT_NE(body, nullptr);
+  EXPECT_EQ(body->ToJson(), R"({"b":"9007199254740993","all":"{\"n\":9007199254740993}",)"
+                            R"("literal":123456789012345678})");
+  EXPECT_EQ(Param(actions[2], "body"), R"({"j": 123456789012345678})");
+}
+
 TEST(Action, HttpBodyStringIsATemplate) {
   auto actions = Fire(R"(
 version: 1

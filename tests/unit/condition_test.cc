@@ -91,6 +91,30 @@ TEST(Condition, EqualsNumbersNumerically) {
   EXPECT_FALSE(Fires("{ data.n: 5 }", Data(R"({"n":"5"})")));
 }
 
+// Issue: numbers were compared as doubles, so two integers beyond 2^53 that
+// round to the same double were equal.
+TEST(Condition, EqualsIntegersExactlyBeyondTwoToThe53) {
+  const std::string event = Data(R"({"n":1234567890123456789})");
+  EXPECT_FALSE(Fires("{ data.n: 1234567890123456788 }", event));
+  EXPECT_TRUE(Fires("{ data.n: 1234567890123456789 }", event));
+  EXPECT_TRUE(Fires("{ data.n: { not_equals: 1234567890123456788 } }", event));
+  EXPECT_FALSE(Fires("{ data.n: { in: [1234567890123456788, 1234567890123456790] } }", event));
+  EXPECT_TRUE(Fires("{ data.n: { in: [1, 1234567890123456789] } }", event));
+  EXPECT_TRUE(Fires("{ data.n: { contains: 1234567890123456789 } }",
+                    Data(R"({"n":[1,1234567890123456789]})")));
+  EXPECT_FALSE(Fires("{ data.n: { contains: 1234567890123456788 } }",
+                     Data(R"({"n":[1,1234567890123456789]})")));
+  // Above INT64_MAX (simdjson's uint64), and the negative end.
+  EXPECT_TRUE(Fires("{ data.n: 18446744073709551615 }", Data(R"({"n":18446744073709551615})")));
+  EXPECT_FALSE(Fires("{ data.n: 18446744073709551614 }", Data(R"({"n":18446744073709551615})")));
+  EXPECT_FALSE(Fires("{ data.n: -9223372036854775807 }", Data(R"({"n":-9223372036854775808})")));
+  // An integer against a double: exactly too. 2^53 + 1 is no double's value.
+  EXPECT_FALSE(Fires("{ data.n: 9007199254740992.0 }", Data(R"({"n":9007199254740993})")));
+  EXPECT_TRUE(Fires("{ data.n: 9007199254740992.0 }", Data(R"({"n":9007199254740992})")));
+  // Written with a fraction, the event's number is a double: 9007199254740992.
+  EXPECT_FALSE(Fires("{ data.n: 9007199254740993 }", Data(R"({"n":9007199254740993.0})")));
+}
+
 TEST(Condition, EqualsBooleans) {
   EXPECT_TRUE(Fires("{ data.b: true }", Data(R"({"b":true})")));
   EXPECT_TRUE(Fires("{ data.b: false }", Data(R"({"b":false})")));
@@ -171,6 +195,35 @@ TEST(Condition, MatchesFindsThePatternAnywhere) {
 TEST(Condition, MatchesNumbersAsWrittenInJson) {
   EXPECT_TRUE(Fires(R"({ data.n: { matches: '^\d{3}$' } })", Data(R"({"n":123})")));
   EXPECT_FALSE(Fires(R"({ data.b: { matches: 'true' } })", Data(R"({"b":true})")));
+}
+
+// Issue: "numbers are matched as written", but an integer beyond 2^53 was
+// matched as the text of the double it rounds to.
+TEST(Condition, MatchesIntegersBeyondTwoToThe53AsWritten) {
+  const std::string event =
+      Data(R"({"g":12345678901234567,"j":123456789012345678,"u":18446744073709551615})");
+  EXPECT_TRUE(Fires("{ data.g: { matches: '^12345678901234567$' } }", event));
+  EXPECT_TRUE(Fires("{ data.j: { matches: '^123456789012345678$' } }", event));
+  EXPECT_TRUE(Fires("{ data.u: { matches: '^18446744073709551615$' } }", event));
+  EXPECT_TRUE(Fires("{ data.j: { ends_with: '5678' } }", event));
+  EXPECT_TRUE(Fires("{ data.j: { starts_with: '1234567890123456' } }", event));
+  EXPECT_FALSE(Fires("{ data.g: { ends_with: '68' } }", event));
+}
+
+// Numbers that are not integers are matched in their shortest form that reads
+// back the same (the DOM keeps the double, not the text).
+TEST(Condition, MatchesOtherNumbersInTheirShortestForm) {
+  EXPECT_TRUE(Fires("{ data.n: { matches: '^1.5$' } }", Data(R"({"n":1.50})")));
+  EXPECT_TRUE(Fires("{ data.n: { matches: '^100$' } }", Data(R"({"n":1e2})")));
+}
+
+// A number simdjson cannot hold arrives as the text it was written as.
+TEST(Condition, NumbersBeyondRangeAreMatchedAsText) {
+  const std::string event = Data(R"({"n":100000000000000000000,"x":1e400})");
+  EXPECT_TRUE(Fires("{ data.n: { matches: '^100000000000000000000$' } }", event));
+  EXPECT_TRUE(Fires("{ data.n: '100000000000000000000' }", event));
+  EXPECT_TRUE(Fires("{ data.x: { equals: '1e400' } }", event));
+  EXPECT_FALSE(Fires("{ data.n: { gt: 1 } }", event));  // text, not a number
 }
 
 TEST(Condition, NotMatches) {
@@ -268,6 +321,22 @@ TEST(Condition, ComparesNumbers) {
   EXPECT_FALSE(Fires("{ data.n: { gt: 5, lt: 8 } }", event));
   // Strings are not numbers.
   EXPECT_FALSE(Fires("{ data.n: { gt: 1 } }", Data(R"({"n":"10"})")));
+}
+
+TEST(Condition, ComparesIntegersExactlyBeyondTwoToThe53) {
+  const std::string event = Data(R"({"n":1234567890123456789})");
+  EXPECT_TRUE(Fires("{ data.n: { gt: 1234567890123456788 } }", event));
+  EXPECT_FALSE(Fires("{ data.n: { gt: 1234567890123456789 } }", event));
+  EXPECT_TRUE(Fires("{ data.n: { gte: 1234567890123456789 } }", event));
+  EXPECT_TRUE(Fires("{ data.n: { lt: 1234567890123456790 } }", event));
+  EXPECT_FALSE(Fires("{ data.n: { lte: 1234567890123456788 } }", event));
+  EXPECT_TRUE(Fires("{ data.n: { gt: 9007199254740992.0 } }", Data(R"({"n":9007199254740993})")));
+  EXPECT_TRUE(
+      Fires("{ data.n: { gt: 9223372036854775807 } }", Data(R"({"n":9223372036854775808})")));
+  EXPECT_TRUE(
+      Fires("{ data.n: { lt: -9223372036854775807 } }", Data(R"({"n":-9223372036854775808})")));
+  EXPECT_TRUE(
+      Fires("{ data.n: { lt: 1e300, gt: -1e300 } }", Data(R"({"n":18446744073709551615})")));
 }
 
 TEST(Condition, ComparesIsoTimes) {

@@ -5,6 +5,7 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -469,6 +470,26 @@ rules:
   EXPECT_EQ(NotFired(e, "n")->reason, "data.n lt 2: 3");
 }
 
+// The actual value of --explain (and eval --json) keeps an integer exact.
+TEST(Evaluation, ExplainShowsIntegersBeyondTwoToThe53Exactly) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: n
+    event: "*"
+    when: { data.n: 1234567890123456788 }
+    actions: [{log: {message: a}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  Evaluation e =
+      rules->Evaluate(ParseEvent(R"({"type":"x","data":{"n":1234567890123456789}})"), Explain());
+  const NotFiredRule* n = NotFired(e, "n");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->reason, "data.n equals 1234567890123456788: 1234567890123456789");
+  ASSERT_TRUE(n->actual.has_value());
+  EXPECT_EQ(n->actual->ToJson(), "1234567890123456789");
+}
+
 TEST(Evaluation, ExplainForNegatedScheduleSaysInside) {
   auto rules = Rules(R"(
 version: 1
@@ -893,6 +914,16 @@ const InlineTest* FindTest(const RuleSet& rules, std::string_view name) {
   return nullptr;
 }
 
+// Runs the named inline tests of `rules`: each must pass.
+void ExpectTestsPass(const RuleSet& rules, std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    const InlineTest* test = FindTest(rules, name);
+    ASSERT_NE(test, nullptr) << name;
+    TestOutcome outcome = rules.RunTest(*test);
+    EXPECT_TRUE(outcome.passed) << name << ": " << outcome.message;
+  }
+}
+
 TEST(Evaluation, InlineTestsAreLoadedWithTheirPositions) {
   auto rules = Rules(kWithTests);
   ASSERT_NE(rules, nullptr);
@@ -924,12 +955,7 @@ TEST(Evaluation, InlineTestPasses) {
 TEST(Evaluation, InlineTestSetOverridesThePayload) {
   auto rules = Rules(kWithTests);
   ASSERT_NE(rules, nullptr);
-  for (std::string_view name : {"greeting with set", "set adds a new path"}) {
-    const InlineTest* test = FindTest(*rules, name);
-    ASSERT_NE(test, nullptr);
-    TestOutcome outcome = rules->RunTest(*test);
-    EXPECT_TRUE(outcome.passed) << name << ": " << outcome.message;
-  }
+  ExpectTestsPass(*rules, {"greeting with set", "set adds a new path"});
 }
 
 // `set` creates what is missing on its path: objects, and an array for [0].
@@ -948,10 +974,30 @@ tests:
     expect: { fired: [to-vip] }
 )");
   ASSERT_NE(rules, nullptr);
-  const InlineTest* test = FindTest(*rules, "set a new list");
-  ASSERT_NE(test, nullptr);
-  TestOutcome outcome = rules->RunTest(*test);
-  EXPECT_TRUE(outcome.passed) << outcome.message;
+  ExpectTestsPass(*rules, {"set a new list"});
+}
+
+// An inline test's payload is rewritten as JSON to apply `set`: its integers,
+// and those that `set` writes, must come through exactly.
+TEST(Evaluation, InlineTestPayloadKeepsIntegersExact) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: exact
+    event: t
+    when: { data.n: 1234567890123456789, data.m: 9007199254740993 }
+    actions: [{log: {message: x}}]
+tests:
+  - name: payload and set
+    payload: { id: EV1, type: t, data: { n: 1234567890123456789 } }
+    set: { data.m: 9007199254740993 }
+    expect: { fired: [exact] }
+  - name: a neighbour does not fire
+    payload: { id: EV1, type: t, data: { n: 1234567890123456788, m: 9007199254740993 } }
+    expect: { fired: [] }
+)");
+  ASSERT_NE(rules, nullptr);
+  ExpectTestsPass(*rules, {"payload and set", "a neighbour does not fire"});
 }
 
 TEST(Evaluation, InlineTestFailsWithAMessage) {

@@ -559,6 +559,35 @@ TEST(Facts, ContactIsFirstV4ParticipantForIncomingCall) {
   EXPECT_EQ(Describe(e.fact(Fact::kContact)), "\"+15550000007\"");
 }
 
+// Issue: only participants[0] was read, although the contact is the first
+// non-blank string of the list.
+TEST(Facts, ContactIsFirstNonBlankParticipant) {
+  Event e = MustParse(
+      R"({"id":"x","type":"call.completed","data":{"object":{"direction":"incoming","participants":["", "+1777"],"status":"no-answer"}}})");
+  EXPECT_EQ(Describe(e.fact(Fact::kContact)), "\"+1777\"");
+  for (const char* participants :
+       {R"(["  ", null, 5, " +15550000007 ", "+15550000008"])", R"([[], {}, "+15550000007"])"}) {
+    Event legacy = MustParse(LegacyCall(
+        "call.completed", std::string(R"("direction":"outgoing","participants":)") + participants));
+    EXPECT_EQ(Describe(legacy.fact(Fact::kContact)), "\"+15550000007\"") << participants;
+  }
+  // All blank: as if there were none, so from/to decide.
+  Event blank = MustParse(
+      LegacyCall("call.completed",
+                 R"("direction":"incoming","participants":["", " "],"from":"+15550000009")"));
+  EXPECT_EQ(Describe(blank.fact(Fact::kContact)), "\"+15550000009\"");
+}
+
+TEST(Facts, ContactIsFirstNonBlankBetaExternalParticipant) {
+  Event e = MustParse(
+      Beta("call.completed", R"({"id":"AC1","direction":"incoming","status":"completed"})",
+           R"({"participants":{"external":["", null, " +15550000002","+15550000003"]}})"));
+  EXPECT_EQ(Describe(e.fact(Fact::kContact)), "\"+15550000002\"");
+  Event blank = MustParse(Beta("call.completed", R"({"id":"AC1","direction":"incoming"})",
+                               R"({"participants":{"external":[" "]},"senderIdentifier":"+1"})"));
+  EXPECT_EQ(Describe(blank.fact(Fact::kContact)), "\"+1\"");
+}
+
 TEST(Facts, ContactIsAbsentWhenBetaResolutionIsUnavailable) {
   // "unavailable" means the arrays are unknown: even a stray number is not trusted.
   for (const char* external : {"[]", R"(["+15550000002"])"}) {
@@ -769,6 +798,47 @@ TEST(Facts, GenericJsonGetsOnlyTypeAndId) {
   ExpectFacts(e, {{Fact::kType, Str("callSummary")}, {Fact::kId, Str("order-1")}});
 }
 
+// Issue: a generic source that numbers its events got no facts.id. The id is
+// the number's JSON text; a type must be a string (it names the event), so a
+// numeric one leaves facts.type absent.
+TEST(Facts, NumericIdIsItsJsonText) {
+  ExpectFacts(MustParse(R"({"id":123,"type":"order.created"})"),
+              {{Fact::kType, Str("order.created")}, {Fact::kId, Str("123")}});
+  EXPECT_EQ(MustParse(R"({"id":123,"type":"order.created"})").id(), "123");
+  EXPECT_EQ(MustParse(R"({"id":-7})").id(), "-7");
+  EXPECT_EQ(MustParse(R"({"id":9007199254740993})").id(), "9007199254740993");
+  EXPECT_EQ(MustParse(R"({"id":18446744073709551615})").id(), "18446744073709551615");
+  EXPECT_EQ(MustParse(R"({"id":100000000000000000000})").id(), "100000000000000000000");
+  EXPECT_EQ(MustParse(R"({"id":2.5})").id(), "2.5");
+  // OpenPhone-shaped events take the same id.
+  Event legacy = MustParse(R"({"id":42,"type":"message.received","data":{"object":{}}})");
+  EXPECT_EQ(Describe(legacy.fact(Fact::kId)), "\"42\"");
+  for (const char* id : {"true", "null", "[1]", R"({"a":1})"}) {
+    EXPECT_FALSE(
+        MustParse(std::string(R"({"type":"t","id":)") + id + "}").fact(Fact::kId).present())
+        << id;
+  }
+}
+
+TEST(Facts, NumericTypeIsAbsent) {
+  Event e = MustParse(R"({"id":"EV1","type":42})");
+  ExpectFacts(e, {{Fact::kId, Str("EV1")}});
+  EXPECT_EQ(e.type(), "");
+}
+
+// Ids that are numbers live in the Event, not in the thread's parse buffers.
+TEST(Facts, NumericIdsOfEventsAliveTogetherStayTheirOwn) {
+  Event a = MustParse(R"({"id":1})");
+  { Event b = MustParse(R"({"id":22})"); }
+  Event c = MustParse(R"({"id":333})");
+  Event d = MustParse(R"({"id":"s"})");
+  EXPECT_EQ(a.id(), "1");
+  EXPECT_EQ(c.id(), "333");
+  EXPECT_EQ(d.id(), "s");
+  Event moved = std::move(c);
+  EXPECT_EQ(moved.id(), "333");
+}
+
 TEST(Facts, GenericJsonWithoutTypeOrIdHasNoFacts) {
   Event e = MustParse(R"({"hello":"world"})");
   ExpectFacts(e, {});
@@ -789,13 +859,14 @@ TEST(Facts, DataObjectThatIsNotAnObjectMakesAGenericEvent) {
 TEST(Facts, WrongTypesLeaveFactsAbsentWithoutCrashing) {
   Event legacy = MustParse(
       R"({"id":7,"type":5,"createdAt":[],"apiVersion":{},"data":{"object":{"object":3,"direction":3,"from":7,"to":7,"participants":"x","phoneNumberId":3,"userId":{},"text":[1],"body":false,"id":1,"callId":2,"answeredAt":5,"status":9,"voicemail":"yes","hasVoicemail":"true"}}})");
-  ExpectFacts(legacy, {});
+  ExpectFacts(legacy, {{Fact::kId, Str("7")}});  // a numeric id is its text
 
   Event typed = MustParse(
-      R"({"id":"EV1","type":"call.completed","data":{"object":{"direction":"incoming","to":[5],"from":null,"participants":[null,"+1"],"answeredAt":0,"status":["no-answer"],"voicemail":"yes","hasVoicemail":1,"id":{"x":1},"callId":null,"userId":null}}})");
+      R"({"id":"EV1","type":"call.completed","data":{"object":{"direction":"incoming","to":[5],"from":null,"participants":[null,7,"+1"],"answeredAt":0,"status":["no-answer"],"voicemail":"yes","hasVoicemail":1,"id":{"x":1},"callId":null,"userId":null}}})");
   ExpectFacts(typed, {{Fact::kType, Str("call.completed")},
                       {Fact::kId, Str("EV1")},
                       {Fact::kDirection, Str("incoming")},
+                      {Fact::kContact, Str("+1")},  // the first participant that is a string
                       {Fact::kMissed, kFalse},
                       {Fact::kVoicemail, kFalse}});
 

@@ -169,6 +169,37 @@ TEST(Template, RendersNonStringEventValuesAsJsonText) {
   EXPECT_EQ(Render("{{ data.object.meta }}"), R"({"a":1,"b":"x"})");
 }
 
+// Issue: integers beyond 2^53 rendered as the double they round to
+// (9007199254740993 as ...992, 123456789012345678 as 1.2345678901234568e+17).
+TEST(Template, RendersIntegersBeyondTwoToThe53AsWritten) {
+  auto event = Event::Parse(
+      R"({"id":"x","type":"t","b":9007199254740993,"g":12345678901234567,)"
+      R"("j":123456789012345678,"u":18446744073709551615,"m":-9223372036854775808,)"
+      R"("list":[9007199254740993,{"k":123456789012345678}],"big":100000000000000000000})");
+  ASSERT_TRUE(event.ok()) << event.status().message();
+  TemplateContext context;
+  context.event = &*event;
+  auto render = [&](std::string_view text, Template::Mode mode = Template::Mode::kText) {
+    auto t = Template::Parse(text, mode);
+    EXPECT_TRUE(t.ok()) << text;
+    return t.ok() ? t->Render(context) : "<parse error>";
+  };
+  EXPECT_EQ(render("b={{ b }} g={{ g }} j={{ j }}"),
+            "b=9007199254740993 g=12345678901234567 j=123456789012345678");
+  EXPECT_EQ(render("{{ u }} {{ m }}"), "18446744073709551615 -9223372036854775808");
+  EXPECT_EQ(render("{{ list }}"), R"([9007199254740993,{"k":123456789012345678}])");
+  // Through filters, which work on a copy of the value.
+  EXPECT_EQ(render("{{ j | json }} {{ j | default('x') }} {{ j | truncate(30) }} {{ j | length }}"),
+            "123456789012345678 123456789012345678 123456789012345678 18");
+  EXPECT_EQ(render("{{ list | first }} {{ list | json }}"),
+            R"(9007199254740993 [9007199254740993,{"k":123456789012345678}])");
+  EXPECT_EQ(render("{{ nope | default(9007199254740993) }}"), "9007199254740993");
+  EXPECT_EQ(render("https://h.example/{{ j }}?g={{ g }}", Template::Mode::kUrl),
+            "https://h.example/123456789012345678?g=12345678901234567");
+  // Beyond 64 bits: the number's text, as written.
+  EXPECT_EQ(render("{{ big }}"), "100000000000000000000");
+}
+
 TEST(Template, MissingPathsRenderEmpty) {
   EXPECT_EQ(Render("[{{ data.object.nope }}]"), "[]");
   EXPECT_EQ(Render("[{{ data.object.to[5] }}]"), "[]");

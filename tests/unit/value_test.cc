@@ -29,6 +29,53 @@ TEST(Value, ToTextPrintsStringsBare) {
   EXPECT_EQ(Value(0.1).ToText(), "0.1");
 }
 
+// Integers are exact to 64 bits: a double would round those beyond 2^53.
+TEST(Value, IntegersBeyondTwoToThe53RoundTripExactly) {
+  const std::string json =
+      R"([9007199254740993,12345678901234567,123456789012345678,18446744073709551615,)"
+      R"(-9223372036854775808,-9007199254740993,0,-1,2.5])";
+  auto v = Value::FromJson(json);
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_EQ(v->ToJson(), json);
+  EXPECT_EQ(Value(int64_t{9007199254740993}).ToJson(), "9007199254740993");
+  EXPECT_EQ(Value(uint64_t{18446744073709551615u}).ToText(), "18446744073709551615");
+  EXPECT_EQ(Value(uint64_t{18446744073709551615u}).as_number(), 18446744073709551615.0);
+}
+
+TEST(Value, ExactIntegerAccessors) {
+  EXPECT_EQ(Value(int64_t{-5}).as_int64(), int64_t{-5});
+  EXPECT_EQ(Value(int64_t{-5}).as_uint64(), std::nullopt);
+  EXPECT_EQ(Value(uint64_t{7}).as_int64(), int64_t{7});  // one form for each integer
+  EXPECT_EQ(Value(uint64_t{18446744073709551615u}).as_int64(), std::nullopt);
+  EXPECT_EQ(Value(uint64_t{18446744073709551615u}).as_uint64(), uint64_t{18446744073709551615u});
+  EXPECT_EQ(Value(3.0).as_int64(), std::nullopt);
+  EXPECT_EQ(Value("3").as_int64(), std::nullopt);
+  EXPECT_EQ(Value::FromJson("1e3")->as_int64(), std::nullopt);
+}
+
+TEST(Value, NumbersCompareByValueExactly) {
+  EXPECT_EQ(Value(3), Value(3.0));
+  EXPECT_EQ(Value(uint64_t{3}), Value(int64_t{3}));
+  EXPECT_EQ(Value(int64_t{9007199254740992}), Value(9007199254740992.0));
+  EXPECT_NE(Value(int64_t{9007199254740993}), Value(9007199254740992.0));
+  EXPECT_NE(Value(int64_t{9007199254740993}), Value(int64_t{9007199254740992}));
+  EXPECT_NE(Value(uint64_t{18446744073709551615u}), Value(18446744073709551616.0));
+  EXPECT_NE(Value(int64_t{-1}), Value(uint64_t{18446744073709551615u}));
+  EXPECT_NE(Value(1), Value(1.5));
+  EXPECT_NE(Value(1), Value("1"));
+  EXPECT_EQ(*Value::FromJson(R"({"a":[1,2.0]})"), *Value::FromJson(R"({"a":[1.0,2]})"));
+}
+
+// simdjson cannot hold these numbers; the JSON is valid, so they are kept as
+// the text they were written as.
+TEST(Value, FromJsonKeepsNumbersBeyondRangeAsText) {
+  auto v = Value::FromJson(
+      R"({"a":100000000000000000000,"b":[1e400,-1e400],"c":"q\"1e400","d":-9223372036854775809,"e":1e-400})");
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_EQ(v->ToJson(), R"({"a":"100000000000000000000","b":["1e400","-1e400"],"c":"q\"1e400",)"
+                         R"("d":"-9223372036854775809","e":0})");
+}
+
 TEST(Event, ParsesObjectAndRejectsOthers) {
   EXPECT_TRUE(Event::Parse(R"({"id":"EV1","type":"x"})").ok());
   EXPECT_FALSE(Event::Parse("[1,2]").ok());
@@ -65,6 +112,46 @@ TEST(Event, PathsUnderDataObjectReadTheDocumentAsWritten) {
   EXPECT_EQ(get(R"({"data":[{"object":{"a":1}}]})", "data.object.a"), "(missing)");
   EXPECT_EQ(get(R"({"data":{"object":[{"a":1}]}})", "data.object[0].a"), "1");
   EXPECT_EQ(get(R"({"data":{"object":{"to":["+1"]}}})", "data.object.to[0]"), R"("+1")");
+}
+
+// Issue: valid JSON with a number simdjson cannot hold was refused as "not valid
+// JSON". Such a number reaches rules as a string of its text; the event's raw
+// text is untouched.
+TEST(Event, NumbersBeyondSixtyFourBitsAndDoublesAreKeptAsText) {
+  for (const char* number : {"100000000000000000000", "18446744073709551616",
+                             "-9223372036854775809", "1e400", "-1E+400", "1.5e99999"}) {
+    const std::string json = std::string(R"({"id":"x","type":"t","n":)") + number + R"(,"list":[)" +
+                             number + R"(,"1e400 in a string",2]})";
+    auto e = Event::Parse(json);
+    ASSERT_TRUE(e.ok()) << number << ": " << e.status().message();
+    EXPECT_EQ(e->raw_json(), json);
+    EXPECT_EQ(e->Get("n"), Value(number));
+    EXPECT_EQ(e->Get("list")->ToJson(),
+              std::string(R"([")") + number + R"(","1e400 in a string",2])");
+    EXPECT_EQ(e->id(), "x");
+  }
+}
+
+TEST(Event, MalformedNumbersAreStillInvalidJson) {
+  for (const char* json :
+       {R"({"n":01})", R"({"n":1.})", R"({"n":-})", R"({"n":1e400,"m":01})", R"({"n":1e400,)"}) {
+    auto e = Event::Parse(json);
+    ASSERT_FALSE(e.ok()) << json;
+    EXPECT_EQ(e.status().message().rfind("event is not valid JSON: ", 0), 0u)
+        << e.status().message();
+  }
+}
+
+TEST(Event, GetKeepsIntegersExact) {
+  auto e = Event::Parse(
+      R"({"id":"x","type":"t","b":9007199254740993,"u":18446744073709551615,"n":-9223372036854775807})");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->Get("b")->ToJson(), "9007199254740993");
+  EXPECT_EQ(e->Get("u")->ToJson(), "18446744073709551615");
+  EXPECT_EQ(e->Get("n")->as_int64(), int64_t{-9223372036854775807});
+  EXPECT_EQ(e->ToValue().ToJson(),
+            R"({"id":"x","type":"t","b":9007199254740993,"u":18446744073709551615,)"
+            R"("n":-9223372036854775807})");
 }
 
 }  // namespace
