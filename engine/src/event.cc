@@ -109,6 +109,12 @@ Result<Event> Event::Parse(std::string_view json) {
   }
   if (error) {
     RecycleRep(std::move(rep));
+    // JSON has no byte order mark (RFC 8259), but editors such as Notepad
+    // write one: say so rather than only that the structure is wrong.
+    if (json.substr(0, 3) == "\xEF\xBB\xBF") {
+      return Status::InvalidArgument(
+          "event is not valid JSON: it starts with a UTF-8 byte order mark (save it without one)");
+    }
     return Status::InvalidArgument(std::string("event is not valid JSON: ") +
                                    simdjson::error_message(error));
   }

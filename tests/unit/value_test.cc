@@ -142,6 +142,13 @@ TEST(Event, MalformedNumbersAreStillInvalidJson) {
   }
 }
 
+TEST(Event, ByteOrderMarkIsNamedInTheError) {
+  auto e = Event::Parse("\xEF\xBB\xBF{\"id\":\"x\",\"type\":\"t\"}");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(),
+            "event is not valid JSON: it starts with a UTF-8 byte order mark (save it without one)");
+}
+
 TEST(Event, GetKeepsIntegersExact) {
   auto e = Event::Parse(
       R"({"id":"x","type":"t","b":9007199254740993,"u":18446744073709551615,"n":-9223372036854775807})");
