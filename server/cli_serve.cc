@@ -198,9 +198,10 @@ int Serve(const std::vector<std::string>& args) {
     if (std::chrono::steady_clock::now() - last_prune >= kPruneEvery) {
       last_prune = std::chrono::steady_clock::now();
       int64_t now = NowMs();
-      Status s = (*store)->Prune(now - config.retention.events.count(),
-                                 now - processor.ThrottleHorizon().count());
+      const int64_t throttles_before = now - processor.ThrottleHorizon().count();
+      Status s = (*store)->Prune(now - config.retention.events.count(), throttles_before);
       if (!s.ok()) LogWarning("pruning old events failed: " + s.message());
+      processor.PruneThrottles(TimeStamp(std::chrono::milliseconds(throttles_before)));
     }
     timespec timeout{1, 0};
     int sig = sigtimedwait(&signals, nullptr, &timeout);

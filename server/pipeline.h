@@ -49,6 +49,11 @@ class Processor {
     return std::chrono::milliseconds(throttle_horizon_ms_.load());
   }
 
+  // Drops the in-memory throttle firings older than `before` (serve calls it
+  // with the database's pruning, now - ThrottleHorizon()): no window reaches
+  // them, and a server that runs for months would otherwise keep them all.
+  void PruneThrottles(TimeStamp before) { throttle_.Prune(before); }
+
   // Called after each commit that queued outbox actions.
   void OnActionsQueued(std::function<void()> callback) { on_actions_ = std::move(callback); }
 

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <string>
 
+#include "metrics.h"
 #include "pipeline.h"
+#include "store.h"
 
 namespace switchboard {
 namespace server {
@@ -92,6 +95,38 @@ TEST(ProcessorThrottleHorizon, IsAMonthOrTheLongestWindowOfTheCurrentRules) {
   EXPECT_EQ(processor.ThrottleHorizon(), hours(24 * 90));
   processor.SetRules(RulesThrottledPer("2d"));
   EXPECT_EQ(processor.ThrottleHorizon(), hours(24 * 31));
+}
+
+// Issue: the in-memory throttle state was only ever added to while serving.
+TEST(ProcessorThrottleHorizon, PruneThrottlesForgetsFiringsBeforeTheGivenTime) {
+  const std::string path = ::testing::TempDir() + "prune-throttles-test.db";
+  std::remove(path.c_str());
+  SqliteOptions options;
+  options.path = path;
+  auto store = OpenSqliteStore(options);  // the throttle state is loaded from it
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  Metrics metrics;
+  Processor processor(store->get(), &metrics);
+  auto rules = RulesThrottledPer("1h");
+  processor.SetRules(rules);
+  auto event = Event::Parse(
+      R"({"id":"EV1","type":"message.received","data":{"object":{"direction":"incoming",)"
+      R"("from":"+15555550100","to":["+15555550101"],"text":"hi"}}})");
+  ASSERT_TRUE(event.ok()) << event.status().message();
+  const TimeStamp start{std::chrono::hours(24 * 365 * 56)};
+  EXPECT_EQ(processor.Process("EV1", *event, *rules, start).firings.size(), 1u);
+  EXPECT_EQ(processor.Process("EV2", *event, *rules, start + std::chrono::minutes(1))
+                .firings.size(),
+            0u)
+      << "the throttle holds within its hour";
+  processor.PruneThrottles(start + std::chrono::seconds(1));
+  EXPECT_EQ(processor.Process("EV3", *event, *rules, start + std::chrono::minutes(2))
+                .firings.size(),
+            1u)
+      << "the pruned firing no longer counts";
+  std::remove(path.c_str());
+  std::remove((path + "-wal").c_str());
+  std::remove((path + "-shm").c_str());
 }
 
 }  // namespace
