@@ -41,7 +41,12 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     const size_t equals = a.find('=');
     if (a.rfind("--", 0) == 0 && equals != std::string::npos && equals > 2) {
-      args.push_back(a.substr(0, equals));
+      const std::string option = a.substr(0, equals);
+      if (option == "--json" || option == "--explain" || option == "--help") {
+        std::cerr << "switchboard " << command << ": " << option << " takes no value\n";
+        return kExitUsage;
+      }
+      args.push_back(option);
       args.push_back(a.substr(equals + 1));
     } else {
       args.push_back(std::move(a));

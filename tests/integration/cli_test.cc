@@ -241,6 +241,10 @@ TEST_F(Cli, RepeatedOrMissingOptionValuesAreUsageErrors) {
   RunResult no_value = Switchboard("replay --database --rules r");
   EXPECT_EQ(no_value.exit_code, 2);
   EXPECT_NE(no_value.err.find("--database needs a value"), std::string::npos) << no_value.err;
+  RunResult flag = Switchboard("eval --rules r.yaml --event e.json --json=yes");
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_NE(flag.err.find("switchboard eval: --json takes no value"), std::string::npos)
+      << flag.err;
   RunResult config = Switchboard("serve --config");
   EXPECT_EQ(config.exit_code, 2);
   EXPECT_NE(config.err.find("--config needs a value"), std::string::npos) << config.err;
