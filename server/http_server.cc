@@ -60,38 +60,33 @@ void SendUnavailable(HTTPServerResponse& response, const std::string& message) {
   SendError(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, message);
 }
 
-// Reads and drops what `receive` gives (one call waits at most the connection's
-// read timeout), up to kDrainLimit bytes, starting no call after kDrainTime.
-template <typename Receive>
-void Drain(Receive receive) {
+// Reads and drops the rest of a refused request's body, after its answer was
+// sent: most clients send the whole body before they read an answer (all that
+// do not use Expect: 100-continue), and closing a connection with unread data
+// resets it, losing the answer. Bounded in bytes (kDrainLimit) and time: each
+// step takes what the stream holds, or else one receive (which waits at most
+// the connection's read timeout), and none starts after kDrainTime, so a client
+// that trickles bytes is cut off. (The socket's own timeout is not shortened:
+// touching the socket from here races, for ThreadSanitizer, with Poco's release
+// of it on the accepting thread.)
+void DrainBody(HTTPServerRequest& request) {
   using std::chrono::steady_clock;
   const auto deadline = steady_clock::now() + kDrainTime;
+  std::streambuf* body = request.stream().rdbuf();
   char buffer[16384];
   int64_t drained = 0;
   try {
     while (drained < kDrainLimit && steady_clock::now() < deadline) {
-      const std::streamsize got = receive(buffer, static_cast<std::streamsize>(sizeof buffer));
+      const std::streamsize held = body->in_avail();
+      const std::streamsize want =
+          held > 0 ? std::min<std::streamsize>(held, sizeof buffer) : 1;  // 1: one receive
+      const std::streamsize got = body->sgetn(buffer, want);
       if (got <= 0) break;  // the end of the body
       drained += got;
     }
   } catch (const std::exception&) {
     // A timeout or a reset: the connection is closed after the answer anyway.
   }
-}
-
-// Reads and drops the rest of a refused request's body, after its answer was
-// sent: most clients send the whole body before they read an answer (all that
-// do not use Expect: 100-continue), and closing a connection with unread data
-// resets it, losing the answer. Each step takes what the stream holds, or else
-// one receive, so a client that trickles bytes is cut off. (The socket's own
-// timeout is not shortened: touching the socket from here races, for
-// ThreadSanitizer, with Poco's release of it on the accepting thread.)
-void DrainBody(HTTPServerRequest& request) {
-  std::streambuf* body = request.stream().rdbuf();
-  Drain([body](char* buffer, std::streamsize size) {
-    const std::streamsize held = body->in_avail();
-    return body->sgetn(buffer, held > 0 ? std::min(held, size) : 1);  // 1: one receive
-  });
 }
 
 // The body's declared length: -1 when none applies (chunked, or no header).
