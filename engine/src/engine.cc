@@ -26,11 +26,16 @@ Status CheckDefault(const ParamSpec& spec) {
   if (value.empty()) return Status::OK();
   switch (spec.kind) {
     case Kind::kTemplate:
-    case Kind::kUrl:
     case Kind::kAny: {
-      auto t = Template::Parse(value, spec.kind == Kind::kUrl ? Template::Mode::kUrl
-                                                              : Template::Mode::kText);
+      auto t = Template::Parse(value);
       return t.ok() ? Status::OK() : t.status();
+    }
+    case Kind::kUrl: {
+      // Checked as the loader checks a url written in a rule.
+      auto t = Template::Parse(value, Template::Mode::kUrl);
+      if (!t.ok()) return t.status();
+      std::string problem = UrlTemplateProblem(*t, "'" + value + "'");
+      return problem.empty() ? Status::OK() : Status::InvalidArgument(problem);
     }
     case Kind::kLiteral:
       return value.find("{{") == std::string::npos

@@ -1112,7 +1112,13 @@ class Loader {
         auto mode = spec.kind == Kind::kUrl ? Template::Mode::kUrl : Template::Mode::kText;
         auto t = CompileTemplate(s, node, mode, text, &uses_env);
         if (!t) return false;
-        if (spec.kind == Kind::kUrl && !CheckUrl(s, spec.name, node, *t)) return false;
+        if (spec.kind == Kind::kUrl) {
+          std::string problem = UrlTemplateProblem(*t, what);
+          if (!problem.empty()) {
+            Error(s.file, node, s.item, problem);
+            return false;
+          }
+        }
         tree->kind = ParamTree::Kind::kTemplate;
         tree->tpl = std::move(t);
         tree->secret = spec.secret || uses_env;
@@ -1204,34 +1210,6 @@ class Loader {
                CompileParamTree(s, node, spec.secret, tree);
     }
     return false;
-  }
-
-  bool CheckUrl(const CondScope& s, const std::string& name, const YAML::Node& node,
-                const Template& t) {
-    const std::string what = "parameter " + Quote(name);
-    const std::string& text = t.text();
-    size_t scheme_end = text.find("://");
-    size_t first_expr = t.first_expression_offset();
-    std::string scheme = scheme_end == std::string::npos ? "" : text.substr(0, scheme_end);
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(), ::tolower);
-    if (scheme_end == std::string::npos || scheme_end > first_expr ||
-        (scheme != "http" && scheme != "https")) {
-      Error(s.file, node, s.item, what + " must start with a literal http:// or https://");
-      return false;
-    }
-    size_t host_end = text.find_first_of("/?#", scheme_end + 3);
-    if (host_end == std::string::npos) host_end = text.size();
-    if (first_expr < host_end) {
-      Error(s.file, node, s.item,
-            what + ": the scheme and host must be literal text; templates may only fill the "
-                                     "path or query");
-      return false;
-    }
-    if (host_end == scheme_end + 3) {
-      Error(s.file, node, s.item, what + " has no host");
-      return false;
-    }
-    return true;
   }
 
   // Where a parameter (or the entry `member` of a mapping parameter) was

@@ -960,4 +960,24 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
+std::string UrlTemplateProblem(const Template& url, const std::string& what) {
+  const std::string& text = url.text();
+  const size_t scheme_end = text.find("://");
+  const size_t first_expr = url.first_expression_offset();
+  std::string scheme = scheme_end == std::string::npos ? "" : text.substr(0, scheme_end);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), ::tolower);
+  if (scheme_end == std::string::npos || scheme_end > first_expr ||
+      (scheme != "http" && scheme != "https")) {
+    return what + " must start with a literal http:// or https://";
+  }
+  size_t host_end = text.find_first_of("/?#", scheme_end + 3);
+  if (host_end == std::string::npos) host_end = text.size();
+  if (first_expr < host_end) {
+    return what + ": the scheme and host must be literal text; templates may only fill the path "
+                  "or query";
+  }
+  if (host_end == scheme_end + 3) return what + " has no host";
+  return "";
+}
+
 }  // namespace switchboard

@@ -103,6 +103,12 @@ class Template {
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string UrlEncode(std::string_view s);
 
+// Why `url`, a kUrl template, cannot be sent where it points, or "" when it can:
+// its scheme (http or https) and host must be literal text, so that no rendered
+// value chooses where a request goes (SPEC 3). The message starts with `what`
+// ("parameter 'url'"), which names the URL.
+std::string UrlTemplateProblem(const Template& url, const std::string& what);
+
 }  // namespace switchboard
 
 #endif  // SWITCHBOARD_SRC_TEMPLATE_H_

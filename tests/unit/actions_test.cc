@@ -857,6 +857,17 @@ TEST(Action, RegisterActionRejectsInvalidDefaults) {
       {{"codes", Kind::kIntList, false, "200", false},
        "action type 'x' parameter 'codes': invalid default_value: a mapping or list parameter "
        "has no default"},
+      // A url default obeys the rule a url written in a rule does (SPEC 3).
+      {{"u", Kind::kUrl, false, "https://{{ facts.text }}/x", false},
+       "action type 'x' parameter 'u': invalid default_value: 'https://{{ facts.text }}/x': the "
+       "scheme and host must be literal text; templates may only fill the path or query"},
+      {{"u", Kind::kUrl, false, "ftp://example.com/", false},
+       "action type 'x' parameter 'u': invalid default_value: 'ftp://example.com/' must start "
+       "with a literal http:// or https://"},
+      {{"u", Kind::kUrl, false, "https:///x", false},
+       "action type 'x' parameter 'u': invalid default_value: 'https:///x' has no host"},
+      {{"u", Kind::kUrl, false, "https://example.com/{{ facts.text | uper }}", false},
+       "action type 'x' parameter 'u': invalid default_value: unknown filter 'uper'"},
   };
   auto engine = Engine::Create();
   for (const Case& c : cases) {
@@ -868,6 +879,7 @@ TEST(Action, RegisterActionRejectsInvalidDefaults) {
            {"note", Kind::kTemplate, false, "note for {{ facts.contact }}", false},
            {"level", Kind::kLiteral, false, "normal", false},
            {"wait", Kind::kDuration, false, "1m30s", false},
+           {"u", Kind::kUrl, false, "https://crm.example.com/notes/{{ facts.contact }}", false},
            {"codes", Kind::kIntList, false, "", false}}) {
     EXPECT_TRUE(engine->RegisterAction("x", std::make_shared<Listed>(std::vector<ParamSpec>{good})).ok())
         << good.name;
