@@ -1,10 +1,11 @@
 #include "switchboard/engine.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "builtin_actions.h"
 #include "loader.h"
@@ -120,6 +121,23 @@ bool IsRuleFile(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml";
 }
 
+// Reads the file at `path` into *out; false with the reason in *error.
+bool ReadRuleFile(const std::string& path, std::string* out, std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  char buf[16384];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  const int read_errno = errno;
+  std::fclose(f);
+  if (failed) *error = std::strerror(read_errno);
+  return !failed;
+}
+
 }  // namespace
 
 LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
@@ -136,7 +154,13 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
         continue;
       }
       for (; it != fs::directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && IsRuleFile(it->path())) {
+        if (!IsRuleFile(it->path())) continue;
+        // Regular files load. A symbolic link whose target is gone (or that
+        // loops) loads too, to fail with its reason: skipped, the rules it
+        // stood for would vanish without a word.
+        std::error_code status_ec;
+        const fs::file_status status = it->status(status_ec);
+        if (fs::is_regular_file(status) || status.type() == fs::file_type::not_found || status_ec) {
           found.push_back(it->path().string());
         }
       }
@@ -144,7 +168,10 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
     } else if (fs::exists(path, ec)) {
       files.push_back(path);
     } else {
-      errors.push_back({path, 0, 0, "", "no such file or directory", ""});
+      // exists() fails without an error for a missing file, and with one for
+      // a path it cannot look at (a symbolic link loop, a directory it may not enter).
+      errors.push_back(
+          {path, 0, 0, "", ec ? "cannot read: " + ec.message() : "no such file or directory", ""});
     }
   }
   // SPEC: files load in name order, whichever paths named them; a file named
@@ -156,14 +183,13 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
     std::error_code ec;
     fs::path canonical = fs::weakly_canonical(file, ec);
     if (!seen.insert(ec ? fs::path(file) : canonical).second) continue;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      errors.push_back({file, 0, 0, "", "cannot read the file", ""});
+    std::string text;
+    std::string error;
+    if (!ReadRuleFile(file, &text, &error)) {
+      errors.push_back({file, 0, 0, "", "cannot read the file: " + error, ""});
       continue;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    sources.push_back({file, text.str()});
+    sources.push_back({file, std::move(text)});
   }
   return LoadRuleSources(sources, rep_->actions, options, std::move(errors));
 }

@@ -388,6 +388,41 @@ TEST(RuleLoader, ReportsMissingFile) {
   EXPECT_EQ(result.errors[0].file, "/nonexistent/switchboard/rules.yaml");
 }
 
+// A rule file that is a symbolic link to a file since moved used to be skipped
+// when its directory was loaded: its rules vanished and the load succeeded.
+TEST(RuleLoader, ReportsRuleFilesThatCannotBeRead) {
+  TempDir dir;
+  dir.Write("a.yaml", R"(
+version: 1
+rules:
+  - id: good
+    event: message.received
+    actions:
+      - log: { message: a }
+)");
+  const std::string dangling = dir.path() + "/b.yaml";
+  std::filesystem::create_symlink(dir.path() + "/moved-away.yaml", dangling);
+  const std::string loop = dir.path() + "/c.yaml";
+  std::filesystem::create_symlink(loop, loop);
+  std::filesystem::create_directory(dir.path() + "/d.yaml");  // not a rule file: skipped
+  auto engine = Engine::Create();
+  LoadResult result = engine->LoadFiles({dir.path()});
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 2u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].file, dangling);
+  EXPECT_EQ(result.errors[0].message, "cannot read the file: No such file or directory");
+  EXPECT_EQ(result.errors[1].file, loop);
+  EXPECT_EQ(result.errors[1].message, "cannot read the file: Too many levels of symbolic links");
+
+  // Named on their own.
+  result = engine->LoadFiles({loop});
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].message, "cannot read: Too many levels of symbolic links");
+  result = engine->LoadFiles({dangling});
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].message, "no such file or directory");
+}
+
 TEST(RuleLoader, RejectsUnknownOperatorWithPosition) {
   LoadResult result = Load(R"(
 version: 1
