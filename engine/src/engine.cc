@@ -1,14 +1,12 @@
 #include "switchboard/engine.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <set>
 
 #include "builtin_actions.h"
 #include "loader.h"
+#include "read_file.h"
 #include "template.h"
 #include "timeutil.h"
 #include "user_code.h"
@@ -121,23 +119,6 @@ bool IsRuleFile(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml";
 }
 
-// Reads the file at `path` into *out; false with the reason in *error.
-bool ReadRuleFile(const std::string& path, std::string* out, std::string* error) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  char buf[16384];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  const int read_errno = errno;
-  std::fclose(f);
-  if (failed) *error = std::strerror(read_errno);
-  return !failed;
-}
-
 }  // namespace
 
 LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
@@ -185,7 +166,7 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
     if (!seen.insert(ec ? fs::path(file) : canonical).second) continue;
     std::string text;
     std::string error;
-    if (!ReadRuleFile(file, &text, &error)) {
+    if (!ReadWholeFile(file, &text, &error)) {
       errors.push_back({file, 0, 0, "", "cannot read the file: " + error, ""});
       continue;
     }

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -15,6 +13,7 @@
 
 #include "builtin_actions.h"
 #include "number.h"
+#include "read_file.h"
 #include "rule_set_rep.h"
 #include "suggest.h"
 #include "unicode_case.h"
@@ -1493,17 +1492,11 @@ class Loader {
       } else {
         std::string path = event.Scalar();
         if (path.empty() || path[0] != '/') path = f->dir + "/" + path;
-        std::error_code ec;
-        const bool is_directory = std::filesystem::is_directory(path, ec);
-        std::ifstream in;
-        if (!is_directory) in.open(path, std::ios::binary);
-        if (!in.is_open()) {
-          Error(f, event, item, "cannot read event file " + Quote(path) +
-                                    (is_directory ? ": it is a directory" : ""));
+        std::string error;
+        if (!ReadWholeFile(path, &test.event_json, &error)) {
+          Error(f, event, item, "cannot read event file " + Quote(path) + ": " + error);
+          test.event_json.clear();
         } else {
-          std::ostringstream text;
-          text << in.rdbuf();
-          test.event_json = text.str();
           auto parsed = Value::FromJson(test.event_json);
           if (!parsed.ok()) {
             Error(f, event, item, "event file " + Quote(path) + ": " + parsed.status().message());

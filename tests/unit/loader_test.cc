@@ -1262,7 +1262,10 @@ tests:
 )",
                            "/tmp/switchboard-no-such-dir/rules.yaml");
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 12, "cannot read event file"));
+  EXPECT_TRUE(HasError(result, 5, 12,
+                       "cannot read event file '/tmp/switchboard-no-such-dir/no-such-event.json': "
+                       "No such file or directory"))
+      << result.FormatErrors();
 }
 
 TEST(RuleLoader, RejectsTestWhoseEventFileIsADirectory) {
@@ -1276,7 +1279,7 @@ tests:
 )",
                            "/tmp/rules.yaml");
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(HasError(result, 5, 12, "cannot read event file '/tmp/.': it is a directory"))
+  EXPECT_TRUE(HasError(result, 5, 12, "cannot read event file '/tmp/.': Is a directory"))
       << result.FormatErrors();
 }
 
