@@ -316,9 +316,7 @@ Value ActualValue(const Resolved& r) {
   Value v = ResolvedToValue(r);
   if (v.is_string() && v.as_string().size() > kMaxActualBytes) {
     std::string& text = v.as_string();
-    size_t cut = kMaxActualBytes;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text.resize(cut);
+    text.resize(Utf8PrefixLength(text, kMaxActualBytes));
     text += "...";
   }
   return v;
@@ -332,9 +330,13 @@ std::string Failure::Reason() const {
   if (!detail.empty()) {
     out += detail;
   } else if (actual) {
-    std::string json = actual->ToJson();
-    if (json.size() > 200) json = json.substr(0, 200) + "...";
-    out += json;
+    // One line of a report: the value's JSON is cut shorter than `actual`, and
+    // between characters (a trace that is not UTF-8 cannot be stored as JSON).
+    constexpr size_t kMaxReasonValueBytes = 200;
+    const std::string json = actual->ToJson();
+    const size_t keep = Utf8PrefixLength(json, kMaxReasonValueBytes);
+    out.append(json, 0, keep);
+    if (keep < json.size()) out += "...";
   } else {
     out += "(missing)";
   }

@@ -209,6 +209,13 @@ std::string ToLowerUtf8(std::string_view text) { return MapUtf8(text, LowerOf); 
 std::string ToUpperUtf8(std::string_view text) { return MapUtf8(text, UpperOf); }
 std::string FoldCaseUtf8(std::string_view text) { return MapUtf8(text, FoldOf); }
 
+size_t Utf8PrefixLength(std::string_view text, size_t max) {
+  if (text.size() <= max) return text.size();
+  size_t cut = max;
+  while (cut > 0 && IsContinuation(static_cast<unsigned char>(text[cut]))) --cut;
+  return cut;
+}
+
 bool IsAscii(std::string_view text) {
   for (char c : text) {
     if (static_cast<unsigned char>(c) >= 0x80) return false;

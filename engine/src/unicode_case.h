@@ -27,6 +27,10 @@ size_t FindInvalidUtf8(std::string_view text);
 // `text` with each byte that is not part of valid UTF-8 replaced by `with`.
 std::string ReplaceInvalidUtf8(std::string_view text, char with);
 
+// The length of the longest prefix of `text` of at most `max` bytes that does
+// not end inside a UTF-8 sequence: where a long text is cut for display.
+size_t Utf8PrefixLength(std::string_view text, size_t max);
+
 // Whether every byte is ASCII (when both sides are, ASCII folding is enough).
 bool IsAscii(std::string_view text);
 

@@ -471,6 +471,39 @@ rules:
 }
 
 // The actual value of --explain (and eval --json) keeps an integer exact.
+// A long value is cut in the reason (its JSON at 200 bytes) and in `actual`
+// (1,024 bytes), each between two characters: a reason cut inside "é" was not
+// UTF-8, and the server could not keep the trace that held it.
+TEST(Evaluation, ExplainCutsLongValuesBetweenCharacters) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: never
+    event: message.received
+    when: { facts.text: never }
+    actions: [{log: {message: a}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "\xC3\xA9";  // é
+  Evaluation e = rules->Evaluate(ParseEvent(Message(text)), Explain());
+  const NotFiredRule* never = NotFired(e, "never");
+  ASSERT_NE(never, nullptr);
+  // `facts.text equals "never": "` then 99 whole characters (the quote takes a byte).
+  EXPECT_EQ(never->reason,
+            R"(facts.text equals "never": ")" + text.substr(0, 198) + "...");
+  ASSERT_TRUE(never->actual.has_value());
+  EXPECT_EQ(never->actual->as_string(), text.substr(0, 1024) + "...");
+
+  // An odd limit falls inside a character: the cut moves back to its start.
+  std::string odd = "x" + text;
+  e = rules->Evaluate(ParseEvent(Message(odd)), Explain());
+  never = NotFired(e, "never");
+  ASSERT_NE(never, nullptr);
+  EXPECT_EQ(never->reason, R"(facts.text equals "never": ")" + odd.substr(0, 199) + "...");
+  EXPECT_EQ(never->actual->as_string(), odd.substr(0, 1023) + "...");
+}
+
 TEST(Evaluation, ExplainShowsIntegersBeyondTwoToThe53Exactly) {
   auto rules = Rules(R"(
 version: 1
