@@ -47,7 +47,7 @@ int Replay(const std::vector<std::string>& args) {
       std::cout << kReplayHelp;
       return kExitOk;
     } else if (a == "--database" || a == "--rules" || a == "--since" || a == "--until") {
-      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1].rfind("--", 0) == 0) {
         std::cerr << "switchboard replay: " << a << " needs a value\n" << kReplayHelp;
         return kExitUsage;
       }

@@ -170,7 +170,7 @@ int Eval(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--rules" || a == "--event" || a == "--database") {
-      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1].rfind("--", 0) == 0) {
         std::cerr << "switchboard eval: " << a << " needs a value\n" << kEvalHelp;
         return kExitUsage;
       }

@@ -46,7 +46,7 @@ int Serve(const std::vector<std::string>& args) {
       return kExitOk;
     }
     if (args[i] == "--config") {
-      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1].rfind("--", 0) == 0) {
         std::cerr << "switchboard serve: --config needs a value\n" << kServeHelp;
         return kExitUsage;
       }

@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
       const std::string option = a.substr(0, equals);
       if (option == "--json" || option == "--explain" || option == "--help") {
         std::cerr << "switchboard " << command << ": " << option << " takes no value\n";
-        return kExitUsage;
+        // SPEC: send exits 1 on anything but a 2xx answer, usage errors included.
+        return command == "send" ? kExitFailure : kExitUsage;
       }
       args.push_back(option);
       args.push_back(a.substr(equals + 1));

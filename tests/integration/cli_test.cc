@@ -252,6 +252,24 @@ TEST_F(Cli, RepeatedOrMissingOptionValuesAreUsageErrors) {
   EXPECT_EQ(config_twice.exit_code, 2);
   EXPECT_NE(config_twice.err.find("--config is given twice"), std::string::npos)
       << config_twice.err;
+  // An empty value is no value: `serve --config=` started on the defaults,
+  // with a database in the working directory.
+  for (const char* empty : {"serve --config=", "serve --config ''"}) {
+    RunResult r = Switchboard(empty);
+    EXPECT_EQ(r.exit_code, 2) << empty;
+    EXPECT_NE(r.err.find("--config needs a value"), std::string::npos) << empty << ": " << r.err;
+  }
+  RunResult rules = Switchboard("eval --rules= --event e.json");
+  EXPECT_EQ(rules.exit_code, 2);
+  EXPECT_NE(rules.err.find("--rules needs a value"), std::string::npos) << rules.err;
+  RunResult database_empty = Switchboard("replay --database= --rules r");
+  EXPECT_EQ(database_empty.exit_code, 2);
+  EXPECT_NE(database_empty.err.find("--database needs a value"), std::string::npos)
+      << database_empty.err;
+  // SPEC: send exits 1 on everything but a 2xx answer, usage errors included.
+  RunResult send_flag = Switchboard("send e.json --url http://127.0.0.1:1/ --help=x");
+  EXPECT_EQ(send_flag.exit_code, 1);
+  EXPECT_NE(send_flag.err.find("--help takes no value"), std::string::npos) << send_flag.err;
 }
 
 // A directory where a file is expected is an error, not an empty file: serve
