@@ -191,7 +191,20 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     try {
       Poco::URI uri(request.getURI());
       webhook = uri.getPath() == app_->config->sources.openphone.path;
+      // No endpoint but the webhook reads a body, and Poco does not skip an
+      // unread one: on a kept connection its bytes would be read as the next
+      // request (a request smuggled inside another's body). Such a request is
+      // answered, its body drained, and its connection closed.
+      int64_t declared = -1;
+      const bool unread_body =
+          !webhook && (request.getChunkedTransferEncoding() ||
+                       !DeclaredLength(request, &declared) || declared > 0);
+      if (unread_body) {
+        request.setKeepAlive(false);
+        response.setKeepAlive(false);
+      }
       Route(request, response, uri);
+      if (unread_body) DrainBody(request);
     } catch (const Poco::SyntaxException&) {
       if (!response.sent()) SendError(response, HTTPResponse::HTTP_BAD_REQUEST, "malformed request target");
     } catch (const std::exception& e) {
@@ -262,6 +275,14 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         "body larger than " + std::to_string(config.limits.max_body) + " bytes";
     if (declared > config.limits.max_body) {
       return reject(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", too_large);
+    }
+    // Poco 1.11 reads malformed or cut-off chunk framing as the end of the body,
+    // without an error: such a body fails the signature check or the parse, but
+    // what follows it on the connection must not be read as the next request.
+    // A chunked request's connection is closed after its answer.
+    if (request.getChunkedTransferEncoding()) {
+      request.setKeepAlive(false);
+      response.setKeepAlive(false);
     }
     std::string body;
     switch (ReadBody(request, config.limits.max_body, declared, &body)) {
