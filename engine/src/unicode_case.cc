@@ -196,6 +196,11 @@ size_t FindInvalidUtf8(std::string_view text) {
   return std::string_view::npos;
 }
 
+size_t Utf8CharLength(std::string_view text, size_t at) {
+  size_t i = at;
+  return NextValid(text, &i) ? i - at : 0;
+}
+
 std::string ReplaceInvalidUtf8(std::string_view text, char with) {
   std::string out(text);
   for (size_t i = 0; i < text.size();) {

@@ -24,6 +24,9 @@ std::string FoldCaseUtf8(std::string_view text);
 // The offset of the first byte that is not part of valid UTF-8 (RFC 3629: no
 // overlong forms, surrogates or values past U+10FFFF), or std::string_view::npos.
 size_t FindInvalidUtf8(std::string_view text);
+// The length of the character that starts at text[at]: 1 for ASCII, 2 to 4 for
+// a valid UTF-8 sequence, 0 when text[at] does not start one.
+size_t Utf8CharLength(std::string_view text, size_t at);
 // `text` with each byte that is not part of valid UTF-8 replaced by `with`.
 std::string ReplaceInvalidUtf8(std::string_view text, char with);
 

@@ -7,6 +7,7 @@
 
 #include "event_rep.h"
 #include "number.h"
+#include "unicode_case.h"
 
 namespace switchboard {
 
@@ -61,7 +62,21 @@ Value& Value::Set(std::string key, Value value) {
 
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      // JSON text is UTF-8 (RFC 8259): a byte that is not part of a valid
+      // sequence (an API's error body cut short, say) is written as U+FFFD,
+      // so that one bad byte cannot make the whole document unreadable.
+      const size_t n = Utf8CharLength(s, i);
+      if (n == 0) {
+        out->append("\xEF\xBF\xBD");
+      } else {
+        out->append(s.data() + i, n);
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out->append("\\\""); break;
       case '\\': out->append("\\\\"); break;

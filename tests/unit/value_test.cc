@@ -161,5 +161,28 @@ TEST(Event, GetKeepsIntegersExact) {
             R"("n":-9223372036854775807})");
 }
 
+// JSON text is UTF-8: bytes that are not (an API's error body cut at 200 bytes
+// inside a character, a binary answer) are written as U+FFFD, one per byte,
+// and valid characters are kept as they are.
+TEST(Value, ToJsonReplacesInvalidUtf8) {
+  const std::string kReplacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(Value("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80").ToJson(),
+            "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+  EXPECT_EQ(Value("a\xFF" "b").ToJson(), "\"a" + kReplacement + "b\"");
+  EXPECT_EQ(Value("cut \xC3").ToJson(), "\"cut " + kReplacement + "\"");
+  EXPECT_EQ(Value("\xE2\x82").ToJson(), "\"" + kReplacement + kReplacement + "\"");
+  // Overlong forms and surrogates are not UTF-8 either.
+  EXPECT_EQ(Value("\xC0\xAF").ToJson(), "\"" + kReplacement + kReplacement + "\"");
+  EXPECT_EQ(Value("\xED\xA0\x80").ToJson(),
+            "\"" + kReplacement + kReplacement + kReplacement + "\"");
+  // What it writes reads back.
+  Value nested{Value::Object()};
+  nested.Set("error", Value("HTTP 500: <html>\xE9t\xE9</html>"));
+  auto parsed = Value::FromJson(nested.ToJson());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->Find("error")->as_string(),
+            "HTTP 500: <html>" + kReplacement + "t" + kReplacement + "</html>");
+}
+
 }  // namespace
 }  // namespace switchboard

@@ -95,7 +95,8 @@ class SWITCHBOARD_EXPORT Value {
   std::variant<std::monostate, bool, NumberRep, std::string, Array, Object> v_;
 };
 
-// Appends `s` to `out` as a quoted, escaped JSON string.
+// Appends `s` to `out` as a quoted, escaped JSON string. A byte of `s` that is
+// not part of valid UTF-8 is written as U+FFFD, so the output is always JSON.
 SWITCHBOARD_EXPORT void AppendJsonString(std::string_view s, std::string* out);
 // Formats a number as JSON does: integral values without a fraction.
 SWITCHBOARD_EXPORT std::string FormatNumber(double n);
