@@ -512,7 +512,7 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
 
     std::string throttle_key;
     if (rule.throttle_key) {
-      throttle_key = rule.throttle_key->Render(tc);
+      rule.throttle_key->RenderTo(tc, &throttle_key);
       if (options.throttle != nullptr) {
         TimeStamp since = now - std::chrono::milliseconds(rule.throttle_per_ms);
         if (options.throttle->CountSince(rule.id, throttle_key, since) >= rule.throttle_limit) {
