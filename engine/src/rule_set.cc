@@ -307,6 +307,18 @@ T& SlotAt(std::vector<T>* v, size_t index) {
   return index < v->size() ? (*v)[index] : v->emplace_back();
 }
 
+// Erase what an earlier evaluation left in *v beyond `size`, and make room for
+// `size` elements. Both usually have nothing to do, which vector's erase() and
+// reserve() find out only after an out-of-line call (20-30 instructions).
+template <typename T>
+void TruncateTo(std::vector<T>* v, size_t size) {
+  if (v->size() > size) v->erase(v->begin() + static_cast<std::ptrdiff_t>(size), v->end());
+}
+template <typename T>
+void ReserveFor(std::vector<T>* v, size_t size) {
+  if (v->capacity() < size) v->reserve(size);
+}
+
 // Renders one action of a rule that fires into *a, which may hold an earlier
 // evaluation's action. Parameter names are unique, so the object is built by
 // position rather than by Value::Set. The redacted copy exists only for actions
@@ -319,7 +331,7 @@ void RenderAction(const CompiledAction& action, const TemplateContext& context, 
   if (!a->params.is_object()) a->params = Value(Value::Object());
   Value::Object& params = a->params.as_object();
   const size_t count = action.params.size();
-  params.reserve(count);
+  ReserveFor(&params, count);
   for (size_t i = 0; i < count; ++i) {
     const auto& [name, tree] = action.params[i];
     const bool is_template = tree.kind == ParamTree::Kind::kTemplate;
@@ -346,7 +358,7 @@ void RenderAction(const CompiledAction& action, const TemplateContext& context, 
     if (!slot.is_string()) slot = Value(std::string());
     tree.tpl->RenderTo(context, &slot.as_string());
   }
-  params.erase(params.begin() + static_cast<std::ptrdiff_t>(count), params.end());
+  TruncateTo(&params, count);
   if (action.has_secret) {
     // Only the secret-bearing parameters are rendered again, redacted.
     const Value::Object& rendered = a->params.as_object();
@@ -538,18 +550,17 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
       fired.throttle_key.clear();
     }
     const size_t action_count = rule.actions.size();
-    fired.actions.reserve(action_count);
+    ReserveFor(&fired.actions, action_count);
     for (size_t i = 0; i < action_count; ++i) {
       RenderAction(rule.actions[i], tc, &SlotAt(&fired.actions, i));
     }
-    fired.actions.erase(fired.actions.begin() + static_cast<std::ptrdiff_t>(action_count),
-                        fired.actions.end());
+    TruncateTo(&fired.actions, action_count);
     // Last: the actions above were rendered with these captures. The swap
     // leaves `captures` the old buffer, which the next rule clears.
     fired.captures.swap(captures);
     if (rule.stop) stopped_by = &rule;
   }
-  out.fired.erase(out.fired.begin() + static_cast<std::ptrdiff_t>(fired_count), out.fired.end());
+  TruncateTo(&out.fired, fired_count);
   // The ids and type names of the result point into this rule set. The loader
   // makes every RuleSet owned by a shared_ptr; weak_from_this (unlike
   // shared_from_this) could not throw even if one were not. An empty result
