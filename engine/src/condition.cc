@@ -67,10 +67,16 @@ bool EqualAscii(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool EqualStrings(std::string_view a, std::string_view b, bool icase) {
-  if (!icase) return a == b;
+bool EqualIgnoringCase(std::string_view a, std::string_view b) {
   if (IsAscii(a) && IsAscii(b)) return EqualAscii(a, b);
   return FoldCaseUtf8(a) == FoldCaseUtf8(b);
+}
+
+// Case-sensitive, the usual comparison (equals, in), is a == b inline: in one
+// function with the folding path it paid for that path's stack frame and
+// temporary strings on every call.
+inline bool EqualStrings(std::string_view a, std::string_view b, bool icase) {
+  return icase ? EqualIgnoringCase(a, b) : a == b;
 }
 
 bool FindString(std::string_view hay, std::string_view needle, bool icase) {
