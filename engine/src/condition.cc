@@ -166,21 +166,18 @@ bool MatchAndCapture(const RE2& re, std::string_view text, Captures* captures) {
 }
 
 // The positive form of an operator on one scalar.
-bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* captures) {
+// The operators other than equals and in (see PositiveHolds).
+bool PositiveHoldsOther(const Operator& op, const Scalar& v, bool icase, Captures* captures) {
   std::string storage;
   std::string_view text;
   switch (op.kind) {
     case OpKind::kEquals:
     case OpKind::kNotEquals:
-    case OpKind::kContains:  // on an array element: the element equals the argument
+    case OpKind::kContains:
     case OpKind::kNotContains:
-      return ScalarEquals(v, op.arg, icase);
     case OpKind::kIn:
     case OpKind::kNotIn:
-      for (const Value& item : op.list) {
-        if (ScalarEquals(v, item, icase)) return true;
-      }
-      return false;
+      break;  // PositiveHolds
     case OpKind::kMatches:
     case OpKind::kNotMatches: {
       if (!ScalarText(v, &storage, &text)) return false;
@@ -222,6 +219,26 @@ bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* ca
     case OpKind::kExists: return true;
   }
   return false;
+}
+
+// Equals and in, the most common operators, are decided here; the others, with
+// the temporaries that some of them need, in PositiveHoldsOther.
+bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* captures) {
+  switch (op.kind) {
+    case OpKind::kEquals:
+    case OpKind::kNotEquals:
+    case OpKind::kContains:  // on an array element: the element equals the argument
+    case OpKind::kNotContains:
+      return ScalarEquals(v, op.arg, icase);
+    case OpKind::kIn:
+    case OpKind::kNotIn:
+      for (const Value& item : op.list) {
+        if (ScalarEquals(v, item, icase)) return true;
+      }
+      return false;
+    default:
+      return PositiveHoldsOther(op, v, icase, captures);
+  }
 }
 
 bool IsNegated(OpKind kind) {
