@@ -124,11 +124,13 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// Without blanks (space, tab, CR, LF) at either end.
 std::string_view Trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const auto begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t begin = 0, end = s.size();
+  while (begin < end && blank(s[begin])) ++begin;
+  while (end > begin && blank(s[end - 1])) --end;
+  return s.substr(begin, end - begin);
 }
 
 // A phone number, or nullopt when blank: an empty string is not a contact, and

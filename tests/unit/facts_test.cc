@@ -568,7 +568,8 @@ TEST(Facts, ContactIsFirstNonBlankParticipant) {
       R"({"id":"x","type":"call.completed","data":{"object":{"direction":"incoming","participants":["", "+1777"],"status":"no-answer"}}})");
   EXPECT_EQ(Describe(e.fact(Fact::kContact)), "\"+1777\"");
   for (const char* participants :
-       {R"(["  ", null, 5, " +15550000007 ", "+15550000008"])", R"([[], {}, "+15550000007"])"}) {
+       {R"(["  ", null, 5, " +15550000007 ", "+15550000008"])", R"([[], {}, "+15550000007"])",
+        R"([" \t\r\n", "\t\r\n +15550000007\n\r\t ", "+15550000008"])"}) {
     Event legacy = MustParse(LegacyCall(
         "call.completed", std::string(R"("direction":"outgoing","participants":)") + participants));
     EXPECT_EQ(Describe(legacy.fact(Fact::kContact)), "\"+15550000007\"") << participants;
