@@ -173,10 +173,15 @@ class SendMessage : public BuiltinActionType {
       return Status::InvalidArgument("'to' is not one E.164 number: '" + std::string(to_text) +
                                      "'");
     }
-    size_t n = Utf8Length(RenderedText(content, &storage));
-    if (n == 0 || n > 1600) {
-      return Status::InvalidArgument("'content' must be 1 to 1600 characters after rendering, not " +
-                                     std::to_string(n));
+    // A text has at most as many characters as bytes, and one at least when it
+    // is not empty: only one of more than 1600 bytes needs counting.
+    const std::string_view content_text = RenderedText(content, &storage);
+    if (content_text.empty() || content_text.size() > 1600) {
+      size_t n = Utf8Length(content_text);
+      if (n == 0 || n > 1600) {
+        return Status::InvalidArgument(
+            "'content' must be 1 to 1600 characters after rendering, not " + std::to_string(n));
+      }
     }
     const std::string_view from_text = from == nullptr ? "" : RenderedText(from, &storage);
     if (from_text.empty()) {

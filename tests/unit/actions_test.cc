@@ -230,6 +230,19 @@ rules:
   auto multibyte = Fire(yaml, Message(accents));
   ASSERT_EQ(multibyte.size(), 1u);
   EXPECT_TRUE(multibyte[0].error.empty()) << multibyte[0].error;
+  // Only a text of more than 1600 bytes is counted: 1601 of them count 1601.
+  accents += "\xC3\xA9";
+  auto too_many = Fire(yaml, Message(accents));
+  ASSERT_EQ(too_many.size(), 1u);
+  EXPECT_NE(too_many[0].error.find("not 1601"), std::string::npos) << too_many[0].error;
+  // One character of four bytes, and 400 of them (1600 bytes, not counted).
+  std::string waves;
+  for (int i = 0; i < 400; ++i) waves += "\xF0\x9F\x91\x8B";
+  for (const std::string& text : {std::string("\xF0\x9F\x91\x8B"), waves}) {
+    auto fits = Fire(yaml, Message(text));
+    ASSERT_EQ(fits.size(), 1u);
+    EXPECT_TRUE(fits[0].error.empty()) << fits[0].error;
+  }
 }
 
 TEST(Action, SendMessageEmptyContentAfterRenderingIsAnError) {
