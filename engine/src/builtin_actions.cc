@@ -1,6 +1,7 @@
 #include "builtin_actions.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
@@ -30,17 +31,47 @@ bool IsSqlIdentifier(std::string_view name) {
   return lower.rfind("sqlite_", 0) != 0;
 }
 
+namespace {
+
+// True when the eight bytes of `word` are all ASCII digits (0x30-0x39): each
+// byte's high nibble must be 3, and still 3 once 6 is added (a low nibble above
+// 9 carries into it). A byte that carries into the next one fails itself.
+bool EightDigits(uint64_t word) {
+  constexpr uint64_t kHighNibbles = 0xF0F0F0F0F0F0F0F0u;
+  const uint64_t plus_six = word + 0x0606060606060606u;
+  return ((word & kHighNibbles) | ((plus_six & kHighNibbles) >> 4)) == 0x3333333333333333u;
+}
+
+// The bytes that may follow "PN" in a phone number id: letters, digits, '_', '-'.
+constexpr std::array<bool, 256> kPhoneNumberIdChars = [] {
+  std::array<bool, 256> chars{};
+  for (int c = '0'; c <= '9'; ++c) chars[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) chars[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) chars[c] = true;
+  chars['_'] = chars['-'] = true;
+  return chars;
+}();
+
+}  // namespace
+
 bool IsE164(std::string_view n) {
   if (n.size() < 3 || n.size() > 16 || n[0] != '+' || n[1] == '0') return false;
-  return std::all_of(n.begin() + 1, n.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const std::string_view digits = n.substr(1);  // 2 to 15 of them
+  if (digits.size() < 8) {
+    return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
+  // Every rendered send_message is checked here: two words that overlap cover
+  // 8 to 16 digits, eight at a time.
+  uint64_t first, last;
+  std::memcpy(&first, digits.data(), sizeof first);
+  std::memcpy(&last, digits.data() + digits.size() - sizeof last, sizeof last);
+  return EightDigits(first) && EightDigits(last);
 }
 
 bool IsPhoneNumberId(std::string_view id) {
   if (id.size() < 3 || id.size() > 64 || id.substr(0, 2) != "PN") return false;
-  return std::all_of(id.begin() + 2, id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           c == '_' || c == '-';
-  });
+  return std::all_of(id.begin() + 2, id.end(),
+                     [](char c) { return kPhoneNumberIdChars[static_cast<unsigned char>(c)]; });
 }
 
 size_t Utf8Length(std::string_view s) {
@@ -142,10 +173,15 @@ class SendMessage : public BuiltinActionType {
       return Status::InvalidArgument("'to' is not one E.164 number: '" + std::string(to_text) +
                                      "'");
     }
-    size_t n = Utf8Length(RenderedText(content, &storage));
-    if (n == 0 || n > 1600) {
-      return Status::InvalidArgument("'content' must be 1 to 1600 characters after rendering, not " +
-                                     std::to_string(n));
+    // A text has at most as many characters as bytes, and one at least when it
+    // is not empty: only one of more than 1600 bytes needs counting.
+    const std::string_view content_text = RenderedText(content, &storage);
+    if (content_text.empty() || content_text.size() > 1600) {
+      size_t n = Utf8Length(content_text);
+      if (n == 0 || n > 1600) {
+        return Status::InvalidArgument(
+            "'content' must be 1 to 1600 characters after rendering, not " + std::to_string(n));
+      }
     }
     const std::string_view from_text = from == nullptr ? "" : RenderedText(from, &storage);
     if (from_text.empty()) {

@@ -67,10 +67,16 @@ bool EqualAscii(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool EqualStrings(std::string_view a, std::string_view b, bool icase) {
-  if (!icase) return a == b;
+bool EqualIgnoringCase(std::string_view a, std::string_view b) {
   if (IsAscii(a) && IsAscii(b)) return EqualAscii(a, b);
   return FoldCaseUtf8(a) == FoldCaseUtf8(b);
+}
+
+// Case-sensitive, the usual comparison (equals, in), is a == b inline: in one
+// function with the folding path it paid for that path's stack frame and
+// temporary strings on every call.
+inline bool EqualStrings(std::string_view a, std::string_view b, bool icase) {
+  return icase ? EqualIgnoringCase(a, b) : a == b;
 }
 
 bool FindString(std::string_view hay, std::string_view needle, bool icase) {
@@ -160,21 +166,18 @@ bool MatchAndCapture(const RE2& re, std::string_view text, Captures* captures) {
 }
 
 // The positive form of an operator on one scalar.
-bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* captures) {
+// The operators other than equals and in (see PositiveHolds).
+bool PositiveHoldsOther(const Operator& op, const Scalar& v, bool icase, Captures* captures) {
   std::string storage;
   std::string_view text;
   switch (op.kind) {
     case OpKind::kEquals:
     case OpKind::kNotEquals:
-    case OpKind::kContains:  // on an array element: the element equals the argument
+    case OpKind::kContains:
     case OpKind::kNotContains:
-      return ScalarEquals(v, op.arg, icase);
     case OpKind::kIn:
     case OpKind::kNotIn:
-      for (const Value& item : op.list) {
-        if (ScalarEquals(v, item, icase)) return true;
-      }
-      return false;
+      break;  // PositiveHolds
     case OpKind::kMatches:
     case OpKind::kNotMatches: {
       if (!ScalarText(v, &storage, &text)) return false;
@@ -216,6 +219,26 @@ bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* ca
     case OpKind::kExists: return true;
   }
   return false;
+}
+
+// Equals and in, the most common operators, are decided here; the others, with
+// the temporaries that some of them need, in PositiveHoldsOther.
+bool PositiveHolds(const Operator& op, const Scalar& v, bool icase, Captures* captures) {
+  switch (op.kind) {
+    case OpKind::kEquals:
+    case OpKind::kNotEquals:
+    case OpKind::kContains:  // on an array element: the element equals the argument
+    case OpKind::kNotContains:
+      return ScalarEquals(v, op.arg, icase);
+    case OpKind::kIn:
+    case OpKind::kNotIn:
+      for (const Value& item : op.list) {
+        if (ScalarEquals(v, item, icase)) return true;
+      }
+      return false;
+    default:
+      return PositiveHoldsOther(op, v, icase, captures);
+  }
 }
 
 bool IsNegated(OpKind kind) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "facts.h"
 #include "number.h"
 #include "path.h"
 #include "switchboard/event.h"
@@ -21,6 +22,9 @@ struct Event::Rep {
   // data.object when it is an object: where OpenPhone puts the resource, and
   // where most rule paths lead.
   std::optional<simdjson::dom::element> data_object;
+  // Its members that the facts read (text, status, from, ...), when the facts
+  // were computed from it: a rule path to one of them starts there.
+  std::optional<ObjectMembers> data_object_members;
   // facts.created_at when the event's time had an offset: converted to UTC.
   std::string created_at_utc;
   // facts.id when the id is a number: its JSON text.

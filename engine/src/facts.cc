@@ -73,31 +73,6 @@ struct DataMembers {
   }
 };
 
-// data.object (legacy) or data.resource (beta).
-struct ObjectMembers {
-  std::optional<element> participants, direction, from, to, phone_number_id, object, text, body,
-      call_id, id, answered_at, status, voicemail, has_voicemail, user_id;
-
-  std::optional<element>* Slot(std::string_view key) {
-    switch (key.size()) {
-      case 2: return key == "to" ? &to : key == "id" ? &id : nullptr;
-      case 4: return key == "from" ? &from : key == "text" ? &text : key == "body" ? &body : nullptr;
-      case 6:
-        if (key == "object") return &object;
-        if (key == "callId") return &call_id;
-        if (key == "status") return &status;
-        return key == "userId" ? &user_id : nullptr;
-      case 9: return key == "direction" ? &direction : key == "voicemail" ? &voicemail : nullptr;
-      case 10: return key == "answeredAt" ? &answered_at : nullptr;
-      case 12:
-        return key == "participants" ? &participants : key == "hasVoicemail" ? &has_voicemail
-                                                                             : nullptr;
-      case 13: return key == "phoneNumberId" ? &phone_number_id : nullptr;
-    }
-    return nullptr;
-  }
-};
-
 // data.context (beta only).
 struct ContextMembers {
   std::optional<element> participants, sender_identifier, recipient_identifiers, phone_number_id,
@@ -149,11 +124,13 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// Without blanks (space, tab, CR, LF) at either end.
 std::string_view Trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const auto begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t begin = 0, end = s.size();
+  while (begin < end && blank(s[begin])) ++begin;
+  while (end > begin && blank(s[end - 1])) --end;
+  return s.substr(begin, end - begin);
 }
 
 // A phone number, or nullopt when blank: an empty string is not a contact, and
@@ -273,7 +250,8 @@ std::optional<bool> Voicemail(const ObjectMembers& object, std::string_view type
 }  // namespace
 
 void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_object,
-                  NumberText* id_text) {
+                  std::optional<ObjectMembers>* data_object_members, NumberText* id_text) {
+  data_object_members->reset();
   auto set_string = [facts](Fact f, std::optional<std::string_view> s) {
     if (s) facts[static_cast<int>(f)] = FactValue::String(*s);
   };
@@ -297,6 +275,7 @@ void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_o
   CollectMembers(AsObject(root_members.data), &data);
   *data_object = AsObject(data.object);
   std::optional<element> object = AsObject(data.resource);
+  const bool legacy = !object;  // the facts come from data.object
   std::optional<element> context;
   if (object) {
     context = AsObject(data.context);
@@ -307,7 +286,9 @@ void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_o
     set_string(Fact::kType, raw_type);
     return;
   }
-  ObjectMembers members;
+  // data.object's members are kept for the rule paths that lead to them.
+  ObjectMembers resource_members;
+  ObjectMembers& members = legacy ? data_object_members->emplace() : resource_members;
   CollectMembers(object, &members);
   ContextMembers context_members;
   CollectMembers(context, &context_members);

@@ -5,19 +5,55 @@
 #include <simdjson.h>
 
 #include <optional>
+#include <string_view>
 
 #include "number.h"
 #include "switchboard/event.h"
 
 namespace switchboard {
 
+// The members of the OpenPhone resource object (data.object in legacy payloads,
+// data.resource in beta ones) that facts are computed from, found in one pass
+// over it. When a key repeats, the first wins, as with simdjson's at_key.
+struct ObjectMembers {
+  std::optional<simdjson::dom::element> participants, direction, from, to, phone_number_id,
+      object, text, body, call_id, id, answered_at, status, voicemail, has_voicemail, user_id;
+
+  // The member `key` is kept in, or null when it is not one of these. Keys are
+  // told apart by their length first, so that a key meets one or two comparisons.
+  std::optional<simdjson::dom::element>* Slot(std::string_view key) {
+    switch (key.size()) {
+      case 2: return key == "to" ? &to : key == "id" ? &id : nullptr;
+      case 4: return key == "from" ? &from : key == "text" ? &text : key == "body" ? &body : nullptr;
+      case 6:
+        if (key == "object") return &object;
+        if (key == "callId") return &call_id;
+        if (key == "status") return &status;
+        return key == "userId" ? &user_id : nullptr;
+      case 9: return key == "direction" ? &direction : key == "voicemail" ? &voicemail : nullptr;
+      case 10: return key == "answeredAt" ? &answered_at : nullptr;
+      case 12:
+        return key == "participants" ? &participants : key == "hasVoicemail" ? &has_voicemail
+                                                                             : nullptr;
+      case 13: return key == "phoneNumberId" ? &phone_number_id : nullptr;
+    }
+    return nullptr;
+  }
+  const std::optional<simdjson::dom::element>* Slot(std::string_view key) const {
+    return const_cast<ObjectMembers*>(this)->Slot(key);
+  }
+};
+
 // Fills facts[0..kFactCount) from the document root (a JSON object). Every fact
 // that cannot be computed is left absent; never throws, whatever the document.
 // String facts point into the document, into static storage or, for a numeric
 // id, into *id_text, which holds its JSON text. Sets *data_object to
-// data.object when that is an object, else to nullopt.
+// data.object when that is an object, else to nullopt, and *data_object_members
+// to its members when the facts were computed from it (not from a beta
+// data.resource), else to nullopt.
 void ComputeFacts(simdjson::dom::element root, FactValue* facts,
-                  std::optional<simdjson::dom::element>* data_object, NumberText* id_text);
+                  std::optional<simdjson::dom::element>* data_object,
+                  std::optional<ObjectMembers>* data_object_members, NumberText* id_text);
 
 }  // namespace switchboard
 

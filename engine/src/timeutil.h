@@ -24,6 +24,12 @@ std::string FormatDuration(std::chrono::milliseconds d);
 // "2026-01-05T10:04:05-05:00", "2026-01-05 15:04:05Z"; a date alone
 // ("2026-01-05") is midnight UTC. Fractions beyond milliseconds are truncated.
 Result<TimePoint> ParseIsoTime(std::string_view text);
+// The two parsers behind ParseIsoTime, declared for the tests that compare
+// them. The first reads only the canonical UTC form, "2026-01-05T15:04:05Z" or
+// "2026-01-05T15:04:05.123Z" (exactly those separators and digits, upper case),
+// and returns false for any other text, valid or not; the second reads all forms.
+bool ParseCanonicalIsoTime(std::string_view text, TimePoint* out);
+Result<TimePoint> ParseIsoTimeGeneral(std::string_view text);
 // "2026-01-05T15:04:05.123Z" (always UTC, always milliseconds).
 std::string FormatIsoTime(TimePoint t);
 

@@ -144,6 +144,68 @@ TEST(Action, Utf8LengthCountsCodePointsAtEveryLength) {
   }
 }
 
+// IsE164 checks eight digits at a time and IsPhoneNumberId looks characters up
+// in a table: both must answer as the definitions do, one character at a time.
+bool E164ByDefinition(std::string_view n) {
+  if (n.size() < 3 || n.size() > 16 || n[0] != '+' || n[1] == '0') return false;
+  for (char c : n.substr(1)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+bool PhoneNumberIdByDefinition(std::string_view id) {
+  if (id.size() < 3 || id.size() > 64 || id.substr(0, 2) != "PN") return false;
+  for (char c : id.substr(2)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+          c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(Action, E164AndPhoneNumberIdChecksMatchTheirDefinitions) {
+  EXPECT_TRUE(IsE164("+15555550100"));
+  EXPECT_TRUE(IsE164("+12"));
+  EXPECT_TRUE(IsE164("+123456789012345"));
+  EXPECT_FALSE(IsE164("+1234567890123456"));
+  EXPECT_FALSE(IsE164("+05555550100"));
+  EXPECT_FALSE(IsE164("15555550100"));
+  EXPECT_TRUE(IsPhoneNumberId("PNtoDbDhuz"));
+  EXPECT_TRUE(IsPhoneNumberId("PN_a-Z9"));
+  EXPECT_FALSE(IsPhoneNumberId("PN"));
+  EXPECT_FALSE(IsPhoneNumberId("pn123"));
+  // Every byte value at every position of numbers and ids of every length the
+  // checks accept, and one beyond. Bytes next to the digits, letters, '_' and
+  // '-' in ASCII (and those that carry when 6 is added) catch an off-by-one.
+  int checked = 0;
+  for (size_t length = 1; length <= 17; ++length) {
+    const std::string number = "+" + std::string("987654321098765432").substr(0, length - 1);
+    for (size_t i = 0; i < length; ++i) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string text = number;
+        text[i] = static_cast<char>(byte);
+        ASSERT_EQ(IsE164(text), E164ByDefinition(text)) << "'" << text << "'";
+        ++checked;
+      }
+    }
+  }
+  for (size_t length = 2; length <= 65; ++length) {
+    std::string id = "PN";
+    for (size_t i = 2; i < length; ++i) id += "aZ0_-9zA"[i % 8];
+    for (size_t i = 0; i < length; ++i) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string text = id;
+        text[i] = static_cast<char>(byte);
+        ASSERT_EQ(IsPhoneNumberId(text), PhoneNumberIdByDefinition(text)) << "'" << text << "'";
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 500'000);
+}
+
 TEST(Action, SendMessageContentLongerThan1600AfterRenderingIsAnError) {
   const char* yaml = R"(
 version: 1
@@ -168,6 +230,19 @@ rules:
   auto multibyte = Fire(yaml, Message(accents));
   ASSERT_EQ(multibyte.size(), 1u);
   EXPECT_TRUE(multibyte[0].error.empty()) << multibyte[0].error;
+  // Only a text of more than 1600 bytes is counted: 1601 of them count 1601.
+  accents += "\xC3\xA9";
+  auto too_many = Fire(yaml, Message(accents));
+  ASSERT_EQ(too_many.size(), 1u);
+  EXPECT_NE(too_many[0].error.find("not 1601"), std::string::npos) << too_many[0].error;
+  // One character of four bytes, and 400 of them (1600 bytes, not counted).
+  std::string waves;
+  for (int i = 0; i < 400; ++i) waves += "\xF0\x9F\x91\x8B";
+  for (const std::string& text : {std::string("\xF0\x9F\x91\x8B"), waves}) {
+    auto fits = Fire(yaml, Message(text));
+    ASSERT_EQ(fits.size(), 1u);
+    EXPECT_TRUE(fits[0].error.empty()) << fits[0].error;
+  }
 }
 
 TEST(Action, SendMessageEmptyContentAfterRenderingIsAnError) {

@@ -4,9 +4,11 @@
 // behaviour on untrusted, wrongly typed documents.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -566,7 +568,8 @@ TEST(Facts, ContactIsFirstNonBlankParticipant) {
       R"({"id":"x","type":"call.completed","data":{"object":{"direction":"incoming","participants":["", "+1777"],"status":"no-answer"}}})");
   EXPECT_EQ(Describe(e.fact(Fact::kContact)), "\"+1777\"");
   for (const char* participants :
-       {R"(["  ", null, 5, " +15550000007 ", "+15550000008"])", R"([[], {}, "+15550000007"])"}) {
+       {R"(["  ", null, 5, " +15550000007 ", "+15550000008"])", R"([[], {}, "+15550000007"])",
+        R"([" \t\r\n", "\t\r\n +15550000007\n\r\t ", "+15550000008"])"}) {
     Event legacy = MustParse(LegacyCall(
         "call.completed", std::string(R"("direction":"outgoing","participants":)") + participants));
     EXPECT_EQ(Describe(legacy.fact(Fact::kContact)), "\"+15550000007\"") << participants;
@@ -936,6 +939,82 @@ TEST(Facts, ReusedParseBuffersKeepNothingOfEarlierEvents) {
   }
   Event small = MustParse(generic);
   ExpectFacts(small, {{Fact::kType, Str("custom.thing")}});
+}
+
+// The value at `path` ("a.b[0].c") walked through the whole document as a
+// Value, one member at a time: what Event::Get must answer, however it finds it.
+std::optional<Value> WalkValue(const Value& root, const std::string& path) {
+  const Value* at = &root;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '.') ++i;
+    if (path[i] == '[') {
+      const size_t close = path.find(']', i);
+      const size_t index = std::stoul(path.substr(i + 1, close - i - 1));
+      if (!at->is_array() || index >= at->as_array().size()) return std::nullopt;
+      at = &at->as_array()[index];
+      i = close + 1;
+      continue;
+    }
+    const size_t end = std::min(path.find_first_of(".[", i), path.size());
+    at = at->Find(path.substr(i, end - i));
+    if (at == nullptr) return std::nullopt;
+    i = end;
+  }
+  return *at;
+}
+
+// Paths under data.object to the members the facts read start from those
+// members (WalkEventPath); the others, and beta payloads whose facts come from
+// data.resource, search data.object. Either way the answer is the document's.
+TEST(Facts, PathsUnderDataObjectReadTheDocument) {
+  const std::vector<std::string> events = {
+      // Legacy v4: the facts' members.
+      R"({"type":"message.received","data":{"object":{"id":"AC1","object":"message",
+      "from":"+15550000001","to":["+15550000002","+15550000003"],"direction":"incoming",
+      "text":"hi","status":"received","userId":"US1","phoneNumberId":"PN1",
+      "body":{"nested":[1,{"deep":true}]},"callId":null,"answeredAt":"2026-01-05T15:04:05Z",
+      "participants":[],"voicemail":{"url":"u"},"hasVoicemail":false,"other":"o"}}})",
+      // Beta: data.resource has the facts' members, data.object others.
+      R"({"type":"message.received","data":{"resource":{"text":"resource text","status":"r"},
+      "context":{},"object":{"text":"object text","other":"o"}}})",
+      // A data.resource that is not an object: the facts come from data.object.
+      R"({"type":"message.received","data":{"resource":"x","object":{"text":"t","status":null}}})",
+      // Members absent, null or of other types.
+      R"({"type":"call.completed","data":{"object":{"status":null,"text":5,"to":"+1555"}}})",
+      R"({"type":"call.completed","data":{"object":{}}})",
+      R"({"type":"call.completed","data":{"object":[{"text":"in an array"}]}})",
+      R"({"type":"x","data":{"object":"text"}})",
+      R"({"type":"x"})",
+  };
+  const std::vector<std::string> paths = {
+      "data.object",          "data.object.text",         "data.object.status",
+      "data.object.id",       "data.object.to",           "data.object.to[0]",
+      "data.object.to[1]",    "data.object.to[2]",        "data.object.text[0]",
+      "data.object.from",     "data.object.body.nested",  "data.object.body.nested[1].deep",
+      "data.object.callId",   "data.object.answeredAt",   "data.object.participants[0]",
+      "data.object.voicemail.url", "data.object.hasVoicemail", "data.object.phoneNumberId",
+      "data.object.userId",   "data.object.object",       "data.object.direction",
+      "data.object.other",    "data.object.missing",      "data.object.text.length",
+      "data.object[0]",       "data.object[0].text",      "data.resource.text",
+  };
+  for (int round = 0; round < 2; ++round) {  // the second over the first's buffers
+    for (const std::string& json : events) {
+      Event e = MustParse(json);
+      const Value document = e.ToValue();
+      for (const std::string& path : paths) {
+        const std::optional<Value> expected = WalkValue(document, path);
+        const std::optional<Value> got = e.Get(path);
+        ASSERT_EQ(got.has_value(), expected.has_value()) << path << " in " << json;
+        if (got) EXPECT_EQ(got->ToJson(), expected->ToJson()) << path << " in " << json;
+      }
+    }
+  }
+  // A repeated key: the first, as simdjson's at_key finds it.
+  Event repeated = MustParse(
+      R"({"type":"message.received","data":{"object":{"text":"first","other":1,"text":"second"}}})");
+  EXPECT_EQ(repeated.Get("data.object.text"), Value("first"));
+  EXPECT_EQ(repeated.fact(Fact::kText).string, "first");
 }
 
 TEST(Facts, EventsAliveTogetherAndMoveAssignedKeepTheirOwnFacts) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace switchboard {
 namespace {
@@ -196,6 +197,110 @@ TEST(IsoTime, FormatRoundTripsThroughParse) {
   EXPECT_EQ(FormatIsoTime(At("2026-01-05T10:04:05.5-05:00")), "2026-01-05T15:04:05.500Z");
   TimePoint t = Utc(2026, 7, 6, 13, 30, 0, 42);
   EXPECT_EQ(At(FormatIsoTime(t).c_str()), t);
+}
+
+// ParseIsoTime reads the canonical form with ParseCanonicalIsoTime, and only
+// what that refuses with ParseIsoTimeGeneral. Where the fast path accepts a text
+// it must give the general parser's time; where the general parser refuses one,
+// the fast path must too; and ParseIsoTime must answer as the general parser.
+void ExpectPathsAgree(const std::string& text) {
+  SCOPED_TRACE("'" + text + "'");
+  auto general = ParseIsoTimeGeneral(text);
+  TimePoint fast;
+  if (ParseCanonicalIsoTime(text, &fast)) {
+    ASSERT_TRUE(general.ok()) << general.status().message();
+    EXPECT_EQ(fast, *general);
+  }
+  auto t = ParseIsoTime(text);
+  ASSERT_EQ(t.ok(), general.ok());
+  if (t.ok()) {
+    EXPECT_EQ(*t, *general);
+  } else {
+    EXPECT_EQ(t.status().message(), general.status().message());
+  }
+}
+
+TEST(IsoTime, CanonicalFormIsReadByTheFastPath) {
+  // Every day of 1999-2001 and 2099-2101 (2000 is a leap year, 2100 is not),
+  // the leap days of other centuries, and the extremes of four digits.
+  std::vector<date::sys_days> days;
+  for (int year : {1999, 2099}) {
+    for (auto d = date::sys_days(date::year(year) / 1 / 1);
+         d < date::sys_days(date::year(year + 3) / 1 / 1); d += date::days(1)) {
+      days.push_back(d);
+    }
+  }
+  for (int year : {0, 4, 400, 1600, 1904, 1972, 2024, 2028, 9996}) {
+    days.push_back(date::sys_days(date::year(year) / 2 / 29));
+  }
+  days.push_back(date::sys_days(date::year(0) / 1 / 1));
+  days.push_back(date::sys_days(date::year(9999) / 12 / 31));
+  int checked = 0;
+  for (size_t i = 0; i < days.size(); ++i) {
+    // A different time of day each day, the extremes included.
+    const auto of_day = milliseconds(i == 0 ? 0 : i == 1 ? 86'399'999 : i * 7'919'123 % 86'400'000);
+    const TimePoint t = TimePoint(days[i]) + of_day;
+    for (bool with_ms : {true, false}) {
+      std::string text = FormatIsoTime(t);  // "...:SS.fffZ"
+      if (!with_ms) text = text.substr(0, 19) + "Z";
+      TimePoint fast;
+      ASSERT_TRUE(ParseCanonicalIsoTime(text, &fast)) << text;
+      EXPECT_EQ(fast, with_ms ? t : date::floor<seconds>(t)) << text;
+      ExpectPathsAgree(text);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 4000);
+}
+
+TEST(IsoTime, FastPathLeavesOtherFormsToTheGeneralParser) {
+  // Valid, but not canonical: the general parser reads them.
+  for (const char* other : {"2026-01-05t15:04:05Z", "2026-01-05T15:04:05z", "2026-01-05 15:04:05Z",
+                            "2026-01-05T15:04:05.1Z", "2026-01-05T15:04:05.12Z",
+                            "2026-01-05T15:04:05.1234Z", "2026-01-05T15:04:05,123Z",
+                            "2026-01-05T15:04:05", "2026-01-05T15:04Z", "2026-01-05",
+                            "2026-01-05T15:04:05+00:00", "2026-01-05T15:04:05.123-05:00",
+                            "2026-01-05T15:04:05-0500", "2026-01-05T15:04:05.123+0530"}) {
+    TimePoint fast;
+    EXPECT_FALSE(ParseCanonicalIsoTime(other, &fast)) << other;
+    EXPECT_TRUE(ParseIsoTime(other).ok()) << other;
+    ExpectPathsAgree(other);
+  }
+  // Canonical in shape but invalid: refused by both, with the general parser's reason.
+  for (const char* invalid :
+       {"2026-02-29T00:00:00Z", "2100-02-29T00:00:00.000Z", "1900-02-29T00:00:00Z",
+        "2026-04-31T00:00:00Z", "2026-01-00T00:00:00Z", "2026-01-32T00:00:00Z",
+        "2026-00-05T00:00:00Z", "2026-13-05T00:00:00Z", "2026-99-05T00:00:00Z",
+        "2026-01-05T24:00:00Z", "2026-01-05T15:60:00Z", "2026-01-05T15:04:60Z",
+        "2026-01-05T99:99:99.999Z", "2026-01-05T15:04:05.12:Z", "2026-01-05T15:04:05.1/3Z",
+        "2026-01-05T15:04:0:Z", "2026-01-05T15:04:/5Z", "202:-01-05T15:04:05Z",
+        "2026-0:-05T15:04:05Z", "2026-01-05T1?:04:05Z", "2026-01-05T15:04:05.1 3Z"}) {
+    TimePoint fast;
+    EXPECT_FALSE(ParseCanonicalIsoTime(invalid, &fast)) << invalid;
+    EXPECT_FALSE(ParseIsoTime(invalid).ok()) << invalid;
+    ExpectPathsAgree(invalid);
+  }
+}
+
+TEST(IsoTime, FastPathAgreesOnEveryOneCharacterChange) {
+  // Each character of canonical times replaced with each of these, dropped or
+  // doubled: digits make other (or invalid) dates and times, the others other
+  // forms or errors. Characters next to '0' and '9' in ASCII catch a digit test
+  // that is off by one.
+  const std::string replacements = std::string("0123456789/:-.,Tt Zz+a\xff") + '\0';
+  for (const char* canonical : {"2028-02-29T23:59:59.999Z", "2026-01-05T15:04:05Z",
+                                "2000-12-31T00:00:00.000Z", "1999-01-01T09:09:09.909Z"}) {
+    const std::string base = canonical;
+    for (size_t i = 0; i < base.size(); ++i) {
+      for (char c : replacements) {
+        std::string text = base;
+        text[i] = c;
+        ExpectPathsAgree(text);
+      }
+      ExpectPathsAgree(base.substr(0, i) + base.substr(i + 1));
+      ExpectPathsAgree(base.substr(0, i + 1) + base.substr(i));
+    }
+  }
 }
 
 // ---- Schedules ---------------------------------------------------------------
