@@ -259,10 +259,13 @@ bool PositiveHoldsResolved(const Operator& op, const Resolved& r, bool icase,
       }
       return false;
     }
+    // A string value, or a number as written (like starts_with and the other
+    // string operators); `contains: 555` looks for the text "555".
     Scalar v = r.is_fact ? FromFact(r.fact) : FromElement(r.element);
-    if (v.type != Scalar::Type::kString || op.arg.is_null()) return false;
-    // `contains: 555` looks for the text "555".
-    return FindString(v.string, op.arg.is_string() ? op.arg.as_string() : op.arg.ToText(), icase);
+    std::string storage;
+    std::string_view text;
+    if (op.arg.is_null() || !ScalarText(v, &storage, &text)) return false;
+    return FindString(text, op.arg.is_string() ? op.arg.as_string() : op.arg.ToText(), icase);
   }
   if (r.is_fact) return PositiveHolds(op, FromFact(r.fact), icase, captures);
   simdjson::dom::array array;

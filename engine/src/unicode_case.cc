@@ -93,6 +93,11 @@ char32_t FoldOf(char32_t c) {
       return 's';  // long s
     case 0x3C2:
       return 0x3C3;  // final sigma: sigma
+    case 0x130:
+      // İ lower-cases to i, but folds to nothing else (Unicode CaseFolding.txt
+      // has only a Turkic mapping for it): RE2's (?i) keeps it apart from I and
+      // i, and so does ignore_case, whatever the operator.
+      return c;
     default:
       return LowerOf(c);
   }

@@ -253,6 +253,16 @@ TEST(Condition, ContainsNumberArgumentOnString) {
   EXPECT_TRUE(Fires("{ data.s: { contains: 555 } }", Data(R"({"s":"call 555-1234"})")));
 }
 
+// The doc's "string operators see numbers as written" held for starts_with,
+// ends_with and matches, not for contains on a number value.
+TEST(Condition, ContainsOnANumberValueSeesItsText) {
+  EXPECT_TRUE(Fires("{ data.n: { contains: '5' } }", Data(R"({"n":5})")));
+  EXPECT_TRUE(Fires("{ data.n: { contains: 234 } }", Data(R"({"n":12345})")));
+  EXPECT_FALSE(Fires("{ data.n: { not_contains: 234 } }", Data(R"({"n":12345})")));
+  EXPECT_TRUE(Fires("{ data.n: { contains: '.5' } }", Data(R"({"n":1.50})")));
+  EXPECT_FALSE(Fires("{ data.b: { contains: 'ru' } }", Data(R"({"b":true})")));
+}
+
 TEST(Condition, ContainsElementOfArray) {
   EXPECT_TRUE(Fires("{ data.to: { contains: '+15550002222' } }",
                     Data(R"({"to":["+15550001111","+15550002222"]})")));

@@ -3,6 +3,7 @@
 #include "unicode_case.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include <string>
 
@@ -60,6 +61,48 @@ TEST(UnicodeCase, FoldingEqualsAllCasesOfALetter) {
             FoldCaseUtf8("\u03c3\u03bf\u03c6\u03af\u03b1\u03c3"));
   EXPECT_EQ(FoldCaseUtf8("\u1e9e"), "\u00df");  // capital sharp s
   EXPECT_NE(FoldCaseUtf8("\u00e9cole"), FoldCaseUtf8("ecole"));
+}
+
+// ignore_case folds with FoldCaseUtf8 for equals, in, contains, starts_with and
+// ends_with, and with RE2's (?i) for matches: the two must agree, or one
+// condition would tell apart what another takes as equal (İ and I did). For
+// every letter of the scripts folded: is it equal, ignoring case, to its upper
+// and lower case, and to I and i, the same way under both?
+TEST(UnicodeCase, FoldingAgreesWithRe2IgnoreCase) {
+  auto encode = [](char32_t c) {
+    std::string out;
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c < 0x800) {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      out += static_cast<char>(0xE0 | (c >> 12));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+    return out;
+  };
+  RE2::Options options;
+  options.set_case_sensitive(false);
+  int compared = 0;
+  for (char32_t c = 0x41; c < 0xFF60; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    const bool folded_range = c < 0x600 || (c >= 0x1E00 && c < 0x1F00) || c >= 0xFF00;
+    if (!folded_range) continue;
+    const std::string letter = encode(c);
+    RE2 re("^" + RE2::QuoteMeta(letter) + "$", options);
+    ASSERT_TRUE(re.ok()) << re.error();
+    for (const std::string& other :
+         {ToUpperUtf8(letter), ToLowerUtf8(letter), std::string("I"), std::string("i")}) {
+      const bool ours = FoldCaseUtf8(letter) == FoldCaseUtf8(other);
+      const bool re2 = RE2::FullMatch(other, re);
+      EXPECT_EQ(ours, re2) << "U+" << std::hex << static_cast<uint32_t>(c) << " vs '" << other
+                           << "': ignore_case " << ours << ", RE2 (?i) " << re2;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 1000);
 }
 
 TEST(UnicodeCase, IsAscii) {
