@@ -13,6 +13,14 @@ namespace {
 constexpr std::chrono::hours kMinThrottleHorizon{24 * 31};
 constexpr int kBatch = 64;
 
+// A `sqlite` action without a `database`, or with one that renders empty, writes
+// into the server's own database (in the event's transaction, or on a retry by
+// hand in one of its own).
+bool IntoOwnDatabase(const Value& params) {
+  const Value* database = params.Find("database");
+  return database == nullptr || database->ToText().empty();
+}
+
 // Forwards firings to the in-memory state and remembers them for the commit.
 class RecordingThrottle : public ThrottleStore {
  public:
@@ -183,11 +191,10 @@ ProcessedEvent Processor::Process(const std::string& id, const Event& event, con
       if (a.type == "openphone.send_message") {
         if (const Value* to = a.params.Find("to")) action.contact = to->ToText();
       }
-      const Value* database = a.params.Find("database");
       if (!a.error.empty()) {
         action.status = "dead";
         action.last_error = a.error;
-      } else if (a.type == "sqlite" && (database == nullptr || database->ToText().empty())) {
+      } else if (a.type == "sqlite" && IntoOwnDatabase(a.params)) {
         // Into this database: in the same transaction, so exactly once.
         SqlInsert row;
         row.action = static_cast<int>(p.actions.size());
@@ -407,7 +414,7 @@ void Dispatcher::RunOne(const StoredAction& action) {
         return;
       }
     }
-  } else if (action.type == "sqlite" && params->Find("database") == nullptr) {
+  } else if (action.type == "sqlite" && IntoOwnDatabase(*params)) {
     // Into this database (an action retried by hand after its insert failed).
     SqlInsert row;
     const Value* table = params->Find("table");

@@ -1057,6 +1057,9 @@ rules:
   EXPECT_EQ(rows[1], (std::vector<std::string>{"EVsql2", "+15555550101", "second"}));
 }
 
+// `database: ""` means the server's database as much as no `database` does: retried
+// by hand, such an action went to SQLite's throw-away temporary database, and was
+// reported done.
 TEST_F(Server, DeadOwnDatabaseSqliteActionRetriedByHandWritesTheRow) {
   WriteRules(R"(version: 1
 rules:
@@ -1065,30 +1068,56 @@ rules:
     actions:
       - sqlite:
           table: received_messages
-          values: { event_id: "{{ facts.id }}", contact: "{{ facts.contact }}" }
+          values: { event_id: "{{ facts.id }}", contact: "{{ facts.contact }}", rule: "{{ rule.id }}" }
+  - id: record-empty-database
+    event: message.received
+    actions:
+      - sqlite:
+          table: received_messages
+          database: ""
+          values: { event_id: "{{ facts.id }}", contact: "{{ facts.contact }}", rule: "{{ rule.id }}" }
 )");
   StartServer();
-  // A table of an incompatible schema: the insert fails, the action is dead.
+  // A table of an incompatible schema: the inserts fail, the actions are dead.
   sqlite3* db = OpenDatabaseAndRun(
       "CREATE TABLE received_messages (id INTEGER PRIMARY KEY, created_at TEXT, "
       "required TEXT NOT NULL)");
   ASSERT_NE(db, nullptr);
   ASSERT_EQ(SendLegacy(MessageEvent("EVsqldead", "+15555550100")).status, 200);
-  Value dead = WaitForDeadActions(1);
-  ASSERT_EQ(dead.as_array().size(), 1u);
-  const Value& action = dead.as_array()[0];
-  EXPECT_NE(Str(action.Find("last_error")).find("NOT NULL"), std::string::npos)
-      << action.ToJson();
+  Value dead = WaitForDeadActions(2);
+  ASSERT_EQ(dead.as_array().size(), 2u);
+  for (const Value& action : dead.as_array()) {
+    EXPECT_NE(Str(action.Find("last_error")).find("NOT NULL"), std::string::npos)
+        << action.ToJson();
+  }
 
-  // The operator fixes the table and retries by hand: the row is written.
+  // The operator fixes the table and retries by hand: the rows are written.
   ASSERT_EQ(sqlite3_exec(db, "DROP TABLE received_messages", nullptr, nullptr, nullptr), SQLITE_OK)
       << sqlite3_errmsg(db);
-  HttpAnswer retry = Admin("POST", "/api/actions/" + Str(action.Find("id")) + "/retry");
-  ASSERT_EQ(retry.status, 202) << retry;
-  ASSERT_TRUE(WaitForOnlyActionStatus("EVsqldead", "done"));
-  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM received_messages WHERE event_id = 'EVsqldead' "
-                         "AND contact = '+15555550100'"),
-            1);
+  for (const Value& action : dead.as_array()) {
+    HttpAnswer retry = Admin("POST", "/api/actions/" + Str(action.Find("id")) + "/retry");
+    ASSERT_EQ(retry.status, 202) << retry;
+  }
+  Value event;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        event = AdminJson("/api/events/EVsqldead");
+        const Value* actions = event.Find("actions");
+        if (!actions || !actions->is_array() || actions->as_array().size() != 2) return false;
+        for (const Value& action : actions->as_array()) {
+          if (Str(action.Find("status")) != "done") return false;
+        }
+        return true;
+      },
+      10s, 50ms))
+      << event.ToJson();
+  for (const char* rule : {"record", "record-empty-database"}) {
+    EXPECT_EQ(QueryInt(db, std::string("SELECT COUNT(*) FROM received_messages WHERE event_id = "
+                                       "'EVsqldead' AND contact = '+15555550100' AND rule = '") +
+                               rule + "'"),
+              1)
+        << rule;
+  }
   sqlite3_close(db);
 }
 
