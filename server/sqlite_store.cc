@@ -417,19 +417,27 @@ class SqliteStore : public Store {
   }
 
   std::future<Status> CommitProcessedAsync(ProcessedEvent* processed) override {
-    return WriteAsync([this, processed](sqlite3* db) -> Status {
-      const ProcessedEvent& p = *processed;
-      Stmt mark(&writer_cache_, db,
-                "UPDATE switchboard_events SET status = 'processed', trace = ?, processed_ms = ? "
-                "WHERE id = ? AND status = 'pending'");
-      mark.Bind(1, p.trace).Bind(2, p.processed_ms).Bind(3, p.event_id);
-      Status s = Run(mark, "marking the event processed");
-      if (!s.ok()) return s;
-      // Counted here, inside the job: a rolled-back batch is recounted at the
-      // next open; an overcount only makes the overload answer come early.
-      if (sqlite3_changes(db) > 0) --pending_events_;
-      return WriteEffects(db, processed);
-    });
+    // Both run on the writer thread, one after the other.
+    auto marked = std::make_shared<bool>(false);
+    return WriteAsync(
+        [this, processed, marked](sqlite3* db) -> Status {
+          const ProcessedEvent& p = *processed;
+          Stmt mark(&writer_cache_, db,
+                    "UPDATE switchboard_events SET status = 'processed', trace = ?, "
+                    "processed_ms = ? WHERE id = ? AND status = 'pending'");
+          mark.Bind(1, p.trace).Bind(2, p.processed_ms).Bind(3, p.event_id);
+          Status s = Run(mark, "marking the event processed");
+          if (!s.ok()) return s;
+          *marked = sqlite3_changes(db) > 0;
+          return WriteEffects(db, processed);
+        },
+        // No longer pending once committed: a job or batch that rolls back
+        // leaves the event pending, and counted (it was counted down before,
+        // and again when it was processed later, until the count sank below
+        // the events that wait and the overload answer came late).
+        [this, marked] {
+          if (*marked) --pending_events_;
+        });
   }
 
   Status MarkPending(const std::string& event_id) override {
@@ -601,6 +609,7 @@ class SqliteStore : public Store {
   enum : int { kWaiting = 0, kReleased = 1, kSleeping = 2 };
   struct Job {
     std::function<Status(sqlite3*)> fn;
+    std::function<void()> committed;  // after a successful fn and COMMIT; may be empty
     bool single_statement = false;
     bool durable = false;  // its caller acknowledges it: fsync before answering
     std::optional<std::promise<Status>> promise;  // set for asynchronous callers
@@ -758,9 +767,13 @@ class SqliteStore : public Store {
     return Write(std::move(fn), false, false, /*durable=*/true);
   }
   // As Write, but the result comes through a future.
-  std::future<Status> WriteAsync(std::function<Status(sqlite3*)> fn) {
+  // `committed`, when given, runs on the writer thread once `fn` succeeded and
+  // its transaction committed.
+  std::future<Status> WriteAsync(std::function<Status(sqlite3*)> fn,
+                                 std::function<void()> committed = nullptr) {
     auto job = std::make_shared<Job>();
     job->fn = std::move(fn);
+    job->committed = std::move(committed);
     job->promise.emplace();
     std::future<Status> done = job->promise->get_future();
     Status queued = Enqueue(job, /*shed_when_full=*/false);
@@ -885,7 +898,13 @@ class SqliteStore : public Store {
       Exec(writer_, "ROLLBACK");
       known_columns_.clear();  // tables created in the batch are gone
     }
-    if (!commit.ok()) results.assign(jobs->size(), commit);
+    if (!commit.ok()) {
+      results.assign(jobs->size(), commit);
+    } else {
+      for (size_t i = 0; i < jobs->size(); ++i) {
+        if (results[i].ok() && (*jobs)[i]->committed) (*jobs)[i]->committed();
+      }
+    }
     Answer(jobs, results);
   }
 

@@ -37,6 +37,7 @@ class SqliteStoreTest : public ::testing::Test {
     SqliteOptions options;
     options.path = (dir_ / "test.db").string();
     options.busy_timeout_ms = 200;
+    options.max_pending_events = max_pending_events_;
     auto opened = OpenSqliteStore(options);
     ASSERT_TRUE(opened.ok()) << opened.status().message();
     store_ = std::move(opened.value());
@@ -56,6 +57,7 @@ class SqliteStoreTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  size_t max_pending_events_ = 1000;
   std::unique_ptr<Store> store_;
 };
 
@@ -193,6 +195,33 @@ TEST_F(SqliteStoreTest, FailedCommitLeavesNothingBehind) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM sqlite_master WHERE name='opt_outs'"), 0);
+}
+
+// The count of pending events, which the overload answer reads, followed the
+// rolled-back processing of an event down: the event stayed pending, was
+// counted down again when processed later, and the overload answer came late.
+TEST_F(SqliteStoreTest, ProcessingThatRollsBackLeavesTheEventCountedAsPending) {
+  max_pending_events_ = 1;
+  Reopen();
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());  // pending, unprocessed
+  CreateTable(dir_ / "test.db",
+              "CREATE TRIGGER refuse BEFORE INSERT ON switchboard_actions "
+              "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  ProcessedEvent p = ProcessedWithEverything("EV1");
+  EXPECT_FALSE(store_->CommitProcessed(&p).ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='pending'"), 1);
+  CreateTable(dir_ / "test.db", "DROP TRIGGER refuse");
+  // One event waits: at the limit of one, the next webhook is refused.
+  auto refused = store_->Accept("EV2", "t", "{}", 2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  // Processed, it no longer counts.
+  p = ProcessedWithEverything("EV1");
+  ASSERT_TRUE(store_->CommitProcessed(&p).ok());
+  auto accepted = store_->Accept("EV2", "t", "{}", 2);
+  ASSERT_TRUE(accepted.ok()) << accepted.status().message();
+  EXPECT_EQ(*accepted, AcceptOutcome::kAccepted);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status='pending'"), 1);
 }
 
 // A bad row takes only its own action with it (an issue: one bad row rolled back every
