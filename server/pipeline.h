@@ -4,7 +4,8 @@
 //    processed mark, the trace, the outbox rows, the throttle firings and the
 //    rows of `sqlite` actions into this database commit with the event. Its
 //    thread processes the events that wait in the inbox (replays, and events
-//    stored pending by an earlier version) the same way, one transaction each;
+//    stored pending by an earlier version) the same way, up to 64 events per
+//    group commit, each in a savepoint of its own;
 //  - Dispatcher runs due outbox actions, retries with backoff and dead-letters.
 #ifndef SWITCHBOARD_SERVER_PIPELINE_H_
 #define SWITCHBOARD_SERVER_PIPELINE_H_

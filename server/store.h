@@ -2,7 +2,8 @@
 // traces, the outbox of actions, throttle firings and dead letters.
 //
 // Store is the interface the rest of the server uses; SqliteStore is the
-// embedded implementation. A PostgreSQL store implements the same interface.
+// embedded implementation (the only one so far); a PostgreSQL store is to
+// implement the same interface.
 #ifndef SWITCHBOARD_SERVER_STORE_H_
 #define SWITCHBOARD_SERVER_STORE_H_
 
