@@ -408,8 +408,7 @@ void Dispatcher::RunOne(const StoredAction& action) {
       result = ExecuteAction(options_.executor, action.type, *params, *redacted);
       if (result.kind == ExecResult::Kind::kOk) {
         // Count it before the next send reads the cap.
-        Status s = store_->UpdateAction(action.id, "done", attempts, 0, "", NowMs());
-        if (!s.ok()) LogError("recording action " + std::to_string(action.id) + ": " + s.message());
+        Record(action.id, "done", attempts, 0, "", NowMs());
         metrics_->CountAction(action.type, "succeeded");
         return;
       }
@@ -492,8 +491,33 @@ void Dispatcher::RunOne(const StoredAction& action) {
                ") dead-lettered: " + OneLine(result.error));
   }
   metrics_->CountAction(action.type, outcome);
-  Status s = store_->UpdateAction(action.id, status, attempts, next_attempt, result.error, now);
-  if (!s.ok()) LogError("recording action " + std::to_string(action.id) + ": " + s.message());
+  Record(action.id, status, attempts, next_attempt, result.error, now);
+}
+
+void Dispatcher::Record(int64_t id, const std::string& status, int attempts, int64_t next_attempt_ms,
+                        const std::string& error, int64_t now_ms) {
+  // What happened has happened (a message went out, say): while the database
+  // cannot take it (locked by a backup, say), it is tried again, every second,
+  // rather than left as it was, due, which would run the action again at once.
+  // Only a stop gives up; the action then runs again after the restart (at
+  // least once).
+  for (int tries = 1;; ++tries) {
+    Status s = store_->UpdateAction(id, status, attempts, next_attempt_ms, error, now_ms);
+    if (s.ok()) {
+      if (tries > 1) LogInfo("recorded action " + std::to_string(id) + " as " + status);
+      return;
+    }
+    if (tries == 1) {
+      LogError("recording action " + std::to_string(id) + ": " + s.message() +
+               " (trying again every second)");
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) {
+      LogError("action " + std::to_string(id) + " not recorded as " + status +
+               " before the stop: it runs again after the restart");
+      return;
+    }
+  }
 }
 
 }  // namespace server

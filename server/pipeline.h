@@ -128,6 +128,9 @@ class Dispatcher {
  private:
   void Loop();
   void RunOne(const StoredAction& action);
+  // Stores an action's outcome, trying again while the database refuses it.
+  void Record(int64_t id, const std::string& status, int attempts, int64_t next_attempt_ms,
+              const std::string& error, int64_t now_ms);
   // Blocks until a send is allowed by the per-key rate limit.
   void AwaitSendToken();
 

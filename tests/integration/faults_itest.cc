@@ -464,4 +464,48 @@ TEST_F(Faults, LedgerBalancesUnderInjectedFaultsAndADatabaseLock) {
   RecordProperty("mismatches", mismatches);
 }
 
+// A send that went out while the database was locked was recorded nowhere: the
+// action stayed due, and the next dispatcher round sent the message again. The
+// outcome is now kept and stored once the lock is gone; the message goes out once.
+TEST_F(Faults, AnOutcomeTheDatabaseRefusesIsStoredLaterNotRunAgain) {
+  FaultyHttp api([&](const FakeRequest& r, int) {
+    if (r.method != "POST" || r.path != "/v1/messages") return FakeReply::Answer(404);
+    return FakeReply::Answer(202, "{}", /*delay_ms=*/300);  // answered inside the lock
+  });
+  WriteFileAtomically(dir_ / "rules" / "rules.yaml",
+                      "version: 1\n"
+                      "rules:\n"
+                      "  - id: reply\n"
+                      "    event: message.received\n"
+                      "    actions:\n"
+                      "      - openphone.send_message:\n"
+                      "          to: \"{{ facts.contact }}\"\n"
+                      "          content: \"hello\"\n");
+  WriteConfig(api.base_url());
+  StartServer();
+  ASSERT_EQ(PostSigned(port_, Key(kLegacyKeyText), MessageEvent("EVlocked1", "+15550001234", "hi"),
+                       20)
+                .status,
+            200);
+  // The send is in flight: lock the database past the server's 5 s busy timeout.
+  ASSERT_TRUE(WaitFor([&] { return api.Hits().size() >= 1; }, 10s, 2ms));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::this_thread::sleep_for(7500ms);
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return QueryInt(db, "SELECT COUNT(*) FROM switchboard_actions WHERE status = 'done' "
+                            "AND attempts = 1") == 1;
+      },
+      10s, 20ms))
+      << LogTail(dir_ / "server.log");
+  sqlite3_close(db);
+  std::this_thread::sleep_for(500ms);  // a second send would have come by now
+  EXPECT_EQ(api.Hits().size(), 1u);
+}
+
 }  // namespace
