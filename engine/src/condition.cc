@@ -4,6 +4,7 @@
 #include <string>
 
 #include "number.h"
+#include "same_text.h"
 #include "unicode_case.h"
 
 namespace switchboard {
@@ -72,11 +73,11 @@ bool EqualIgnoringCase(std::string_view a, std::string_view b) {
   return FoldCaseUtf8(a) == FoldCaseUtf8(b);
 }
 
-// Case-sensitive, the usual comparison (equals, in), is a == b inline: in one
+// Case-sensitive, the usual comparison (equals, in), is SameText inline: in one
 // function with the folding path it paid for that path's stack frame and
 // temporary strings on every call.
 inline bool EqualStrings(std::string_view a, std::string_view b, bool icase) {
-  return icase ? EqualIgnoringCase(a, b) : a == b;
+  return icase ? EqualIgnoringCase(a, b) : SameText(a, b);
 }
 
 bool FindString(std::string_view hay, std::string_view needle, bool icase) {

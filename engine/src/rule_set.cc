@@ -8,6 +8,7 @@
 #include "condition.h"
 #include "event_rep.h"
 #include "rule_set_rep.h"
+#include "same_text.h"
 #include "user_code.h"
 
 namespace switchboard {
@@ -345,7 +346,7 @@ void RenderAction(const CompiledAction& action, const TemplateContext& context, 
       continue;
     }
     auto& [slot_name, slot] = params[i];
-    if (slot_name != name) slot_name.assign(name);
+    if (!SameText(slot_name, name)) slot_name.assign(name);
     if (!is_template) {
       slot = RenderTree(tree, context, false);
       continue;
