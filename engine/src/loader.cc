@@ -80,9 +80,9 @@ class Loader {
     CompileSchedules();
     for (auto& [name, macro] : macros_) CompileMacro(name, nullptr);
     for (const Named& rule : rule_nodes_) CompileRule(rule);
-    if (options_.tests) {
-      for (const Named& test : test_nodes_) CompileTest(test);
-    }
+    // Without options_.tests the tests are still checked: one bad file fails the
+    // whole load, whichever command loads it.
+    for (const Named& test : test_nodes_) CompileTest(test);
     LoadResult result;
     if (!errors_.empty()) {
       // Report in reading order: by file, then position.
@@ -261,11 +261,39 @@ class Loader {
       // Reading a string, "bad file" is yaml-cpp's DepthGuard refusing a 500th
       // level of nesting (YAML::DeepRecursion, whose type the library does not
       // export to catch by).
-      Error(&f, e.mark, "",
-            e.msg == YAML::ErrorMsg::BAD_FILE ? "invalid YAML: nested 500 or more levels deep"
-                                              : "invalid YAML: " + e.msg);
+      if (e.msg == YAML::ErrorMsg::BAD_FILE) {
+        Error(&f, e.mark, "", "invalid YAML: nested 500 or more levels deep");
+      } else if (YAML::Mark end; EndsBeforeError(f.lines, e.mark, &end)) {
+        // yaml-cpp reports a `{`, `[` or quote left open where the text ends,
+        // a line past the last: show the last line, and what to look for.
+        Error(&f, end, "",
+              "invalid YAML: " + e.msg + " (the file ends inside a '{', '[' or quoted " +
+                  "string opened above: look for the one that is not closed)");
+      } else {
+        Error(&f, e.mark, "", "invalid YAML: " + e.msg);
+      }
       f.root = YAML::Node(YAML::NodeType::Undefined);
     }
+  }
+
+  // Whether no line at or after `error` has content (yaml-cpp's mark for what
+  // the end of the text left unclosed); if so *end is just past the last
+  // character of the last line that has content.
+  static bool EndsBeforeError(const std::vector<std::string>& lines, const YAML::Mark& error,
+                              YAML::Mark* end) {
+    if (error.is_null() || error.line < 0) return false;
+    for (size_t i = static_cast<size_t>(error.line); i < lines.size(); ++i) {
+      if (lines[i].find_first_not_of(" \t") != std::string::npos) return false;
+    }
+    for (size_t i = std::min(lines.size(), static_cast<size_t>(error.line)); i-- > 0;) {
+      if (lines[i].find_first_not_of(" \t") != std::string::npos) {
+        end->line = static_cast<int>(i);
+        end->column = static_cast<int>(lines[i].size());
+        end->pos = 0;
+        return true;
+      }
+    }
+    return false;
   }
 
   // The 0-based line where a second YAML document starts, or -1. A line that
@@ -1489,7 +1517,7 @@ class Loader {
     } else if (event) {
       if (!event.IsScalar()) {
         Error(f, event, item, "'event' must be a file path (relative to this file)");
-      } else {
+      } else if (options_.tests) {  // else the file is the test runner's concern
         std::string path = event.Scalar();
         if (path.empty() || path[0] != '/') path = f->dir + "/" + path;
         std::string error;
@@ -1553,7 +1581,7 @@ class Loader {
         }
       }
     }
-    rep_->tests.push_back(std::move(test));
+    if (options_.tests) rep_->tests.push_back(std::move(test));
   }
 
   const ActionRegistry& actions_;

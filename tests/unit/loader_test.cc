@@ -1283,6 +1283,75 @@ tests:
       << result.FormatErrors();
 }
 
+// A server loads rules without their tests (LoadOptions::tests false): it does
+// not read the tests' event files, but a test that is wrong in itself still
+// fails the load, as `check` does (SPEC: one bad file fails the whole load).
+TEST(RuleLoader, WithoutTestsStillRejectsABadTestButReadsNoEventFile) {
+  static const std::unique_ptr<Engine> engine = Engine::Create();
+  const char* missing_file = R"(version: 1
+rules:
+  - { id: r1, event: "*", actions: [log: { message: x }] }
+tests:
+  - name: t
+    event: no-such-event.json
+    expect: { fired: [r1] }
+)";
+  LoadResult served =
+      engine->LoadString(missing_file, "/tmp/switchboard-no-such-dir/rules.yaml", LoadOptions{false});
+  ASSERT_TRUE(served.ok()) << served.FormatErrors();
+  EXPECT_TRUE(served.rules->tests().empty());
+  LoadResult checked = engine->LoadString(missing_file, "/tmp/switchboard-no-such-dir/rules.yaml");
+  EXPECT_TRUE(HasError(checked, 6, 12, "cannot read event file")) << checked.FormatErrors();
+
+  const char* bad_tests = R"(version: 1
+rules:
+  - { id: r1, event: "*", actions: [log: { message: x }] }
+tests:
+  - name: t
+    payload: { id: E, type: t }
+    expect: { fired: [nope] }
+    bogus: 1
+  - name: u
+    expect: { fired: [] }
+)";
+  for (bool tests : {true, false}) {
+    LoadResult result = engine->LoadString(bad_tests, "rules.yaml", LoadOptions{tests});
+    EXPECT_FALSE(result.ok()) << "tests " << tests;
+    EXPECT_TRUE(HasError(result, 7, 23, "unknown rule 'nope'")) << "tests " << tests;
+    EXPECT_TRUE(HasError(result, 8, 5, "unknown key 'bogus'")) << "tests " << tests;
+    EXPECT_TRUE(HasError(result, 9, 5, "missing 'event' (a file) or 'payload'"))
+        << "tests " << tests;
+  }
+}
+
+// yaml-cpp places a `{`, `[` or quote left open at the end of the text, a line
+// past the last: the error shows the last line instead, and says what to look for.
+TEST(RuleLoader, UnclosedFlowAtTheEndOfTheFileIsShownOnItsLastLine) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: x
+    event: t
+    actions: [log: {message: "abc}]
+
+
+)");
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  const Diagnostic& d = result.errors[0];
+  EXPECT_EQ(d.line, 5) << d.Headline();
+  EXPECT_EQ(d.column, 36) << d.Headline();
+  EXPECT_EQ(d.message,
+            "invalid YAML: end of map flow not found (the file ends inside a '{', '[' or "
+            "quoted string opened above: look for the one that is not closed)");
+  EXPECT_NE(d.snippet.find("actions: [log: {message: \"abc}]"), std::string::npos)
+      << d.snippet;
+
+  result = Load("version: 1\nrules: [\n");
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 2, 9, "end of sequence flow not found (the file ends inside"))
+      << result.FormatErrors();
+}
+
 TEST(RuleLoader, ReportsEveryErrorInFileOrder) {
   LoadResult result = Load(R"(
 version: 1

@@ -180,8 +180,10 @@ struct SWITCHBOARD_EXPORT LoadResult {
 };
 
 struct LoadOptions {
-  // Read the files' inline `tests:` (whose event files must then exist).
-  // Default: true. A server has no use for them: false skips the section.
+  // Keep the files' inline `tests:` (RuleSet::tests()), reading their event
+  // files, which must then exist. Default: true. A server has no use for them:
+  // with false the tests are still checked (a bad test fails the load, as any
+  // error in a file does) but their event files are not read nor kept.
   bool tests = true;
 };
 
