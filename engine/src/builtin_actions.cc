@@ -230,6 +230,12 @@ class Http : public BuiltinActionType {
         }
       }
     }
+    if (const Value* b = params.Find("body")) {
+      if (!b->is_string() && !b->is_object() && !b->is_array()) {
+        problems->push_back({"body", "", "parameter 'body' must be a string, or a mapping or "
+                                         "list (sent as JSON), not " + b->ToJson()});
+      }
+    }
     if (const Value* s = params.Find("success")) {
       for (const Value& code : s->as_array()) {
         if (code.as_number() < 100 || code.as_number() > 599) {

@@ -575,6 +575,39 @@ rules:
       << success.FormatErrors();
 }
 
+// SPEC: body is a string, or a mapping/list sent as JSON.
+TEST(Action, HttpRejectsABodyThatIsNeitherTextNorJsonAtLoad) {
+  auto engine = Engine::Create();
+  for (const char* body : {"5", "true", "null", "~"}) {
+    LoadResult result = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/", body: )" + std::string(body) + R"( }
+)"));
+    ASSERT_FALSE(result.ok()) << body;
+    ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+    EXPECT_NE(result.errors[0].message.find(
+                  "parameter 'body' must be a string, or a mapping or list (sent as JSON), not "),
+              std::string::npos)
+        << result.FormatErrors();
+    EXPECT_EQ(result.errors[0].line, 6) << result.FormatErrors();
+  }
+  for (const char* body : {"\"5\"", "[1, 2]", "{ a: 1 }", "''"}) {
+    LoadResult result = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/", body: )" + std::string(body) + R"( }
+)"));
+    EXPECT_TRUE(result.ok()) << body << "\n" << result.FormatErrors();
+  }
+}
+
 // ---- sqlite and log ----
 
 TEST(Action, SqliteValuesAreRendered) {
