@@ -373,11 +373,17 @@ class Loader {
         Error(f, def.node, "list " + Quote(name), "a list must be a sequence of values");
       } else {
         for (const auto& item : def.node) {
-          if (!item.IsScalar()) {
-            Error(f, item, "list " + Quote(name), "list items must be strings or numbers");
+          // SPEC: named lists hold strings (numbers are read as written);
+          // an unquoted true/false is a boolean, which no list means.
+          Value value = ScalarToValue(item);
+          if (!item.IsScalar() || value.is_bool()) {
+            Error(f, item, "list " + Quote(name),
+                  value.is_bool() ? "list items must be strings or numbers (quote \"true\" or "
+                                    "\"false\" to list the text)"
+                                  : "list items must be strings or numbers");
             continue;
           }
-          items.push_back(ScalarToValue(item));
+          items.push_back(std::move(value));
         }
       }
       lists_[name] = std::move(items);

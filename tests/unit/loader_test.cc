@@ -485,6 +485,21 @@ TEST(RuleLoader, RejectsUnknownListWithSuggestion) {
   EXPECT_TRUE(HasError(result, 7, 34, "unknown list 'staf' (did you mean 'staff'?)"));
 }
 
+TEST(RuleLoader, NamedListItemsAreStringsOrNumbers) {
+  LoadResult result = Load(R"(
+version: 1
+lists:
+  flags: [true, 1.5, "false", { a: 1 }]
+rules: []
+)");
+  ASSERT_EQ(result.errors.size(), 2u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 3, 11, "list items must be strings or numbers (quote"))
+      << result.FormatErrors();
+  EXPECT_EQ(result.errors[1].column, 31) << result.FormatErrors();
+  EXPECT_EQ(result.errors[1].message, "list items must be strings or numbers");
+  EXPECT_EQ(result.errors[0].item, "list 'flags'");
+}
+
 TEST(RuleLoader, RejectsUnknownMacroWithSuggestion) {
   LoadResult result = Load(WithWhen("{ macro: inbond_text }",
                                     "macros:\n  inbound_text: { facts.direction: incoming }\n"));
