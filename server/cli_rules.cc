@@ -83,6 +83,12 @@ std::shared_ptr<const RuleSet> LoadOrReport(const Engine& engine,
   return loaded.rules;
 }
 
+// Text from rule files and events (test names, ids, reasons, errors) on one
+// line of the output: SPEC, `test` prints one line per test.
+std::string Line(std::string_view text) {
+  return server::OneLine(std::string(text), /*escape_backslash=*/false);
+}
+
 // One line per parameter: a value's line breaks and other control characters
 // are written as escapes (\n, \t, \xNN), as --json escapes them.
 void PrintValue(const Value& v, const std::string& indent, std::ostream& out) {
@@ -146,11 +152,11 @@ int Test(const std::vector<std::string>& args) {
     TestOutcome outcome = rules->RunTest(test);
     if (outcome.passed) {
       ++passed;
-      std::cout << "PASS " << test.file << ":" << test.line << ": " << test.name << "\n";
+      std::cout << "PASS " << test.file << ":" << test.line << ": " << Line(test.name) << "\n";
     } else {
       ++failed;
-      std::cout << "FAIL " << test.file << ":" << test.line << ": " << test.name << ": "
-                << outcome.message << "\n";
+      std::cout << "FAIL " << test.file << ":" << test.line << ": " << Line(test.name) << ": "
+                << Line(outcome.message) << "\n";
     }
   }
   std::cout << passed << " passed, " << failed << " failed\n";
@@ -235,20 +241,20 @@ int Eval(const std::vector<std::string>& args) {
     return kExitOk;
   }
 
-  std::cout << "event " << (event->id().empty() ? "(no id)" : event->id()) << " ("
-            << (event->type().empty() ? "no type" : event->type()) << ")\n";
+  std::cout << "event " << (event->id().empty() ? "(no id)" : Line(event->id())) << " ("
+            << (event->type().empty() ? "no type" : Line(event->type())) << ")\n";
   if (result.fired.empty()) std::cout << "no rule fired\n";
   for (const FiredRule& f : result.fired) {
     std::cout << "fired " << f.rule_id << "\n";
     for (const FiredAction& a : f.actions) {
       std::cout << "  " << a.type << "\n";
       PrintValue(a.redacted_params(), "    ", std::cout);
-      if (!a.error.empty()) std::cout << "    error: " << a.error << "\n";
+      if (!a.error.empty()) std::cout << "    error: " << Line(a.error) << "\n";
     }
   }
   if (explain) {
     for (const NotFiredRule& n : result.not_fired) {
-      std::cout << "not fired " << n.rule_id << ": " << n.reason << "\n";
+      std::cout << "not fired " << n.rule_id << ": " << Line(n.reason) << "\n";
     }
   } else if (!result.not_fired.empty()) {
     std::cout << result.not_fired.size()

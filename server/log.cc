@@ -20,12 +20,12 @@ void Log(LogLevel level, const std::string& message) {
   std::fflush(stderr);
 }
 
-std::string OneLine(const std::string& text) {
+std::string OneLine(const std::string& text, bool escape_backslash) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '\\') {
+    if (c == '\\' && escape_backslash) {
       out += "\\\\";  // so that an escape in the output always means one character
     } else if (c == '\n') {
       out += "\\n";

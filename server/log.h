@@ -18,7 +18,9 @@ inline void LogError(const std::string& m) { Log(LogLevel::kError, m); }
 LogLevel ParseLogLevel(const std::string& name);
 // `text` with its control characters and backslashes written as escapes (\n, \r,
 // \t, \xNN, \\), so that it cannot break a log line or forge the next one.
-std::string OneLine(const std::string& text);
+// Without `escape_backslash`, backslashes stay single: for text read by people
+// only (a regex in an explained reason), where one line is all that matters.
+std::string OneLine(const std::string& text, bool escape_backslash = true);
 
 }  // namespace server
 }  // namespace switchboard

@@ -336,6 +336,40 @@ rules:
   EXPECT_NE(actual.find(R"(xxx...")"), std::string::npos) << actual.substr(0, 80);
 }
 
+// SPEC: `test` prints one line per test. Names, ids and reasons come from rule
+// files and events and may hold line breaks: they are written as \n.
+TEST_F(Cli, TestAndEvalLinesStayOneLineWhateverTheNamesHold) {
+  std::string event = Write("event.json",
+                            R"({"id":"EV\n1","type":"message.received","data":{"object":{)"
+                            R"("object":"message","direction":"incoming","text":"a\nb"}}})");
+  std::string rules = Write("rules.yaml", R"(version: 1
+rules:
+  - id: r
+    event: message.received
+    when: { facts.text: { matches: 'x\b' } }
+    actions: [{log: {message: x}}]
+tests:
+  - name: "two\nlines"
+    event: event.json
+    expect: { fired: [r] }
+)");
+  RunResult t = Switchboard("test " + rules);
+  EXPECT_EQ(t.exit_code, 1) << t.out << t.err;
+  ASSERT_NE(t.out.find("FAIL "), std::string::npos) << t.out;
+  const std::string fail_line = t.out.substr(t.out.find("FAIL "));
+  EXPECT_EQ(fail_line.substr(0, fail_line.find('\n')).find("two\\nlines: expected [r] to fire"),
+            fail_line.find("two\\nlines")) << t.out;
+  EXPECT_NE(t.out.find("\n0 passed, 1 failed\n"), std::string::npos) << t.out;
+
+  RunResult e = Switchboard("eval --explain --rules " + rules + " --event " + event);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(e.out.rfind("event EV\\n1 (message.received)\n", 0), 0u) << e.out;
+  // A reason keeps the pattern's backslash single, and its value on the line.
+  EXPECT_NE(e.out.find("not fired r: facts.text matches 'x\\b': \"a\\nb\"\n"),
+            std::string::npos)
+      << e.out;
+}
+
 // Rule-file mistakes that once loaded silently.
 TEST_F(Cli, CheckRefusesASecondYamlDocumentAndANonObjectTestEvent) {
   RunResult multi = Switchboard(
