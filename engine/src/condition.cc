@@ -409,7 +409,7 @@ bool EvalCondition(const Condition& c, ConditionContext* context, Failure* failu
         if (child.kind == Condition::Kind::kSchedule) {
           failure->condition = "schedule " + child.schedule_name;
           failure->detail = "inside";
-          failure->actual.reset();
+          failure->actual = Value(FormatIsoTime(EventTime(context)));  // the time it tested
         } else if (child.kind == Condition::Kind::kPath) {
           failure->condition = "not " + child.path.path.text;
           Resolved r;
@@ -436,7 +436,7 @@ bool EvalCondition(const Condition& c, ConditionContext* context, Failure* failu
       if (!inside && failure) {
         failure->condition = "schedule " + c.schedule_name;
         failure->detail = "outside";
-        failure->actual.reset();
+        failure->actual = Value(FormatIsoTime(EventTime(context)));
       }
       return inside;
     }

@@ -546,6 +546,8 @@ rules:
   EXPECT_EQ(FiredIds(inside), Ids({"in-hours"}));
   ASSERT_NE(NotFired(inside, "after-hours"), nullptr);
   EXPECT_EQ(NotFired(inside, "after-hours")->reason, "schedule business_hours: inside");
+  // The actual value is the time the schedule was tested at.
+  EXPECT_EQ(NotFired(inside, "after-hours")->actual, Value("2026-03-02T15:00:00.000Z"));
 
   std::string night = Message("hi");
   night.replace(night.find("2026-03-02T15:00:00Z"), 20, "2026-03-03T03:00:00Z");
@@ -553,6 +555,8 @@ rules:
   EXPECT_EQ(FiredIds(outside), Ids({"after-hours"}));
   ASSERT_NE(NotFired(outside, "in-hours"), nullptr);
   EXPECT_EQ(NotFired(outside, "in-hours")->reason, "schedule business_hours: outside");
+  EXPECT_EQ(NotFired(outside, "in-hours")->condition, "schedule business_hours");
+  EXPECT_EQ(NotFired(outside, "in-hours")->actual, Value("2026-03-03T03:00:00.000Z"));
 }
 
 TEST(Evaluation, ExplainForNegatedPathAndEvent) {

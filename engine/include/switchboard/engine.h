@@ -104,7 +104,8 @@ struct NotFiredRule {
   // "stopped by rule 'stop-words'", "schedule business_hours: inside".
   std::string reason;
   // With EvalOptions::explain: the failing condition and the actual value
-  // (absent when the path is missing).
+  // (absent when the path is missing; for a schedule, the time it was tested
+  // at: facts.created_at, or the processing time without one).
   std::string condition;
   std::optional<Value> actual;
 };
