@@ -166,11 +166,16 @@ void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<
     }
     // A bucket position belongs to at most one prefilter (its rule's first
     // required regex), so its flag is still 0 here: reject the whole group,
-    // then readmit the matches.
-    for (int pos : pf.rule_of_pattern) (*rejected)[pos] = 1;
+    // then readmit the matches. Through a local pointer: a char store may
+    // alias the vector's own pointer, which the compiler would then load again
+    // after every store (and the load waited for the store whenever the two
+    // addresses matched in their low 12 bits: 20% of 1,000 keyword rules' time
+    // came and went with the heap's layout).
+    char* const flags = rejected->data();
+    for (int pos : pf.rule_of_pattern) flags[pos] = 1;
     for (int i : matched) {
       const int pos = pf.rule_of_pattern[i];
-      (*rejected)[pos] = 0;
+      flags[pos] = 0;
       // With named groups the regex runs again, for its captures.
       if (!pf.op_of_pattern[i]->named_groups) known->Add(pos, pf.op_of_pattern[i]);
     }
