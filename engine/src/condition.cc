@@ -262,13 +262,13 @@ bool PositiveHoldsResolved(const Operator& op, const Resolved& r, bool icase,
     }
     // A string value, or a number as written (like starts_with and the other
     // string operators); `contains: 555` looks for the text "555".
-    Scalar v = r.is_fact ? FromFact(r.fact) : FromElement(r.element);
+    Scalar v = r.is_fact ? FromFact(*r.fact) : FromElement(r.element);
     std::string storage;
     std::string_view text;
     if (op.arg.is_null() || !ScalarText(v, &storage, &text)) return false;
     return FindString(text, op.arg.is_string() ? op.arg.as_string() : op.arg.ToText(), icase);
   }
-  if (r.is_fact) return PositiveHolds(op, FromFact(r.fact), icase, captures);
+  if (r.is_fact) return PositiveHolds(op, FromFact(*r.fact), icase, captures);
   simdjson::dom::array array;
   if (!r.element.get_array().get(array)) {
     for (simdjson::dom::element e : array) {
@@ -317,8 +317,8 @@ std::string JoinTypes(const std::vector<std::string>& types) {
 bool ResolvePath(const PathRef& path, const Event::Rep& event, Resolved* out) {
   if (path.fact >= 0) {
     out->is_fact = true;
-    out->fact = event.facts[path.fact];
-    return out->fact.present();
+    out->fact = &event.facts[path.fact];
+    return out->fact->present();
   }
   out->is_fact = false;
   return WalkEventPath(event, path.path, &out->element);
@@ -326,8 +326,8 @@ bool ResolvePath(const PathRef& path, const Event::Rep& event, Resolved* out) {
 
 Value ResolvedToValue(const Resolved& r) {
   if (r.is_fact) {
-    if (r.fact.kind == FactValue::Kind::kString) return Value(r.fact.string);
-    if (r.fact.kind == FactValue::Kind::kBool) return Value(r.fact.boolean);
+    if (r.fact->kind == FactValue::Kind::kString) return Value(r.fact->string);
+    if (r.fact->kind == FactValue::Kind::kBool) return Value(r.fact->boolean);
     return Value();
   }
   return ElementToValue(r.element);

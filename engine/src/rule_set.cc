@@ -142,37 +142,39 @@ class MarksForThisCall {
 thread_local Marks MarksForThisCall::thread_marks_;
 thread_local bool MarksForThisCall::in_use_ = false;
 
-// Marks in `rejected` the bucket positions whose required regex does not match,
+// Sets `rejected` to the bucket positions whose required regex does not match,
 // and adds to `known` the `matches` operator of each position whose regex did
 // match and need not run again.
 void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<char>* rejected,
                      KnownMatches* known) {
+  // Every position of a prefilter group starts rejected, copied whole, and
+  // the matches are readmitted: with 1,000 keyword rules a store per rule took
+  // a fifth of the time, more or less as the heap's layout made the stores
+  // wait for the loads of the positions (addresses equal in their low 12 bits).
+  rejected->assign(bucket.prefiltered.begin(), bucket.prefiltered.end());
+  char* const flags = rejected->data();  // a char store could alias the vector
   thread_local std::vector<int> matched;
   for (const RegexPrefilter& pf : bucket.prefilters) {
     Resolved r;
-    if (!ResolvePath(pf.path, event, &r)) continue;  // the rules fail on their own
     std::string_view text;
-    if (r.is_fact) {
-      if (r.fact.kind != FactValue::Kind::kString) continue;
-      text = r.fact.string;
-    } else if (r.element.get_string().get(text)) {
-      continue;  // arrays and numbers take the ordinary path
+    bool found = ResolvePath(pf.path, event, &r);  // else the rules fail on their own
+    if (found) {
+      if (r.is_fact) {
+        found = r.fact->kind == FactValue::Kind::kString;
+        if (found) text = r.fact->string;
+      } else {
+        found = !r.element.get_string().get(text);  // arrays and numbers: the ordinary path
+      }
     }
     matched.clear();
     RE2::Set::ErrorInfo info;
-    if (!pf.set->Match(re2::StringPiece(text.data(), text.size()), &matched, &info) &&
-        info.kind != RE2::Set::kNoError) {
-      continue;  // e.g. out of DFA memory: evaluate every rule in full
+    if (!found || (!pf.set->Match(re2::StringPiece(text.data(), text.size()), &matched, &info) &&
+                   info.kind != RE2::Set::kNoError)) {
+      // Not a string, or the set failed (e.g. out of DFA memory): these rules
+      // are evaluated in full.
+      for (int pos : pf.rule_of_pattern) flags[pos] = 0;
+      continue;
     }
-    // A bucket position belongs to at most one prefilter (its rule's first
-    // required regex), so its flag is still 0 here: reject the whole group,
-    // then readmit the matches. Through a local pointer: a char store may
-    // alias the vector's own pointer, which the compiler would then load again
-    // after every store (and the load waited for the store whenever the two
-    // addresses matched in their low 12 bits: 20% of 1,000 keyword rules' time
-    // came and went with the heap's layout).
-    char* const flags = rejected->data();
-    for (int pos : pf.rule_of_pattern) flags[pos] = 1;
     for (int i : matched) {
       const int pos = pf.rule_of_pattern[i];
       flags[pos] = 0;
@@ -448,6 +450,10 @@ void BuildIndex(RuleSet::Rep* rep) {
       if (RuleMatchesType(rep->rules[i], type)) bucket.rules.push_back(static_cast<int>(i));
     }
     BuildPrefilters(*rep, &bucket);
+    bucket.prefiltered.assign(bucket.rules.size(), 0);
+    for (const RegexPrefilter& pf : bucket.prefilters) {
+      for (int pos : pf.rule_of_pattern) bucket.prefiltered[pos] = 1;
+    }
   }
 }
 
@@ -468,12 +474,13 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
   MarksForThisCall marks;
   std::vector<char>& rejected = marks.get().rejected;
   KnownMatches& known = marks.get().known;
-  rejected.assign(bucket.rules.size(), 0);
   // With explain, every rule is evaluated in full so that each gets its reason.
   const bool prefiltered = !options.explain && !bucket.prefilters.empty();
   if (prefiltered) {
     known.Reset(bucket.rules.size());
     ApplyPrefilters(bucket, ev, &rejected, &known);
+  } else {
+    rejected.assign(bucket.rules.size(), 0);
   }
 
   size_t fired_count = 0;  // out.fired beyond it: an earlier evaluation's, to reuse

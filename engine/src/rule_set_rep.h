@@ -115,6 +115,8 @@ struct RegexPrefilter {
 struct Bucket {
   std::vector<int> rules;  // indexes into RuleSet::Rep::rules
   std::vector<RegexPrefilter> prefilters;
+  // By position: 1 where the rule belongs to a prefilter (to at most one).
+  std::vector<char> prefiltered;
 };
 
 struct RuleSet::Rep {

@@ -658,6 +658,34 @@ TEST(Evaluation, RegexPrefilterWhenTheValueIsMissing) {
   EXPECT_EQ(FiredBothWays(*rules, ParseEvent(no_text)), Ids({"no-text"}));
 }
 
+// Two prefilter groups in one bucket (two paths): one whose value is missing
+// or not a string leaves its rules to be evaluated in full, without readmitting
+// or rejecting the other group's.
+TEST(Evaluation, RegexPrefilterGroupsOnTwoPathsAreIndependent) {
+  std::string yaml = KeywordRules("facts.text", false);
+  for (int i = 0; i < 3; ++i) {
+    yaml += "  - id: s" + std::to_string(i) + "\n    event: message.received\n"
+            "    when: { data.object.subject: { not_matches: 'x', matches: '^s" +
+            std::to_string(i) + "' } }\n    actions: [{log: {message: s}}]\n";
+  }
+  // Without a subject the s rules fail on their own (and not_matches holds).
+  yaml += "  - id: any-subject\n    event: message.received\n"
+          "    when: { data.object.subject: { not_matches: '^s0' } }\n"
+          "    actions: [{log: {message: a}}]\n";
+  auto rules = Rules(yaml);
+  ASSERT_NE(rules, nullptr);
+  auto with_subject = [](const std::string& subject_json, const std::string& text) {
+    return R"({"id":"EVa","type":"message.received","data":{"object":{"object":"message",)"
+           R"("direction":"incoming","text":")" + text + R"(","subject":)" + subject_json + "}}}";
+  };
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(Message("kw5x"))), Ids({"k05", "any-subject"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(with_subject("\"s1 y\"", "kw5x kw6x"))),
+            Ids({"k05", "k06", "s1", "any-subject"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(with_subject("\"s0\"", "none"))), Ids({"s0"}));
+  EXPECT_EQ(FiredBothWays(*rules, ParseEvent(with_subject("7", "kw19x"))),
+            Ids({"k19", "any-subject"}));
+}
+
 TEST(Evaluation, RegexPrefilterKeepsOtherConditionsAndOrder) {
   // Extra rules: one whose regex is combined with another condition, one whose
   // regex sits under `any` (not required), one with a higher priority.
