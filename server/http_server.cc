@@ -32,6 +32,8 @@ using Poco::Net::HTTPServerResponse;
 
 // Seconds a client is asked to wait when we are overloaded or the database is busy.
 constexpr int kRetryAfterSeconds = 2;
+// Stands for an event's stored body while its answer is serialized (GetEvent).
+constexpr char kPayloadMarker[] = "\x01switchboard stored payload\x01";
 // How much of a refused request's body is read and dropped after the answer,
 // and for how long at most.
 constexpr int64_t kDrainLimit = 16 << 20;
@@ -39,13 +41,17 @@ constexpr std::chrono::milliseconds kDrainTime{3000};
 // How long one read or write on a connection may wait.
 constexpr int kRequestTimeoutSeconds = 5;
 
-void Send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const Value& body) {
-  std::string text = body.ToJson();
+void SendJson(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+              const std::string& text) {
   response.setStatusAndReason(status);
   response.setContentType("application/json");
   response.setContentLength(static_cast<std::streamsize>(text.size()));
   // Flushed now: a refused request's body is drained after its answer is out.
   response.send() << text << std::flush;
+}
+
+void Send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const Value& body) {
+  SendJson(response, status, body.ToJson());
 }
 
 void SendError(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
@@ -222,6 +228,17 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     const std::string& path = uri.getPath();
     const ServerConfig& config = *app_->config;
     if (path == config.sources.openphone.path) return Webhook(request, response);
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
+      // SPEC: GET (HEAD too, as for any GET resource); another method is
+      // answered 405, as the webhook and the admin API answer one.
+      using Poco::Net::HTTPRequest;
+      const std::string& method = request.getMethod();
+      if (method != HTTPRequest::HTTP_GET && method != HTTPRequest::HTTP_HEAD) {
+        response.set("Allow", "GET, HEAD");
+        return SendError(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+                         "use GET for this endpoint");
+      }
+    }
     if (path == "/healthz") {
       Value ok{Value::Object()};
       ok.Set("status", Value("ok"));
@@ -486,19 +503,29 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     return true;
   }
 
-  static int Limit(const std::string& text) {
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 6) {
-      return 100;
+  // `limit`: absent means 100; 1 to 1000 are taken, more is 1000; anything else
+  // (not a whole number, 0) is answered 400, as a bad time or status is.
+  static bool ParseLimit(const std::string& text, int* limit, HTTPServerResponse& response) {
+    if (text.empty()) {
+      *limit = 100;
+      return true;
     }
-    return std::max(1, std::min(1000, std::stoi(text)));
+    if (text.find_first_not_of("0123456789") != std::string::npos ||
+        text.find_first_not_of('0') == std::string::npos) {
+      SendError(response, HTTPResponse::HTTP_BAD_REQUEST,
+                "invalid limit '" + text + "' (a whole number from 1 to 1000)");
+      return false;
+    }
+    *limit = text.size() > 4 ? 1000 : std::min(1000, std::stoi(text));
+    return true;
   }
 
   void ListEvents(HTTPServerResponse& response, const std::string& type, const std::string& since,
                   const std::string& until, const std::string& limit) {
     EventQuery q;
     q.type = type;
-    q.limit = Limit(limit);
-    if (!ParseTimeParam(since, &q.since_ms, response) || !ParseTimeParam(until, &q.until_ms, response)) {
+    if (!ParseLimit(limit, &q.limit, response) || !ParseTimeParam(since, &q.since_ms, response) ||
+        !ParseTimeParam(until, &q.until_ms, response)) {
       return;
     }
     auto events = app_->store->ListEvents(q);
@@ -516,8 +543,11 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (!found->has_value()) return SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such event");
     const StoredEvent& e = **found;
     Value body = EventSummary(e);
-    auto payload = Value::FromJson(e.body);
-    body.Set("payload", payload.ok() ? *payload : Value(e.body));
+    // The payload is the stored body itself, spliced in below: SPEC, the raw
+    // document is kept untouched, and a copy through Value would not be (a
+    // number beyond a double's range becomes a string, 1.10 becomes 1.1).
+    const bool raw_payload = Value::FromJson(e.body).ok();
+    body.Set("payload", raw_payload ? Value(kPayloadMarker) : Value(e.body));
     auto event = Event::Parse(e.body);
     if (event.ok()) body.Set("facts", event->FactsAsValue());
     auto trace = Value::FromJson(e.trace);
@@ -528,7 +558,16 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       for (const StoredAction& a : *actions) list.push_back(ActionToValue(a));
     }
     body.Set("actions", Value(std::move(list)));
-    Send(response, HTTPResponse::HTTP_OK, body);
+    std::string json = body.ToJson();
+    if (raw_payload) {
+      // A string's quotes are escaped inside other values: this is the key's.
+      const std::string marker = "\"payload\":" + Value(kPayloadMarker).ToJson();
+      const size_t at = json.find(marker);
+      if (at != std::string::npos) {
+        json.replace(at, marker.size(), "\"payload\":" + e.body);
+      }
+    }
+    SendJson(response, HTTPResponse::HTTP_OK, json);
   }
 
   void Replay(HTTPServerResponse& response, const std::string& id) {
@@ -549,7 +588,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return SendError(response, HTTPResponse::HTTP_BAD_REQUEST,
                        "status must be pending, done or dead");
     }
-    auto actions = app_->store->ListActions(status, Limit(limit));
+    int max = 0;
+    if (!ParseLimit(limit, &max, response)) return;
+    auto actions = app_->store->ListActions(status, max);
     if (!actions.ok()) return SendUnavailable(response, actions.status().message());
     Value::Array list;
     for (const StoredAction& a : *actions) list.push_back(ActionToValue(a));

@@ -796,6 +796,65 @@ TEST_F(Server, AdminEndpointsAnswerOtherMethodsWith405) {
   EXPECT_EQ(Admin("GET", "/api/nothing-here").status, 404);
 }
 
+// SPEC: /healthz, /readyz and /metrics are GET endpoints (HEAD too); another
+// method is answered 405 with Allow, as on the webhook and the admin API.
+TEST_F(Server, HealthAndMetricsAnswerOtherMethodsWith405) {
+  StartServer();
+  for (const char* path : {"/healthz", "/readyz", "/metrics"}) {
+    for (const char* method : {"POST", "DELETE", "PUT"}) {
+      RequestOptions o;
+      o.method = method;
+      o.target = path;
+      HttpAnswer answer = Request(port_, o);
+      EXPECT_EQ(answer.status, 405) << method << " " << path << ": " << answer;
+      EXPECT_EQ(answer.Header("allow"), "GET, HEAD") << method << " " << path;
+    }
+    RequestOptions head;
+    head.method = "HEAD";
+    head.target = path;
+    EXPECT_EQ(Request(port_, head).status, 200) << path;
+  }
+}
+
+// `limit` that is not a whole number from 1 up is refused, as a bad time is;
+// above 1000 it is 1000.
+TEST_F(Server, AdminListsRefuseAnInvalidLimit) {
+  StartServer();
+  ASSERT_EQ(SendLegacy(MessageEvent("EVlimit1", "+15555550100")).status, 200);
+  ASSERT_EQ(SendLegacy(MessageEvent("EVlimit2", "+15555550100")).status, 200);
+  for (const char* list : {"/api/events", "/api/actions"}) {
+    for (const char* bad : {"abc", "0", "-5", "1.5", "000"}) {
+      HttpAnswer answer = Admin("GET", std::string(list) + "?limit=" + bad);
+      EXPECT_EQ(answer.status, 400) << list << " limit " << bad << ": " << answer;
+      EXPECT_NE(answer.body.find("invalid limit"), std::string::npos) << answer.body;
+    }
+    EXPECT_EQ(Admin("GET", std::string(list) + "?limit=99999999").status, 200) << list;
+  }
+  Value one = AdminJson("/api/events?limit=1");
+  ASSERT_NE(one.Find("events"), nullptr) << one.ToJson();
+  EXPECT_EQ(one.Find("events")->as_array().size(), 1u);
+  EXPECT_EQ(AdminJson("/api/events?limit=5").Find("events")->as_array().size(), 2u);
+}
+
+// SPEC: the raw document is kept untouched; GET /api/events/{id} answers it as
+// it arrived, numbers beyond a double and their spelling included, so that
+// `jq .payload` gives back the event to replay with `switchboard eval`.
+TEST_F(Server, AnEventsPayloadIsAnsweredAsItArrived) {
+  StartServer();
+  const std::string body =
+      R"({ "id" : "EVraw1", "type":"foo.raw", "big": 12345678901234567890123, )"
+      R"("f": 1.10, "e": 1e400, "n": -0, "s": "a\u00e9\"b" })";
+  ASSERT_EQ(SendLegacy(body).status, 200);
+  HttpAnswer got = Admin("GET", "/api/events/EVraw1");
+  ASSERT_EQ(got.status, 200) << got;
+  EXPECT_NE(got.body.find("\"payload\":" + body), std::string::npos) << got.body;
+  Value answer = got.Json();  // still one valid JSON document
+  ASSERT_NE(answer.Find("payload"), nullptr) << got.body;
+  EXPECT_EQ(Str(answer.Find("payload")->Find("id")), "EVraw1");
+  EXPECT_EQ(Str(answer.Find("id")), "EVraw1");
+  ASSERT_NE(answer.Find("facts"), nullptr) << got.body;
+}
+
 // Ids are opaque strings: one holding "%" or "/" is reached with each
 // percent-encoded once in the path.
 TEST_F(Server, AdminApiReachesEventIdsWithPercentAndSlash) {
