@@ -117,7 +117,9 @@ class Store {
   // Marks a stored event pending again (replay).
   virtual Status MarkPending(const std::string& event_id) = 0;
 
-  // Outbox actions due at `now_ms`, oldest first.
+  // Outbox actions due at `now_ms`, oldest first. An action is not due while an
+  // earlier action of its rule's firing (same event and rule, lower index) is
+  // pending: a rule's actions run in order.
   virtual Result<std::vector<StoredAction>> DueActions(int64_t now_ms, int limit) = 0;
   // Records an attempt's outcome.
   virtual Status UpdateAction(int64_t id, const std::string& status, int attempts,

@@ -523,6 +523,30 @@ TEST_F(Server, RetryAfterBeyondMaxAgeDeadLettersAtOnceWithTheLastError) {
   }
 }
 
+// SPEC: a rule's actions are executed in order. The second waits while the
+// first is retried, and runs once the first is done.
+TEST_F(Server, ARulesActionsRunInOrderThroughRetries) {
+  WriteRules("version: 1\nrules:\n"
+             "  - id: two-hooks\n"
+             "    event: call.completed\n"
+             "    actions:\n"
+             "      - http: { url: \"" + api_->base_url() + "/first\" }\n"
+             "      - http: { url: \"" + api_->base_url() + "/second\" }\n"
+             "      - http: { url: \"" + api_->base_url() + "/third\" }\n");
+  api_->Script({FakeOpenPhone::Status(500, "not yet"), FakeOpenPhone::Status(500, "not yet"),
+                FakeOpenPhone::Status(204)});
+  StartServer();
+  ASSERT_EQ(SendLegacy(CallCompletedEvent("EVordered", "+15555550100")).status, 200);
+  ASSERT_TRUE(api_->WaitForCount(5, 15s)) << api_->Count() << " requests";
+  std::vector<std::string> paths;
+  for (const RecordedRequest& r : api_->Requests()) paths.push_back(r.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"/first", "/first", "/first", "/second", "/third"}));
+  Value event = WaitSettled("EVordered");
+  for (const Value& action : event.Find("actions")->as_array()) {
+    EXPECT_EQ(Str(action.Find("status")), "done") << action.ToJson();
+  }
+}
+
 // ---- 5. dead letters and retry by hand ----
 
 TEST_F(Server, PermanentApiErrorIsDeadLetteredAndCanBeRetriedByHand) {
