@@ -227,6 +227,27 @@ class Http : public BuiltinActionType {
         if (!token) {
           problems->push_back(
               {"headers", name, "parameter 'headers': invalid header name '" + name + "'"});
+          continue;
+        }
+        // SPEC: the url's scheme and host choose the destination, never event
+        // data; the body's framing is the client's.
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+        if (lower == "host" || lower == "content-length" || lower == "transfer-encoding" ||
+            lower == "connection") {
+          problems->push_back({"headers", name,
+                               "parameter 'headers': '" + name +
+                                   "' cannot be set (" +
+                                   (lower == "host" ? "the url's host is the destination"
+                                                    : "Switchboard frames the request itself") +
+                                   ")"});
+          continue;
+        }
+        // A line break written in the value would fail every firing.
+        if (value.is_string() && value.as_string().find_first_of("\r\n") != std::string::npos) {
+          problems->push_back({"headers", name,
+                               "parameter 'headers': the value of '" + name +
+                                   "' contains a line break"});
         }
       }
     }

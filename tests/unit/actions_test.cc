@@ -575,6 +575,43 @@ rules:
       << success.FormatErrors();
 }
 
+// SPEC: event data never chooses the destination: no Host header (templated or
+// not); the framing headers are the client's; a literal line break in a header
+// value would fail every firing, so it fails the load.
+TEST(Action, HttpRejectsHostFramingHeadersAndLineBreaksAtLoad) {
+  auto engine = Engine::Create();
+  const std::pair<const char*, const char*> cases[] = {
+      {"Host: \"{{ data.object.status }}.evil.example\"", "'Host' cannot be set (the url's host"},
+      {"host: api.example.com", "'host' cannot be set"},
+      {"Content-Length: \"5\"", "'Content-Length' cannot be set (Switchboard frames"},
+      {"Transfer-Encoding: chunked", "'Transfer-Encoding' cannot be set"},
+      {"X-A: \"line1\\nline2\"", "the value of 'X-A' contains a line break"},
+  };
+  for (const auto& [header, message] : cases) {
+    LoadResult result = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/", headers: { )" + std::string(header) + R"( } }
+)"));
+    ASSERT_FALSE(result.ok()) << header;
+    ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+    EXPECT_NE(result.errors[0].message.find(message), std::string::npos)
+        << result.FormatErrors();
+  }
+  LoadResult fine = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: hook
+    event: message.received
+    actions:
+      - http: { url: "https://example.com/", headers: { X-Host: "{{ facts.contact }}", Authorization: "Token x" } }
+)"));
+  EXPECT_TRUE(fine.ok()) << fine.FormatErrors();
+}
+
 // SPEC: body is a string, or a mapping/list sent as JSON.
 TEST(Action, HttpRejectsABodyThatIsNeitherTextNorJsonAtLoad) {
   auto engine = Engine::Create();
