@@ -50,7 +50,14 @@ void CollectSecrets(const Value& params, const Value& redacted, std::vector<std:
       CollectSecrets(params.as_array()[i], redacted.as_array()[i], out);
     }
   } else if (params.is_string() && redacted.is_string() && params != redacted) {
-    out->push_back(params.as_string());
+    const std::string& secret = params.as_string();
+    out->push_back(secret);
+    // "Token tok-123", "Bearer ...": an endpoint that echoes the credential
+    // echoes it without the scheme.
+    const size_t space = secret.find(' ');
+    const size_t credential =
+        space == std::string::npos ? space : secret.find_first_not_of(' ', space);
+    if (credential != std::string::npos) out->push_back(secret.substr(credential));
   }
 }
 

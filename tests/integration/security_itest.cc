@@ -461,6 +461,32 @@ TEST_F(Security, SecretEchoedBackByAFailingEndpointIsNotExposed) {
   ::unsetenv("SECRET_TOKEN");
 }
 
+// A literal Authorization header with a scheme ("Token ..."): an endpoint
+// that echoes the credential without its scheme must not expose it either.
+TEST_F(Security, ACredentialEchoedWithoutItsSchemeIsNotExposed) {
+  const std::string credential = "tok-SECRET-777-literal";
+  config_.max_attempts = 1;
+  api_->Script({FakeOpenPhone::Status(403, "bad token " + credential + " for this hook")});
+  WriteRules("version: 1\n"
+             "rules:\n"
+             "  - id: echo\n"
+             "    event: message.received\n"
+             "    actions:\n"
+             "      - http:\n"
+             "          url: \"" + api_->base_url() + "/echo\"\n"
+             "          headers: { Authorization: \"Token " + credential + "\" }\n");
+  StartServer();
+  ASSERT_EQ(SendLegacy(MessageEvent("EVechotok", "+15555550100")).status, 200);
+  Value event = WaitSettled("EVechotok");
+  ASSERT_FALSE(event.is_null());
+  const std::string dead = Admin("GET", "/api/actions?status=dead").body;
+  EXPECT_NE(dead.find("bad token [redacted] for this hook"), std::string::npos) << dead;
+  EXPECT_EQ(dead.find(credential), std::string::npos) << dead;
+  EXPECT_EQ(event.ToJson().find(credential), std::string::npos) << event.ToJson();
+  server_.Stop();
+  EXPECT_EQ(ReadFile(log_path()).find(credential), std::string::npos) << ReadFile(log_path());
+}
+
 TEST_F(Security, EvalJsonRedactsSecrets) {
   fs::path rules = dir_ / "eval-rules.yaml";
   WriteFileAtomically(rules, SecretRules("https://hooks.example.com"));
