@@ -95,7 +95,7 @@ int Replay(const std::vector<std::string>& args) {
   sqlite3_stmt* stmt = nullptr;
   const char* sql =
       "SELECT id, body, received_ms FROM switchboard_events WHERE received_ms >= ? AND "
-      "received_ms <= ? ORDER BY received_ms, rowid";
+      "received_ms < ? ORDER BY received_ms, rowid";  // [since, until)
   if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
     std::cerr << "switchboard replay: '" << database
               << "' is not a Switchboard database: " << sqlite3_errmsg(db) << "\n";

@@ -516,7 +516,7 @@ class SqliteStore : public Store {
     std::lock_guard<std::mutex> lock(reader_mu_);
     std::string sql = std::string("SELECT ") + kEventColumns +
                       " FROM switchboard_events WHERE (? = '' OR type = ?) AND received_ms >= ? "
-                      "AND received_ms <= ? ORDER BY received_ms DESC, rowid DESC LIMIT ?";
+                      "AND received_ms < ? ORDER BY received_ms DESC, rowid DESC LIMIT ?";
     Stmt s(&reader_cache_, reader_, sql.c_str());
     s.Bind(1, q.type).Bind(2, q.type).Bind(3, q.since_ms).Bind(4, q.until_ms);
     s.Bind(5, static_cast<int64_t>(q.limit));

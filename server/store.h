@@ -76,7 +76,7 @@ enum class AcceptOutcome { kAccepted, kDuplicate };
 struct EventQuery {
   std::string type;  // exact type; "" for all
   int64_t since_ms = 0;
-  int64_t until_ms = INT64_MAX;
+  int64_t until_ms = INT64_MAX;  // exclusive: [since_ms, until_ms)
   int limit = 100;
 };
 

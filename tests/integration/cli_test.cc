@@ -468,6 +468,16 @@ TEST_F(Cli, ReplaySummarizesWhatStoredEventsWouldFire) {
   EXPECT_EQ(Switchboard("replay --database " + db + " --rules " + rules + " --since yesterday")
                 .exit_code,
             2);
+  // [since, until): EVb was received at exactly 2026-01-01T00:00:01Z.
+  RunResult before_b = Switchboard("replay --database " + db + " --rules " + rules +
+                                   " --until 2026-01-01T00:00:01Z --json");
+  ASSERT_EQ(before_b.exit_code, 0) << before_b.err;
+  EXPECT_NE(before_b.out.find(R"("events":1)"), std::string::npos) << before_b.out;
+  // A time with anything after it, or out of range, is not cut back to its date.
+  for (const char* bad : {"2026-01-01Tgarbage", "2026-01-01T25:00:00Z", "'2026-01-01T00:00:01Z x'"}) {
+    RunResult r = Switchboard("replay --database " + db + " --rules " + rules + " --since " + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out << r.err;
+  }
 }
 
 TEST_F(Cli, VersionPrintsVersion) {
