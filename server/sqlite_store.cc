@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -264,26 +265,34 @@ StoredEvent ReadEvent(const Stmt& s) {
 
 std::string QuoteIdentifier(const std::string& name) { return "\"" + name + "\""; }
 
+// SQLite's names ignore ASCII case: "Notes" is the table "notes".
+std::string SqlNameKey(const std::string& name) {
+  std::string key = name;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
 // Inserts a `sqlite` action's row, creating the table or columns it needs.
-Status InsertSqlRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
-                 std::map<std::string, std::set<std::string>>* known_columns,
-                 StmtCache* cache = nullptr) {
-    std::set<std::string>& columns = (*known_columns)[row.table];
+// `known_columns` caches each table's columns (names in lower case).
+Status InsertSqlRowOnce(sqlite3* db, const SqlInsert& row, int64_t now_ms,
+                        std::map<std::string, std::set<std::string>>* known_columns,
+                        StmtCache* cache) {
+    std::set<std::string>& columns = (*known_columns)[SqlNameKey(row.table)];
     if (columns.empty()) {
       std::string create = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(row.table) +
                            " (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL)";
       Status s = Exec(db, create.c_str());
       if (!s.ok()) return s;
       Stmt info(db, ("PRAGMA table_info(" + QuoteIdentifier(row.table) + ")").c_str());
-      while (info.Step() == SQLITE_ROW) columns.insert(info.Text(1));
+      while (info.Step() == SQLITE_ROW) columns.insert(SqlNameKey(info.Text(1)));
     }
     for (const auto& [column, value] : row.values) {
-      if (columns.count(column)) continue;
+      if (columns.count(SqlNameKey(column))) continue;
       std::string alter = "ALTER TABLE " + QuoteIdentifier(row.table) + " ADD COLUMN " +
                           QuoteIdentifier(column) + " TEXT";
       Status s = Exec(db, alter.c_str());
       if (!s.ok()) return s;
-      columns.insert(column);
+      columns.insert(SqlNameKey(column));
     }
     std::string sql = "INSERT INTO " + QuoteIdentifier(row.table) + " (created_at";
     std::string marks = "?";
@@ -298,6 +307,20 @@ Status InsertSqlRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
     for (const auto& [column, value] : row.values) insert.Bind(i++, value);
     return Run(insert, "inserting into table '" + row.table + "'");
   }
+
+Status InsertSqlRow(sqlite3* db, const SqlInsert& row, int64_t now_ms,
+                    std::map<std::string, std::set<std::string>>* known_columns,
+                    StmtCache* cache = nullptr) {
+  Status s = InsertSqlRowOnce(db, row, now_ms, known_columns, cache);
+  // The table or a column was dropped since it was cached (by hand, by another
+  // program): forget it and create it again, once.
+  if (!s.ok() && (s.message().find("no such table") != std::string::npos ||
+                  s.message().find("has no column named") != std::string::npos)) {
+    known_columns->erase(SqlNameKey(row.table));
+    s = InsertSqlRowOnce(db, row, now_ms, known_columns, cache);
+  }
+  return s;
+}
 
 
 class SqliteStore : public Store {

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <string>
 
 namespace switchboard {
 
@@ -20,15 +22,25 @@ Status BuiltinActionType::Validate(const Value& params) const {
   return problems.empty() ? Status::OK() : Status::InvalidArgument(problems[0].message);
 }
 
+namespace {
+
+// SQL names and HTTP header names ignore ASCII case.
+std::string AsciiLower(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower;
+}
+
+}  // namespace
+
 bool IsSqlIdentifier(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
   for (char c : name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
   }
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-  return lower.rfind("sqlite_", 0) != 0;
+  return AsciiLower(name).rfind("sqlite_", 0) != 0;
 }
 
 namespace {
@@ -231,8 +243,7 @@ class Http : public BuiltinActionType {
         }
         // SPEC: the url's scheme and host choose the destination, never event
         // data; the body's framing is the client's.
-        std::string lower = name;
-        std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+        const std::string lower = AsciiLower(name);
         if (lower == "host" || lower == "content-length" || lower == "transfer-encoding" ||
             lower == "connection") {
           problems->push_back({"headers", name,
@@ -295,7 +306,7 @@ class Sqlite : public BuiltinActionType {
       if (!IsSqlIdentifier(table)) {
         problems->push_back({"table", "", "parameter 'table': '" + table +
                                               "' is not a valid SQL identifier (letters, digits, _)"});
-      } else if (table.rfind("switchboard_", 0) == 0) {
+      } else if (AsciiLower(table).rfind("switchboard_", 0) == 0) {  // SQL ignores case
         problems->push_back({"table", "", "parameter 'table': names starting with 'switchboard_' "
                                           "are reserved for the server's own tables"});
       }
@@ -305,14 +316,20 @@ class Sqlite : public BuiltinActionType {
     if (values->as_object().empty()) {
       problems->push_back({"values", "", "parameter 'values' needs at least one column"});
     }
+    std::map<std::string, std::string> seen;  // lower case -> as written
     for (const auto& [column, v] : values->as_object()) {
+      const std::string lower = AsciiLower(column);
       if (!IsSqlIdentifier(column)) {
         problems->push_back({"values", column, "parameter 'values': '" + column +
                                                    "' is not a valid SQL column name (letters, "
                                                    "digits, _)"});
-      } else if (column == "id" || column == "created_at") {
+      } else if (lower == "id" || lower == "created_at") {
         problems->push_back({"values", column, "parameter 'values': column '" + column +
                                                    "' is filled in automatically"});
+      } else if (auto [it, added] = seen.emplace(lower, column); !added) {
+        problems->push_back({"values", column, "parameter 'values': columns '" + it->second +
+                                                   "' and '" + column +
+                                                   "' are one column (SQL names ignore case)"});
       }
     }
   }

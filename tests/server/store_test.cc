@@ -318,6 +318,32 @@ TEST_F(SqliteStoreTest, AcceptWithProcessingOnABusyDatabaseStoresNothing) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs"), 1);
 }
 
+// A table the store created and cached, then dropped behind its back, is
+// created again for the next row (not an error for every row until a restart);
+// SQL names ignore case: "Notes"."Contact" is notes.contact.
+TEST_F(SqliteStoreTest, SqliteRowsRecreateADroppedTableAndIgnoreNameCase) {
+  SqlInsert row;
+  row.table = "notes";
+  row.values = {{"contact", "+15555550100"}};
+  ASSERT_TRUE(store_->InsertRow(row, 1000).ok());
+  SqlInsert other_case;
+  other_case.table = "Notes";
+  other_case.values = {{"Contact", "+15555550101"}, {"Extra", "x"}};
+  Status mixed = store_->InsertRow(other_case, 1001);
+  ASSERT_TRUE(mixed.ok()) << mixed.message();
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM notes WHERE contact LIKE '+1555555010_'"), 2);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "test.db").string().c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 2000);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE notes", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  Status again = store_->InsertRow(row, 1002);
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM notes"), 1);
+}
+
 TEST_F(SqliteStoreTest, BusyDatabaseIsUnavailable) {
   {
     WriteLock lock(dir_ / "test.db");

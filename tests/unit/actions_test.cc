@@ -612,6 +612,31 @@ rules:
   EXPECT_TRUE(fine.ok()) << fine.FormatErrors();
 }
 
+// SQL names ignore case: the reserved and automatic names are refused in any
+// case, and two columns that differ only in case are one column.
+TEST(Action, SqliteNamesAreCheckedIgnoringCase) {
+  auto engine = Engine::Create();
+  const std::pair<const char*, const char*> cases[] = {
+      {"table: Switchboard_events, values: { a: x }", "reserved for the server's own tables"},
+      {"table: notes, values: { ID: x }", "column 'ID' is filled in automatically"},
+      {"table: notes, values: { Created_At: x }", "column 'Created_At' is filled in"},
+      {"table: notes, values: { contact: x, Contact: y }",
+       "columns 'contact' and 'Contact' are one column"},
+  };
+  for (const auto& [params, message] : cases) {
+    LoadResult result = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: store
+    event: message.received
+    actions:
+      - sqlite: { )" + std::string(params) + R"( }
+)"));
+    ASSERT_FALSE(result.ok()) << params;
+    EXPECT_NE(result.FormatErrors().find(message), std::string::npos) << result.FormatErrors();
+  }
+}
+
 // SPEC: body is a string, or a mapping/list sent as JSON.
 TEST(Action, HttpRejectsABodyThatIsNeitherTextNorJsonAtLoad) {
   auto engine = Engine::Create();
