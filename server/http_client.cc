@@ -12,8 +12,13 @@
 #include <Poco/URI.h>
 #include <strings.h>
 
+#include <sys/socket.h>
+
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 namespace switchboard {
 namespace server {
@@ -36,6 +41,50 @@ Poco::Net::Context::Ptr ClientContext() {
   });
   return context;
 }
+
+// Ends an attempt that outlives its deadline. Poco's timeouts bound each
+// socket operation, so a receiver that sends a byte now and then (its headers
+// or its body) would hold the attempt, and the dispatcher thread, for as long
+// as it likes. From Arm() on, a thread waits for the deadline and then shuts
+// the socket down (the system call, which is safe beside a blocked read; not
+// SSL_shutdown, which is not): the read fails and the attempt is a timeout.
+class Deadline {
+ public:
+  explicit Deadline(std::chrono::steady_clock::time_point at) : at_(at) {}
+  ~Deadline() { Disarm(); }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+  void Arm(int fd) {
+    watchdog_ = std::thread([this, fd] {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!cv_.wait_until(lock, at_, [this] { return done_; })) {
+        expired_ = true;
+        ::shutdown(fd, SHUT_RDWR);
+      }
+    });
+  }
+  void Disarm() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
+  }
+  bool expired() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return expired_;
+  }
+
+ private:
+  const std::chrono::steady_clock::time_point at_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool expired_ = false;
+  std::thread watchdog_;
+};
 
 }  // namespace
 
@@ -60,6 +109,8 @@ std::string HttpResponse::Header(const std::string& name) const {
 
 HttpResponse SendHttp(const HttpRequest& request) {
   HttpResponse response;
+  // The timeout is the whole attempt's, from the connection to the last byte.
+  Deadline deadline(std::chrono::steady_clock::now() + request.timeout);
   try {
     Poco::URI uri(request.url);
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
@@ -84,7 +135,8 @@ HttpResponse SendHttp(const HttpRequest& request) {
     bool has_body = !request.body.empty() || request.method == "POST" ||
                     request.method == "PUT" || request.method == "PATCH";
     if (has_body) http.setContentLength(static_cast<std::streamsize>(request.body.size()));
-    std::ostream& out = session->sendRequest(http);
+    std::ostream& out = session->sendRequest(http);  // connects
+    deadline.Arm(session->socket().impl()->sockfd());
     if (has_body) out << request.body;
     // A receiver that refuses a request before reading all of its body (a 413
     // for a body far over its limit) closes the connection: the write above then
@@ -123,6 +175,12 @@ HttpResponse SendHttp(const HttpRequest& request) {
   } catch (const std::exception& e) {
     response.status = 0;
     response.error = e.what();
+  }
+  deadline.Disarm();
+  if (deadline.expired()) {  // whatever the read that was cut short made of it
+    response.status = 0;
+    response.error = "timeout: no complete answer within " +
+                     std::to_string(request.timeout.count()) + " ms";
   }
   return response;
 }

@@ -364,6 +364,9 @@ void Dispatcher::Loop() {
       if (due.ok()) {
         for (StoredAction& a : *due) {
           if (claimed_.count(a.id)) continue;
+          const bool send = a.type == "openphone.send_message";
+          if (send && send_claimed_) continue;
+          if (send) send_claimed_ = true;
           claimed_.insert(a.id);
           next = std::move(a);
           found = true;
@@ -381,6 +384,11 @@ void Dispatcher::Loop() {
     RunOne(next);
     std::lock_guard<std::mutex> lock(mu_);
     claimed_.erase(next.id);
+    if (next.type == "openphone.send_message") {
+      send_claimed_ = false;
+      wake_ = true;  // another thread may have passed the next send over
+      cv_.notify_all();
+    }
   }
 }
 

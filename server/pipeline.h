@@ -143,6 +143,10 @@ class Dispatcher {
   bool wake_ = false;
   bool stopping_ = false;
   std::set<int64_t> claimed_;  // actions in flight
+  // A send is in flight: the other threads leave sends alone (they go one at a
+  // time) and take other actions, rather than wait on send_mu_ while the API
+  // is slow to answer.
+  bool send_claimed_ = false;
   std::vector<std::thread> threads_;
 
   std::mutex send_mu_;  // sends one message at a time: rate limit and per-contact cap

@@ -31,6 +31,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,8 @@ struct ScriptedResponse {
   int status = 202;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds delay{0};  // before the answer
+  std::chrono::milliseconds drip{0};   // after each byte of the body: a slow receiver
 };
 
 class FakeOpenPhone {
@@ -147,10 +150,20 @@ class FakeOpenPhone {
       Poco::StreamCopier::copyStream(request.stream(), body);
       r.body = body.str();
       ScriptedResponse answer = owner_->Record(std::move(r));
+      if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
       response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
       for (const auto& [name, value] : answer.headers) response.set(name, value);
       response.setContentLength(static_cast<std::streamsize>(answer.body.size()));
-      response.send() << answer.body;
+      std::ostream& out = response.send();
+      if (answer.drip.count() == 0) {
+        out << answer.body;
+        return;
+      }
+      for (char c : answer.body) {  // stops when the client has hung up
+        out << c << std::flush;
+        if (!out) return;
+        std::this_thread::sleep_for(answer.drip);
+      }
     }
 
    private:

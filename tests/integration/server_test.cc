@@ -547,6 +547,55 @@ TEST_F(Server, ARulesActionsRunInOrderThroughRetries) {
   }
 }
 
+// actions.timeout bounds the whole attempt: a receiver that answers at once
+// but sends its body a byte at a time (Poco's timeouts are per read) does not
+// hold the action, and the dispatcher thread, past it.
+TEST_F(Server, ASlowDripAnswerTimesOutAtTheAttemptsTimeout) {
+  config_.max_attempts = 1;
+  WriteRules("version: 1\nrules:\n"
+             "  - id: hook\n"
+             "    event: call.completed\n"
+             "    actions:\n"
+             "      - http: { url: \"" + api_->base_url() + "/slow\", timeout: 1s }\n");
+  ScriptedResponse slow = FakeOpenPhone::Status(200, std::string(40, 'x'));
+  slow.drip = 250ms;  // 10 s for the whole body
+  api_->Script({slow});
+  StartServer();
+  ASSERT_EQ(SendLegacy(CallCompletedEvent("EVdrip", "+15555550100")).status, 200);
+  const auto sent = std::chrono::steady_clock::now();
+  Value dead = WaitForDeadActions(1);
+  const auto took = std::chrono::steady_clock::now() - sent;
+  ASSERT_EQ(dead.as_array().size(), 1u);
+  EXPECT_NE(Str(dead.as_array()[0].Find("last_error")).find("timeout"), std::string::npos)
+      << dead.ToJson();
+  EXPECT_LT(took, 6s) << "the attempt was not cut at its 1 s timeout";
+}
+
+// While the API is slow to answer a send, the other dispatcher thread does not
+// wait behind it for the next send: it runs the other actions.
+TEST_F(Server, ASlowApiHoldsUpOnlyTheSends) {
+  WriteRules(ReplyRules("auto-reply", "Thanks!") +
+             "  - id: hook\n"
+             "    event: call.completed\n"
+             "    actions:\n"
+             "      - http: { url: \"" + api_->base_url() + "/hook\" }\n");
+  ScriptedResponse hung = FakeOpenPhone::Accepted();
+  hung.delay = 3s;
+  api_->Script({hung});
+  StartServer();
+  ASSERT_EQ(SendLegacy(MessageEvent("EVslow1", "+15555550100")).status, 200);
+  ASSERT_TRUE(api_->WaitForCount(1, 5s));  // the first send, now waiting 3 s
+  ASSERT_EQ(SendLegacy(MessageEvent("EVslow2", "+15555550101")).status, 200);
+  std::this_thread::sleep_for(300ms);  // the second send is due: a thread may pick it
+  ASSERT_EQ(SendLegacy(CallCompletedEvent("EVslowhook", "+15555550102")).status, 200);
+  const auto hook_sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(api_->WaitForCount(2, 10s));
+  const RecordedRequest second = api_->Requests()[1];
+  EXPECT_EQ(second.path, "/hook") << "the hook waited behind the sends";
+  EXPECT_LT(second.at - hook_sent, 2s);
+  ASSERT_TRUE(api_->WaitForCount(3, 10s));  // and the second send goes out after all
+}
+
 // ---- 5. dead letters and retry by hand ----
 
 TEST_F(Server, PermanentApiErrorIsDeadLetteredAndCanBeRetriedByHand) {
