@@ -679,6 +679,16 @@ class Loader {
         return false;
       }
       out->fact = static_cast<int>(*fact);
+    } else if (seg[0].key == "vars" && seg.size() >= 2 && seg[1].index < 0 &&
+               (rep_->vars.Find(seg[1].key) || VarDefined(seg[1].key))) {
+      // A condition path reads the event: `vars.company` would look for a
+      // "vars" field in it and never hold, silently. (A path into a var of
+      // no such name stays an event path: generic sources name their fields.)
+      Error(s.file, key, s.item,
+            "vars are not available in conditions: " + Quote(text) +
+                " would read the event's own 'vars' field (compare an event path with "
+                "the value written out)");
+      return false;
     } else if (std::find(kConditionKeys.begin(), kConditionKeys.end(), seg[0].key) ==
                    kConditionKeys.end() &&
                seg.size() == 1) {

@@ -500,6 +500,17 @@ rules: []
   EXPECT_EQ(result.errors[0].item, "list 'flags'");
 }
 
+// docs/rules.md: vars are not available in conditions. A condition on a
+// defined var's name is a load error, not a path that never holds.
+TEST(RuleLoader, AConditionOnADefinedVarIsAnError) {
+  LoadResult result = Load(WithWhen("{ vars.company: Acme }", "vars:\n  company: Acme\n"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 7, 13, "vars are not available in conditions: 'vars.company'"))
+      << result.FormatErrors();
+  // A generic source's own "vars" field, under a name that is no var, is a path.
+  EXPECT_TRUE(Load(WithWhen("{ vars.region: eu }", "vars:\n  company: Acme\n")).ok());
+}
+
 TEST(RuleLoader, RejectsUnknownMacroWithSuggestion) {
   LoadResult result = Load(WithWhen("{ macro: inbond_text }",
                                     "macros:\n  inbound_text: { facts.direction: incoming }\n"));
