@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -48,6 +49,9 @@ Poco::Net::Context::Ptr ClientContext() {
 // as it likes. From Arm() on, a thread waits for the deadline and then shuts
 // the socket down (the system call, which is safe beside a blocked read; not
 // SSL_shutdown, which is not): the read fails and the attempt is a timeout.
+// It works on a duplicate of the descriptor, which stays open until the
+// watchdog is gone: Poco may close the session's own on an error meanwhile,
+// and the number could then belong to another connection.
 class Deadline {
  public:
   explicit Deadline(std::chrono::steady_clock::time_point at) : at_(at) {}
@@ -56,11 +60,13 @@ class Deadline {
   Deadline& operator=(const Deadline&) = delete;
 
   void Arm(int fd) {
-    watchdog_ = std::thread([this, fd] {
+    fd_ = ::dup(fd);
+    if (fd_ < 0) return;  // no watchdog: the per-read timeouts still hold
+    watchdog_ = std::thread([this] {
       std::unique_lock<std::mutex> lock(mu_);
       if (!cv_.wait_until(lock, at_, [this] { return done_; })) {
         expired_ = true;
-        ::shutdown(fd, SHUT_RDWR);
+        ::shutdown(fd_, SHUT_RDWR);
       }
     });
   }
@@ -71,6 +77,8 @@ class Deadline {
     }
     cv_.notify_all();
     if (watchdog_.joinable()) watchdog_.join();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
   }
   bool expired() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -83,6 +91,7 @@ class Deadline {
   std::condition_variable cv_;
   bool done_ = false;
   bool expired_ = false;
+  int fd_ = -1;
   std::thread watchdog_;
 };
 
@@ -109,11 +118,13 @@ std::string HttpResponse::Header(const std::string& name) const {
 
 HttpResponse SendHttp(const HttpRequest& request) {
   HttpResponse response;
+  // Declared before the deadline, so that the watchdog is gone before the
+  // socket is closed (its descriptor could otherwise be another one's by then).
+  std::unique_ptr<Poco::Net::HTTPClientSession> session;
   // The timeout is the whole attempt's, from the connection to the last byte.
   Deadline deadline(std::chrono::steady_clock::now() + request.timeout);
   try {
     Poco::URI uri(request.url);
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (uri.getScheme() == "https") {
       session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
                                                                 ClientContext());
