@@ -360,7 +360,8 @@ void Dispatcher::Loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;
-      auto due = store_->DueActions(NowMs(), 64);
+      // While a send is in flight, a backlog of sends must not fill the page.
+      auto due = store_->DueActions(NowMs(), 64, /*sends=*/!send_claimed_);
       if (due.ok()) {
         for (StoredAction& a : *due) {
           if (claimed_.count(a.id)) continue;

@@ -489,7 +489,8 @@ class SqliteStore : public Store {
     });
   }
 
-  Result<std::vector<StoredAction>> DueActions(int64_t now_ms, int limit) override {
+  Result<std::vector<StoredAction>> DueActions(int64_t now_ms, int limit,
+                                               bool sends) override {
     std::lock_guard<std::mutex> lock(reader_mu_);
     // SPEC: a rule's actions are executed in order. An action waits while an
     // earlier one of the same firing (event, rule) is still pending, retries
@@ -498,9 +499,11 @@ class SqliteStore : public Store {
                       " FROM switchboard_actions AS a WHERE status = 'pending' AND "
                       "next_attempt_ms <= ? AND NOT EXISTS (SELECT 1 FROM switchboard_actions AS b "
                       "WHERE b.event_id = a.event_id AND b.rule_id = a.rule_id AND b.idx < a.idx "
-                      "AND b.status = 'pending') ORDER BY next_attempt_ms, id LIMIT ?";
+                      "AND b.status = 'pending') AND (? OR type <> 'openphone.send_message') "
+                      "ORDER BY next_attempt_ms, id LIMIT ?";
     Stmt s(&reader_cache_, reader_, sql.c_str());
-    s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
+    s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(sends ? 1 : 0));
+    s.Bind(3, static_cast<int64_t>(limit));
     return ReadRows<StoredAction>(s, ReadAction, "reading due actions");
   }
 

@@ -119,8 +119,10 @@ class Store {
 
   // Outbox actions due at `now_ms`, oldest first. An action is not due while an
   // earlier action of its rule's firing (same event and rule, lower index) is
-  // pending: a rule's actions run in order.
-  virtual Result<std::vector<StoredAction>> DueActions(int64_t now_ms, int limit) = 0;
+  // pending: a rule's actions run in order. Without `sends`, no
+  // openphone.send_message actions (one is in flight, and they go one at a time).
+  virtual Result<std::vector<StoredAction>> DueActions(int64_t now_ms, int limit,
+                                                       bool sends = true) = 0;
   // Records an attempt's outcome.
   virtual Status UpdateAction(int64_t id, const std::string& status, int attempts,
                               int64_t next_attempt_ms, const std::string& last_error,

@@ -375,6 +375,10 @@ TEST_F(SqliteStoreTest, OutboxLifecycleAndSentCount) {
   EXPECT_TRUE(due->empty());
   due = store_->DueActions(100, 10);
   ASSERT_EQ(due->size(), 1u);
+  // While a send is in flight the dispatcher asks for the other actions only.
+  auto not_sends = store_->DueActions(100, 10, /*sends=*/false);
+  ASSERT_TRUE(not_sends.ok());
+  EXPECT_TRUE(not_sends->empty());
   int64_t id = (*due)[0].id;
   ASSERT_TRUE(store_->UpdateAction(id, "dead", 1, 0, "HTTP 400", 200).ok());
   auto dead = store_->ListActions("dead", 10);
