@@ -575,6 +575,14 @@ rules:
       << success.FormatErrors();
 }
 
+// Loads one rule, on message.received, whose only action is `action` (one
+// line of YAML, e.g. `http: { url: "https://example.com/" }`).
+LoadResult LoadOneAction(const Engine& engine, const std::string& action) {
+  return engine.LoadString(
+      "version: 1\nrules:\n  - id: one\n    event: message.received\n    actions:\n      - " +
+      action + "\n");
+}
+
 // SPEC: event data never chooses the destination: no Host header (templated or
 // not); the framing headers are the client's; a literal line break in a header
 // value would fail every firing, so it fails the load.
@@ -588,27 +596,16 @@ TEST(Action, HttpRejectsHostFramingHeadersAndLineBreaksAtLoad) {
       {"X-A: \"line1\\nline2\"", "the value of 'X-A' contains a line break"},
   };
   for (const auto& [header, message] : cases) {
-    LoadResult result = engine->LoadString(Strip(R"(
-version: 1
-rules:
-  - id: hook
-    event: message.received
-    actions:
-      - http: { url: "https://example.com/", headers: { )" + std::string(header) + R"( } }
-)"));
+    LoadResult result = LoadOneAction(*engine, "http: { url: \"https://example.com/\", headers: { " +
+                                                   std::string(header) + " } }");
     ASSERT_FALSE(result.ok()) << header;
     ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
     EXPECT_NE(result.errors[0].message.find(message), std::string::npos)
         << result.FormatErrors();
   }
-  LoadResult fine = engine->LoadString(Strip(R"(
-version: 1
-rules:
-  - id: hook
-    event: message.received
-    actions:
-      - http: { url: "https://example.com/", headers: { X-Host: "{{ facts.contact }}", Authorization: "Token x" } }
-)"));
+  LoadResult fine = LoadOneAction(*engine,
+                                  "http: { url: \"https://example.com/\", headers: { X-Host: "
+                                  "\"{{ facts.contact }}\", Authorization: \"Token x\" } }");
   EXPECT_TRUE(fine.ok()) << fine.FormatErrors();
 }
 
@@ -624,14 +621,7 @@ TEST(Action, SqliteNamesAreCheckedIgnoringCase) {
        "columns 'contact' and 'Contact' are one column"},
   };
   for (const auto& [params, message] : cases) {
-    LoadResult result = engine->LoadString(Strip(R"(
-version: 1
-rules:
-  - id: store
-    event: message.received
-    actions:
-      - sqlite: { )" + std::string(params) + R"( }
-)"));
+    LoadResult result = LoadOneAction(*engine, "sqlite: { " + std::string(params) + " }");
     ASSERT_FALSE(result.ok()) << params;
     EXPECT_NE(result.FormatErrors().find(message), std::string::npos) << result.FormatErrors();
   }
@@ -640,15 +630,12 @@ rules:
 // SPEC: body is a string, or a mapping/list sent as JSON.
 TEST(Action, HttpRejectsABodyThatIsNeitherTextNorJsonAtLoad) {
   auto engine = Engine::Create();
+  auto with_body = [&](const char* body) {
+    return LoadOneAction(
+        *engine, "http: { url: \"https://example.com/\", body: " + std::string(body) + " }");
+  };
   for (const char* body : {"5", "true", "null", "~"}) {
-    LoadResult result = engine->LoadString(Strip(R"(
-version: 1
-rules:
-  - id: hook
-    event: message.received
-    actions:
-      - http: { url: "https://example.com/", body: )" + std::string(body) + R"( }
-)"));
+    LoadResult result = with_body(body);
     ASSERT_FALSE(result.ok()) << body;
     ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
     EXPECT_NE(result.errors[0].message.find(
@@ -658,14 +645,7 @@ rules:
     EXPECT_EQ(result.errors[0].line, 6) << result.FormatErrors();
   }
   for (const char* body : {"\"5\"", "[1, 2]", "{ a: 1 }", "''"}) {
-    LoadResult result = engine->LoadString(Strip(R"(
-version: 1
-rules:
-  - id: hook
-    event: message.received
-    actions:
-      - http: { url: "https://example.com/", body: )" + std::string(body) + R"( }
-)"));
+    LoadResult result = with_body(body);
     EXPECT_TRUE(result.ok()) << body << "\n" << result.FormatErrors();
   }
 }
