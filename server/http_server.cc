@@ -543,12 +543,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (!found->has_value()) return SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such event");
     const StoredEvent& e = **found;
     Value body = EventSummary(e);
-    // The payload is the stored body itself, spliced in below: SPEC, the raw
-    // document is kept untouched, and a copy through Value would not be (a
-    // number beyond a double's range becomes a string, 1.10 becomes 1.1).
-    const bool raw_payload = Value::FromJson(e.body).ok();
-    body.Set("payload", raw_payload ? Value(kPayloadMarker) : Value(e.body));
     auto event = Event::Parse(e.body);
+    // The payload is the stored body itself (a JSON object, as its parse
+    // says), spliced in below: SPEC, the raw document is kept untouched, and a
+    // copy through Value would not be (a number beyond a double's range becomes
+    // a string, 1.10 becomes 1.1).
+    const bool raw_payload = event.ok();
+    body.Set("payload", raw_payload ? Value(kPayloadMarker) : Value(e.body));
     if (event.ok()) body.Set("facts", event->FactsAsValue());
     auto trace = Value::FromJson(e.trace);
     body.Set("trace", trace.ok() ? *trace : Value());

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include "unicode_case.h"
+
 namespace switchboard {
 
 Status ActionType::Validate(const Value&) const { return Status::OK(); }
@@ -22,25 +24,13 @@ Status BuiltinActionType::Validate(const Value& params) const {
   return problems.empty() ? Status::OK() : Status::InvalidArgument(problems[0].message);
 }
 
-namespace {
-
-// SQL names and HTTP header names ignore ASCII case.
-std::string AsciiLower(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower;
-}
-
-}  // namespace
-
 bool IsSqlIdentifier(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
   for (char c : name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
   }
-  return AsciiLower(name).rfind("sqlite_", 0) != 0;
+  return ToLowerUtf8(name).rfind("sqlite_", 0) != 0;
 }
 
 namespace {
@@ -243,7 +233,7 @@ class Http : public BuiltinActionType {
         }
         // SPEC: the url's scheme and host choose the destination, never event
         // data; the body's framing is the client's.
-        const std::string lower = AsciiLower(name);
+        const std::string lower = ToLowerUtf8(name);
         if (lower == "host" || lower == "content-length" || lower == "transfer-encoding" ||
             lower == "connection") {
           problems->push_back({"headers", name,
@@ -306,7 +296,7 @@ class Sqlite : public BuiltinActionType {
       if (!IsSqlIdentifier(table)) {
         problems->push_back({"table", "", "parameter 'table': '" + table +
                                               "' is not a valid SQL identifier (letters, digits, _)"});
-      } else if (AsciiLower(table).rfind("switchboard_", 0) == 0) {  // SQL ignores case
+      } else if (ToLowerUtf8(table).rfind("switchboard_", 0) == 0) {  // SQL ignores case
         problems->push_back({"table", "", "parameter 'table': names starting with 'switchboard_' "
                                           "are reserved for the server's own tables"});
       }
@@ -318,7 +308,7 @@ class Sqlite : public BuiltinActionType {
     }
     std::map<std::string, std::string> seen;  // lower case -> as written
     for (const auto& [column, v] : values->as_object()) {
-      const std::string lower = AsciiLower(column);
+      const std::string lower = ToLowerUtf8(column);
       if (!IsSqlIdentifier(column)) {
         problems->push_back({"values", column, "parameter 'values': '" + column +
                                                    "' is not a valid SQL column name (letters, "

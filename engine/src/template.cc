@@ -1,7 +1,6 @@
 #include "template.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -965,8 +964,8 @@ std::string UrlTemplateProblem(const Template& url, const std::string& what) {
   const std::string& text = url.text();
   const size_t scheme_end = text.find("://");
   const size_t first_expr = url.first_expression_offset();
-  std::string scheme = scheme_end == std::string::npos ? "" : text.substr(0, scheme_end);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), ::tolower);
+  const std::string scheme =
+      scheme_end == std::string::npos ? "" : ToLowerUtf8(text.substr(0, scheme_end));
   if (scheme_end == std::string::npos || scheme_end > first_expr ||
       (scheme != "http" && scheme != "https")) {
     return what + " must start with a literal http:// or https://";
