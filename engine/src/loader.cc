@@ -132,9 +132,16 @@ class Loader {
     d.message = message;
     if (!mark.is_null() && mark.line >= 0) {
       d.line = mark.line + 1;
-      d.column = mark.column + 1 + column_offset;
+      // YAML marks and template offsets count bytes; the column counts
+      // characters, as an editor does.
+      const int byte = std::max(mark.column + column_offset, 0);
+      d.column = byte + 1;
       if (file && mark.line < static_cast<int>(file->lines.size())) {
-        d.snippet = Snippet(file->lines[mark.line], d.line, d.column);
+        const std::string& text = file->lines[mark.line];
+        d.column = static_cast<int>(Utf8Length(std::string_view(text).substr(
+                       0, std::min(static_cast<size_t>(byte), text.size())))) +
+                   1 + std::max(byte - static_cast<int>(text.size()), 0);
+        d.snippet = Snippet(text, d.line, static_cast<size_t>(byte));
       }
     }
     errors_.push_back(std::move(d));
@@ -144,12 +151,12 @@ class Loader {
     Error(file, node.Mark(), item, message, column_offset);
   }
 
-  // " 12 | the line\n    |     ^": the source line and a caret under `column`
-  // (1-based). A long line is cut to kSnippetWidth bytes around the column, the
-  // cuts marked "...", so that a 30 KB line does not print whole.
-  static std::string Snippet(const std::string& text, int line, int column) {
+  // " 12 | the line\n    |     ^": the source line and a caret under the
+  // character at byte `byte`. A long line is cut to kSnippetWidth bytes around
+  // it, the cuts marked "...", so that a 30 KB line does not print whole.
+  static std::string Snippet(const std::string& text, int line, size_t byte) {
     constexpr size_t kSnippetWidth = 120;
-    const size_t caret = std::min(static_cast<size_t>(std::max(column - 1, 0)), text.size());
+    const size_t caret = std::min(byte, text.size());
     size_t begin = 0;
     size_t end = text.size();
     if (text.size() > kSnippetWidth) {
@@ -167,7 +174,12 @@ class Loader {
     std::string out = " " + number + " | " + before + text.substr(begin, end - begin) + after +
                       "\n " + std::string(number.size(), ' ') + " | " +
                       std::string(before.size(), ' ');
-    for (size_t i = begin; i < caret; ++i) out += text[i] == '\t' ? '\t' : ' ';
+    // One space per character (a tab stays a tab): continuation bytes of
+    // UTF-8 sequences take no column.
+    for (size_t i = begin; i < caret; ++i) {
+      const unsigned char c = static_cast<unsigned char>(text[i]);
+      if ((c & 0xC0) != 0x80) out += c == '\t' ? '\t' : ' ';
+    }
     return out + "^";
   }
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -263,6 +264,54 @@ Value RenderTree(const ParamTree& t, const TemplateContext& context, bool redact
   return Value();
 }
 
+// The value of every env.* variable `t` reads.
+void AppendEnvValues(const Template& t, std::vector<std::string>* out) {
+  for (const Template::Reference& ref : t.references()) {
+    if (ref.root != "env" || ref.rest.empty()) continue;
+    if (const char* value = std::getenv(ref.rest.c_str())) out->push_back(value);
+  }
+}
+
+// The secrets that rendering `t` into `rendered` used: the rendered text of
+// each secret parameter and the value of each env.* variable it reads (a check
+// may quote a part of a parameter).
+void CollectSecrets(const ParamTree& t, const Value& rendered, std::vector<std::string>* out) {
+  if (!t.has_secret) return;
+  switch (t.kind) {
+    case ParamTree::Kind::kTemplate:
+      if (rendered.is_string()) out->push_back(rendered.as_string());
+      AppendEnvValues(*t.tpl, out);
+      return;
+    case ParamTree::Kind::kObject:
+      for (const auto& [name, child] : t.members) {
+        if (const Value* v = rendered.Find(name)) CollectSecrets(child, *v, out);
+      }
+      return;
+    case ParamTree::Kind::kArray:
+      if (!rendered.is_array()) return;
+      for (size_t i = 0; i < t.items.size() && i < rendered.as_array().size(); ++i) {
+        CollectSecrets(t.items[i], rendered.as_array()[i], out);
+      }
+      return;
+    case ParamTree::Kind::kScalar: return;
+  }
+}
+
+// Replaces every occurrence of each of `secrets` in *text with "[redacted]",
+// the longest first (one secret may contain another).
+void Scrub(std::vector<std::string> secrets, std::string* text) {
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  const size_t redacted_size = std::strlen(kRedacted);
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = text->find(secret); at != std::string::npos;
+         at = text->find(secret, at + redacted_size)) {
+      text->replace(at, secret.size(), kRedacted);
+    }
+  }
+}
+
 // Sets t.has_secret on every node: whether RenderTree(t, ..., true) differs from
 // RenderTree(t, ..., false).
 bool MarkSecrets(ParamTree* t) {
@@ -380,7 +429,19 @@ void RenderAction(const CompiledAction& action, const TemplateContext& context, 
     a->set_redacted_params(Value(std::move(redacted)));
   }
   Status s = CallUserCode([&] { return action.impl->CheckRendered(a->params); });
-  if (!s.ok()) a->error = s.message();
+  if (!s.ok()) {
+    a->error = s.message();
+    // The check may quote what it rejected: no secret may reach the error,
+    // which traces, logs and the admin API show.
+    if (action.has_secret) {
+      std::vector<std::string> secrets;
+      const Value::Object& rendered = a->params.as_object();
+      for (size_t i = 0; i < action.params.size() && i < rendered.size(); ++i) {
+        CollectSecrets(action.params[i].second, rendered[i].second, &secrets);
+      }
+      Scrub(std::move(secrets), &a->error);
+    }
+  }
 }
 
 bool SetPathInValue(Value* root, const Path& path, Value value, std::string* error) {
@@ -542,8 +603,12 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
         TimeStamp since = now - std::chrono::milliseconds(rule.throttle_per_ms);
         if (options.throttle->CountSince(rule.id, throttle_key, since) >= rule.throttle_limit) {
           if (options.explain) {
-            out.not_fired.push_back(
-                {rule.id, "throttled (key '" + throttle_key + "')", "throttle", {}});
+            // A key read from env.* is a secret.
+            std::vector<std::string> secrets;
+            AppendEnvValues(*rule.throttle_key, &secrets);
+            std::string key = throttle_key;
+            Scrub(std::move(secrets), &key);
+            out.not_fired.push_back({rule.id, "throttled (key '" + key + "')", "throttle", {}});
           }
           continue;
         }

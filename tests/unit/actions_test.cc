@@ -518,6 +518,37 @@ rules:
   unsetenv("SWITCHBOARD_ACTIONS_TEST_TOKEN");
 }
 
+// A check of the rendered parameters quotes what it rejects; a secret in it is
+// redacted, whole or as the env value inside a longer text.
+TEST(Action, ErrorAfterRenderingRedactsSecrets) {
+  setenv("SWITCHBOARD_ACTIONS_TEST_SECRET", "t0psecret", 1);
+  auto actions = Fire(R"(
+version: 1
+rules:
+  - id: secrets
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ env.SWITCHBOARD_ACTIONS_TEST_SECRET }}", content: hi }
+      - openphone.send_message:
+          to: "{{ facts.contact }}"
+          content: hi
+          from: "x{{ env.SWITCHBOARD_ACTIONS_TEST_SECRET }}y"
+      - http:
+          url: https://example.com/hook
+          headers: { X-Key: "{{ env.SWITCHBOARD_ACTIONS_TEST_SECRET }}{{ facts.text }}" }
+)",
+                      Message("a\\nb"));
+  ASSERT_EQ(actions.size(), 3u);
+  EXPECT_EQ(actions[0].error, "'to' is not one E.164 number: '[redacted]'");
+  EXPECT_NE(actions[1].error.find("'from'"), std::string::npos) << actions[1].error;
+  EXPECT_NE(actions[1].error.find("[redacted]"), std::string::npos) << actions[1].error;
+  EXPECT_NE(actions[2].error.find("line break"), std::string::npos) << actions[2].error;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    EXPECT_EQ(actions[i].error.find("t0psecret"), std::string::npos) << actions[i].error;
+  }
+  unsetenv("SWITCHBOARD_ACTIONS_TEST_SECRET");
+}
+
 TEST(Action, AuthorizationHeaderNameIsCaseInsensitive) {
   auto actions = Fire(R"(
 version: 1

@@ -343,6 +343,34 @@ TEST(Evaluation, ThrottleSuppressesRepeatsForTheSameKeyWithinTheWindow) {
   EXPECT_EQ(FiredIds(rules->Evaluate(alice, options)), Ids({"reply", "twice", "unthrottled"}));
 }
 
+// A key read from env.* is a secret: the explanation does not show it.
+TEST(Evaluation, ThrottledReasonRedactsAKeyFromEnv) {
+  setenv("SWITCHBOARD_EVAL_TEST_SECRET", "k3y-s3cret", 1);
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: reply
+    event: message.received
+    throttle: { key: "{{ env.SWITCHBOARD_EVAL_TEST_SECRET }}/{{ facts.contact }}", per: 1h }
+    actions: [{log: {message: r}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  InMemoryThrottleStore store;
+  EvalOptions options = Explain();
+  options.throttle = &store;
+  const TimeStamp t0 = At(1772463600);
+  options.now = t0;
+  Event alice = ParseEvent(Message("hi", "+15555550100"));
+  Evaluation first = rules->Evaluate(alice, options);
+  ASSERT_EQ(FiredIds(first), Ids({"reply"}));
+  rules->RecordFirings(first, t0, &store);
+  Evaluation second = rules->Evaluate(alice, options);
+  const NotFiredRule* throttled = NotFired(second, "reply");
+  ASSERT_NE(throttled, nullptr);
+  EXPECT_EQ(throttled->reason, "throttled (key '[redacted]/+15555550100')");
+  unsetenv("SWITCHBOARD_EVAL_TEST_SECRET");
+}
+
 // The store's lookups take views of the rule id and key: the two parts must still
 // be told apart ("ab" + "c" is not "a" + "bc").
 TEST(Evaluation, ThrottleStoreKeepsRuleIdAndKeyApart) {

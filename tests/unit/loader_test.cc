@@ -792,14 +792,46 @@ TEST(RuleLoader, KeepsShortLinesWholeAndCutsOnlyTheFarEnd) {
             " 2 | bogus: \"" + std::string(112, 'x') + "...\n   | ^");
 }
 
+// Columns and carets count characters, not bytes, also in a cut long line.
+TEST(RuleLoader, ColumnsAndCaretsCountCharactersAfterMultiByteText) {
+  LoadResult result = Load(
+      "version: 1\nrules:\n  - { id: a, description: \"\xC3\xA9\xC3\xA9\", whenn: {}, "
+      "event: message.received, actions: [{log: {message: x}}] }\n");
+  ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
+  ASSERT_TRUE(HasError(result, 3, 33, "unknown key 'whenn'")) << result.FormatErrors();
+  EXPECT_EQ(result.errors[0].snippet.substr(result.errors[0].snippet.find('\n') + 1),
+            "   | " + std::string(32, ' ') + "^");
+  const std::string long_description(100, 'x');
+  LoadResult cut = Load("version: 1\nrules:\n  - { id: a, description: \"" +
+                        std::string("\xC3\xA9\xC3\xA9") + long_description +
+                        "\", whenn: {}, event: message.received, actions: [{log: {message: x}}] }\n");
+  ASSERT_EQ(cut.errors.size(), 1u) << cut.FormatErrors();
+  EXPECT_EQ(cut.errors[0].column, 133);
+  // The caret stands under the 'w' of whenn in the line as printed.
+  const std::string& snippet = cut.errors[0].snippet;
+  const size_t newline = snippet.find('\n');
+  const std::string shown = snippet.substr(0, newline);
+  const std::string marker = snippet.substr(newline + 1);
+  const size_t caret_column = marker.find('^');
+  ASSERT_NE(caret_column, std::string::npos);
+  size_t characters = 0;
+  size_t i = 0;
+  for (; i < shown.size() && characters < caret_column; ++i) {
+    if ((static_cast<unsigned char>(shown[i]) & 0xC0) != 0x80) ++characters;
+  }
+  while (i < shown.size() && (static_cast<unsigned char>(shown[i]) & 0xC0) == 0x80) ++i;
+  EXPECT_EQ(shown.substr(i, 5), "whenn") << snippet;
+}
+
 // Invalid UTF-8 loaded, and `eval --json` then printed invalid JSON.
 TEST(RuleLoader, RejectsInvalidUtf8WithThePositionOfTheFirstBadByte) {
   LoadResult result = Load("version: 1\nvars: { a: \"caf\xC3\xA9 \xFF ok\" }\n");
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.errors.size(), 1u) << result.FormatErrors();
-  EXPECT_TRUE(HasError(result, 2, 19, "invalid UTF-8: byte 0xFF"));
+  // Columns count characters: the two bytes of the 'é' are one.
+  EXPECT_TRUE(HasError(result, 2, 18, "invalid UTF-8: byte 0xFF"));
   EXPECT_EQ(result.errors[0].snippet,
-            " 2 | vars: { a: \"caf\xC3\xA9 ? ok\" }\n   | " + std::string(18, ' ') + "^");
+            " 2 | vars: { a: \"caf\xC3\xA9 ? ok\" }\n   | " + std::string(17, ' ') + "^");
   for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xE2\x82", "\x80"}) {
     LoadResult r = Load(std::string("version: 1\n# ") + bad + "\n");
     EXPECT_TRUE(HasError(r, 2, 3, "invalid UTF-8")) << r.FormatErrors();
