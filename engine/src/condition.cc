@@ -411,7 +411,11 @@ bool EvalCondition(const Condition& c, ConditionContext* context, Failure* failu
           failure->detail = "inside";
           failure->actual = Value(FormatIsoTime(EventTime(context)));  // the time it tested
         } else if (child.kind == Condition::Kind::kPath) {
+          // Every operator of the path held: name them all.
           failure->condition = "not " + child.path.path.text;
+          for (size_t i = 0; i < child.ops.size(); ++i) {
+            failure->condition += (i == 0 ? " " : ", ") + child.ops[i].text;
+          }
           Resolved r;
           if (ResolvePath(child.path, *context->event, &r)) {
             failure->actual = ActualValue(r);

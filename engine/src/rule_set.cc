@@ -713,8 +713,23 @@ TestOutcome RuleSet::RunTest(const InlineTest& test) const {
     outcome.message = "expected " + JoinIds(test.expect_fired) + " to fire, got " +
                       JoinIds(outcome.fired);
     for (const std::string& id : test.expect_fired) {
+      if (std::find(outcome.fired.begin(), outcome.fired.end(), id) != outcome.fired.end()) {
+        continue;
+      }
+      bool explained = false;
       for (const NotFiredRule& nf : evaluation.not_fired) {
-        if (nf.rule_id == id) outcome.message += "; " + id + ": " + nf.reason;
+        if (nf.rule_id != id) continue;
+        outcome.message += "; " + id + ": " + nf.reason;
+        explained = true;
+      }
+      // Rules that an evaluation does not look at give no reason of their own.
+      auto it = rep_->index_by_id.find(id);
+      if (explained || it == rep_->index_by_id.end()) continue;
+      const CompiledRule& rule = rep_->rules[it->second];
+      if (!rule.enabled) {
+        outcome.message += "; " + id + ": disabled (enabled: false)";
+      } else if (!RuleMatchesType(rule, event->type())) {
+        outcome.message += "; " + id + ": not for event type '" + std::string(event->type()) + "'";
       }
     }
   }

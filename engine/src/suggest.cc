@@ -1,6 +1,9 @@
 #include "suggest.h"
 
 #include <algorithm>
+#include <string>
+
+#include "unicode_case.h"
 
 namespace switchboard {
 
@@ -26,10 +29,14 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string Closest(std::string_view word, const std::vector<std::string_view>& candidates) {
+std::string Closest(std::string_view word_as_written,
+                    const std::vector<std::string_view>& candidates) {
+  // Case is no distance: "EQUALS" is "equals" in the wrong case.
+  const std::string word = ToLowerUtf8(word_as_written);
   std::string_view best;
   size_t best_distance = SIZE_MAX;
-  for (std::string_view c : candidates) {
+  for (std::string_view candidate : candidates) {
+    const std::string c = ToLowerUtf8(candidate);
     size_t d = EditDistance(word, c);
     // A prefix ("match" for "matches") is a typo too, whatever the distance.
     if (c.size() > word.size() && word.size() >= 3 && c.substr(0, word.size()) == word) {
@@ -37,7 +44,7 @@ std::string Closest(std::string_view word, const std::vector<std::string_view>& 
     }
     if (d < best_distance) {
       best_distance = d;
-      best = c;
+      best = candidate;
     }
   }
   size_t allowed = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3));

@@ -603,8 +603,9 @@ rules:
   ASSERT_NE(rules, nullptr);
   Evaluation e = rules->Evaluate(ParseEvent(Message("hi")), Explain());
   ASSERT_NE(NotFired(e, "not-path"), nullptr);
-  EXPECT_NE(NotFired(e, "not-path")->reason.find("facts.direction"), std::string::npos);
-  EXPECT_NE(NotFired(e, "not-path")->reason.find("\"incoming\""), std::string::npos);
+  EXPECT_EQ(NotFired(e, "not-path")->reason,
+            "not facts.direction equals \"incoming\": \"incoming\"");
+  EXPECT_EQ(NotFired(e, "not-path")->condition, "not facts.direction equals \"incoming\"");
   ASSERT_NE(NotFired(e, "not-event"), nullptr);
   EXPECT_NE(NotFired(e, "not-event")->reason.find("message.*"), std::string::npos);
   EXPECT_NE(NotFired(e, "not-event")->reason.find("\"message.received\""), std::string::npos);
@@ -1106,6 +1107,38 @@ TEST(Evaluation, InlineTestFailsWithAMessage) {
       << outcome.message;
   // The reason of the expected rule that did not fire.
   EXPECT_NE(outcome.message.find("\"hello\""), std::string::npos) << outcome.message;
+}
+
+// A disabled rule, or one for other event types, is not evaluated at all: the
+// failure still says why it did not fire.
+TEST(Evaluation, InlineTestFailureExplainsDisabledAndOtherTypeRules) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: off
+    event: message.received
+    enabled: false
+    actions: [{log: {message: x}}]
+  - id: calls
+    event: [call.completed, call.ringing]
+    actions: [{log: {message: x}}]
+tests:
+  - name: disabled
+    payload: { id: EV1, type: message.received, data: { object: { text: hi } } }
+    expect: { fired: [off] }
+  - name: other type
+    payload: { id: EV1, type: message.received, data: { object: { text: hi } } }
+    expect: { fired: [calls] }
+)");
+  ASSERT_NE(rules, nullptr);
+  TestOutcome disabled = rules->RunTest(*FindTest(*rules, "disabled"));
+  EXPECT_FALSE(disabled.passed);
+  EXPECT_NE(disabled.message.find("off: disabled (enabled: false)"), std::string::npos)
+      << disabled.message;
+  TestOutcome other = rules->RunTest(*FindTest(*rules, "other type"));
+  EXPECT_FALSE(other.passed);
+  EXPECT_NE(other.message.find("calls: not for event type 'message.received'"), std::string::npos)
+      << other.message;
 }
 
 TEST(Evaluation, InlineTestExpectingNothing) {

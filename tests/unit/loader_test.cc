@@ -423,6 +423,25 @@ rules:
   EXPECT_EQ(result.errors[0].message, "no such file or directory");
 }
 
+// Case is no distance for a suggestion.
+TEST(RuleLoader, SuggestsTheNameWrittenInAnotherCase) {
+  LoadResult result = Load(R"(
+version: 1
+rules:
+  - id: hours
+    event: message.received
+    when:
+      facts.text: { EQUALS: 'hours' }
+    Actions:
+      - log: { message: hi }
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 6, 21, "unknown operator 'EQUALS' (did you mean 'equals'?)"))
+      << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 7, 5, "unknown key 'Actions' in a rule (did you mean 'actions'?)"))
+      << result.FormatErrors();
+}
+
 TEST(RuleLoader, RejectsUnknownOperatorWithPosition) {
   LoadResult result = Load(R"(
 version: 1
