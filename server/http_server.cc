@@ -95,11 +95,17 @@ void DrainBody(HTTPServerRequest& request) {
   }
 }
 
-// The body's declared length: -1 when none applies (chunked, or no header).
-// False when the Content-Length header is not a length.
+// The body's declared length: -1 for a chunked body; 0 with neither
+// Content-Length nor chunked framing (RFC 9112 6.3: a request then has no body,
+// although Poco would read one until the connection closes). False when the
+// Content-Length header is not a length.
 bool DeclaredLength(const HTTPServerRequest& request, int64_t* length) {
   *length = -1;
-  if (request.getChunkedTransferEncoding() || !request.hasContentLength()) return true;
+  if (request.getChunkedTransferEncoding()) return true;
+  if (!request.hasContentLength()) {
+    *length = 0;
+    return true;
+  }
   try {
     *length = request.getContentLength64();
   } catch (const Poco::SyntaxException&) {
@@ -302,7 +308,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       response.setKeepAlive(false);
     }
     std::string body;
-    switch (ReadBody(request, config.limits.max_body, declared, &body)) {
+    const BodyRead read = declared == 0 ? BodyRead::kComplete
+                                        : ReadBody(request, config.limits.max_body, declared, &body);
+    switch (read) {
       case BodyRead::kComplete:
         break;
       case BodyRead::kTooLarge:

@@ -2,14 +2,18 @@
 // and commits whatever requests are waiting in one BEGIN IMMEDIATE transaction
 // (group commit), so an fsync serves many webhooks. Reads use a second
 // connection; WAL lets them run beside the writer.
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <map>
@@ -341,12 +345,15 @@ class SqliteStore : public Store {
     reader_cache_.Clear();
     sqlite3_close(writer_);
     sqlite3_close(reader_);
+    if (lock_fd_ >= 0) close(lock_fd_);  // releases the lock
   }
 
   Status Open() {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(options_.path.c_str(), &writer_, flags, nullptr);
     if (rc != SQLITE_OK) return SqlError(writer_, rc, "cannot open database '" + options_.path + "'");
+    Status locked = LockDatabaseFile();
+    if (!locked.ok()) return locked;
     sqlite3_busy_timeout(writer_, options_.busy_timeout_ms);
     Status s = Exec(writer_, "PRAGMA journal_mode=WAL");
     if (s.ok()) s = Exec(writer_, "PRAGMA synchronous=FULL");
@@ -617,6 +624,29 @@ class SqliteStore : public Store {
       throttle.Bind(1, throttle_before_ms);
       return Run(throttle, "pruning throttle state");
     });
+  }
+
+  // One store per database file: two would both claim the outbox's due actions
+  // (replies sent twice) and keep separate throttle state. An exclusive flock
+  // on the file, held while the store is open, keeps a second server (another
+  // process, or this one) out; the kernel drops it when the process dies.
+  // (SQLite's own locks are fcntl locks, which flock does not touch.)
+  Status LockDatabaseFile() {
+    lock_fd_ = open(options_.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (lock_fd_ < 0) {
+      return Status::Unavailable("cannot open database '" + options_.path +
+                                 "': " + std::strerror(errno));
+    }
+    if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return Status::Unavailable("database '" + options_.path +
+                                   "' is in use by another switchboard server (one server "
+                                   "per database file)");
+      }
+      return Status::Unavailable("cannot lock database '" + options_.path +
+                                 "': " + std::strerror(errno));
+    }
+    return Status::OK();
   }
 
   Status Ping() override {
@@ -958,6 +988,7 @@ class SqliteStore : public Store {
   std::atomic<bool> finish_checkpoint_{false};
   std::thread checkpoint_thread_;
   std::map<std::string, std::set<std::string>> known_columns_;  // writer thread only
+  int lock_fd_ = -1;  // holds the flock of LockDatabaseFile
 };
 
 }  // namespace

@@ -287,7 +287,7 @@ class Sqlite : public BuiltinActionType {
     return {
         {"table", Kind::kLiteral, true, "", false},
         {"values", Kind::kTemplateMap, true, "", false},
-        {"database", Kind::kLiteral, false, "", false},
+        {"database", Kind::kPath, false, "", false},
     };
   }
   void ValidateAll(const Value& params, std::vector<ParamProblem>* problems) const override {

@@ -37,6 +37,7 @@ Status CheckDefault(const ParamSpec& spec) {
       return problem.empty() ? Status::OK() : Status::InvalidArgument(problem);
     }
     case Kind::kLiteral:
+    case Kind::kPath:
       return value.find("{{") == std::string::npos
                  ? Status::OK()
                  : Status::InvalidArgument("a literal parameter cannot be a template");

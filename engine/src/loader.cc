@@ -122,6 +122,13 @@ class Loader {
   // condition, so a few lines could stand for billions of conditions.
   static constexpr int64_t kConditionBudget = 200000;  // conditions and operators per file
 
+  // A path named in `file`: a relative one is resolved against the file's
+  // directory ("" stays "": no path).
+  static std::string RelativeTo(const SourceFile* file, const std::string& path) {
+    if (file == nullptr || path.empty() || path[0] == '/') return path;
+    return file->dir + "/" + path;
+  }
+
   // ---- diagnostics ----
 
   void Error(const SourceFile* file, const YAML::Mark& mark, const std::string& item,
@@ -1180,6 +1187,7 @@ class Loader {
         return true;
       }
       case Kind::kLiteral:
+      case Kind::kPath:
         if (!node.IsScalar()) {
           Error(s.file, node, s.item, what + " must be a string");
           return false;
@@ -1188,7 +1196,8 @@ class Loader {
           Error(s.file, node, s.item, what + " cannot be a template");
           return false;
         }
-        *written = Value(node.Scalar());
+        *written = Value(spec.kind == Kind::kPath ? RelativeTo(s.file, node.Scalar())
+                                                  : node.Scalar());
         tree->kind = ParamTree::Kind::kScalar;
         tree->scalar = *written;
         return true;
@@ -1547,7 +1556,7 @@ class Loader {
         Error(f, event, item, "'event' must be a file path (relative to this file)");
       } else if (options_.tests) {  // else the file is the test runner's concern
         std::string path = event.Scalar();
-        if (path.empty() || path[0] != '/') path = f->dir + "/" + path;
+        path = RelativeTo(f, path);
         std::string error;
         if (!ReadWholeFile(path, &test.event_json, &error)) {
           Error(f, event, item, "cannot read event file " + Quote(path) + ": " + error);

@@ -530,6 +530,26 @@ TEST_F(Hostile, ContentLengthLies) {
   ExpectStillServing("Content-Length smaller than the body");
 }
 
+// RFC 9112 6.3: a request with neither Content-Length nor chunked framing has
+// no body. It was read until the connection closed, and answered 408 after 5 s.
+TEST_F(Hostile, ARequestWithoutContentLengthHasNoBody) {
+  StartServer();
+  const std::string unsent = MessageEvent("EVnolength", "+15555550100");
+  const std::string next = MessageEvent("EVafternolength", "+15555550100");
+  RawConnection c(port_);
+  ASSERT_TRUE(c.connected());
+  const auto start = std::chrono::steady_clock::now();
+  c.Send(SignedRequestHead(unsent) + "\r\n" + SignedRequestHead(next) +
+         "Content-Length: " + std::to_string(next.size()) + "\r\n\r\n" + next);
+  auto responses = ParseResponses(c.Read(2, 4s));
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_EQ(responses[0].status, 401) << responses[0].head << responses[0].body;
+  EXPECT_EQ(responses[1].status, 200) << responses[1].head << responses[1].body;
+  EXPECT_NE(responses[1].body.find("EVafternolength"), std::string::npos) << responses[1].body;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(Admin("GET", "/api/events/EVnolength").status, 404);
+}
+
 bool SaysConnectionClose(const RawResponse& r) {
   std::string head = r.head;
   for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

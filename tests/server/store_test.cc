@@ -74,6 +74,21 @@ TEST_F(SqliteStoreTest, AcceptsOnceThenReportsDuplicate) {
   EXPECT_EQ((*pending)[0].received_ms, 1000);
 }
 
+// Two servers on one database would both claim its due actions (replies sent
+// twice): a second store on the same file is refused while the first is open.
+TEST_F(SqliteStoreTest, ASecondStoreOnTheSameFileIsRefused) {
+  SqliteOptions options;
+  options.path = (dir_ / "test.db").string();
+  auto second = OpenSqliteStore(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use by another switchboard server"),
+            std::string::npos)
+      << second.status().message();
+  store_.reset();
+  auto after = OpenSqliteStore(options);
+  EXPECT_TRUE(after.ok()) << after.status().message();
+}
+
 TEST_F(SqliteStoreTest, AcceptedEventsSurviveReopen) {
   ASSERT_TRUE(store_->Accept("EV1", "t", "{\"id\":\"EV1\"}", 1).ok());
   Reopen();

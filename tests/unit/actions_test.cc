@@ -549,6 +549,39 @@ rules:
   unsetenv("SWITCHBOARD_ACTIONS_TEST_SECRET");
 }
 
+// A relative `database` of a sqlite action names a file beside the rule file,
+// wherever the program runs (a systemd unit runs in /).
+TEST(Action, SqliteDatabaseIsRelativeToTheRuleFile) {
+  auto engine = Engine::Create();
+  const std::string yaml = Strip(R"(
+version: 1
+rules:
+  - id: side
+    event: message.received
+    actions:
+      - sqlite: { table: notes, values: { t: "{{ facts.text }}" }, database: data/side.db }
+      - sqlite: { table: notes, values: { t: "{{ facts.text }}" }, database: /var/lib/sb/x.db }
+      - sqlite: { table: notes, values: { t: "{{ facts.text }}" }, database: "" }
+)");
+  struct Case {
+    const char* file;
+    const char* relative;
+  };
+  for (const Case& c : {Case{"/etc/switchboard/rules/a.yaml", "/etc/switchboard/rules/data/side.db"},
+                        Case{"rules/a.yaml", "rules/data/side.db"},
+                        Case{"a.yaml", "./data/side.db"}}) {
+    LoadResult loaded = engine->LoadString(yaml, c.file);
+    ASSERT_TRUE(loaded.ok()) << loaded.FormatErrors();
+    EvalOptions options;
+    Evaluation e = loaded.rules->Evaluate(ParseEvent(Message()), options);
+    ASSERT_EQ(e.fired.size(), 1u);
+    ASSERT_EQ(e.fired[0].actions.size(), 3u);
+    EXPECT_EQ(Param(e.fired[0].actions[0], "database"), c.relative) << c.file;
+    EXPECT_EQ(Param(e.fired[0].actions[1], "database"), "/var/lib/sb/x.db") << c.file;
+    EXPECT_EQ(Param(e.fired[0].actions[2], "database"), "") << c.file;  // the server's
+  }
+}
+
 TEST(Action, AuthorizationHeaderNameIsCaseInsensitive) {
   auto actions = Fire(R"(
 version: 1

@@ -24,6 +24,8 @@ struct ParamSpec {
     kUrl,        // a URL template: scheme and host must be literal text; the
                  // rendered values in path and query are percent-encoded
     kLiteral,    // a string with no template
+    kPath,       // a literal file path; a relative one is resolved against the
+                 // directory of the rule file that names it
     kTemplateMap,  // a mapping of names to string templates (headers, columns)
     kAny,        // a string template, or a mapping/list whose string leaves are templates
     kDuration,   // a literal duration ("10s")
