@@ -38,6 +38,7 @@ class SqliteStoreTest : public ::testing::Test {
     options.path = (dir_ / "test.db").string();
     options.busy_timeout_ms = 200;
     options.max_pending_events = max_pending_events_;
+    options.wal_idle_bytes = wal_idle_bytes_;
     auto opened = OpenSqliteStore(options);
     ASSERT_TRUE(opened.ok()) << opened.status().message();
     store_ = std::move(opened.value());
@@ -58,6 +59,7 @@ class SqliteStoreTest : public ::testing::Test {
 
   fs::path dir_;
   size_t max_pending_events_ = 1000;
+  int64_t wal_idle_bytes_ = int64_t{64} << 20;
   std::unique_ptr<Store> store_;
 };
 
@@ -441,6 +443,26 @@ TEST_F(SqliteStoreTest, WalIsCheckpointedIntoTheDatabaseInTheBackground) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_GE(fs::file_size(db), 200u * 2000u) << "the WAL was not checkpointed";
+}
+
+// The WAL keeps its size while writes go on (its blocks are reused) and gives
+// the space back once they pause.
+TEST_F(SqliteStoreTest, WalIsTruncatedOnceWritesPause) {
+  wal_idle_bytes_ = 0;
+  Reopen();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(store_->Accept("EV" + std::to_string(i), "t", std::string(2000, 'x'), i).ok());
+  }
+  const fs::path wal = dir_ / "test.db-wal";
+  ASSERT_GT(fs::file_size(wal), 50u * 2000u);
+  for (int i = 0; i < 60 && fs::file_size(wal) > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(fs::file_size(wal), 0u) << "the WAL was not truncated after the writes";
+  // Everything is in the database, and it goes on working.
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), 50);
+  ASSERT_TRUE(store_->Accept("EVafter", "t", "{}", 100).ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), 51);
 }
 
 // Under writes that never pause, passive checkpoints never find the WAL fully
