@@ -35,7 +35,7 @@ const char kEvalHelp[] =
     "\n"
     "Dry run of one event: prints the rules that fire with their rendered actions\n"
     "(secrets redacted). Nothing is executed; throttles are applied only with\n"
-    "--database.\n"
+    "--database. --event - reads the event from standard input.\n"
     "  --json      one JSON object: {\"event\", \"fired\", \"not_fired\"}\n"
     "  --explain   for every rule that did not fire, the first condition that\n"
     "              failed and the actual value\n"

@@ -22,9 +22,9 @@ namespace {
 const char kSendHelp[] =
     "usage: switchboard send FILE --url URL [--key KEY]\n"
     "\n"
-    "Posts the event in FILE (its bytes unchanged, Content-Type: application/json),\n"
-    "signed like OpenPhone with the current time, and prints the answer's status line\n"
-    "and body.\n"
+    "Posts the event in FILE (- for standard input; its bytes unchanged,\n"
+    "Content-Type: application/json), signed like OpenPhone with the current time,\n"
+    "and prints the answer's status line and body.\n"
     "  --url URL   where to post, e.g. http://127.0.0.1:8080/webhooks/openphone\n"
     "  --key KEY   signing key: a legacy base64 key (openphone-signature header) or a\n"
     "              whsec_ secret (webhook-id/-timestamp/-signature headers).\n"
@@ -77,7 +77,7 @@ int Send(const std::vector<std::string>& args) {
     } else if (a.rfind("--key=", 0) == 0) {
       key_text = a.substr(6);
       key_given = true;
-    } else if (!a.empty() && a[0] == '-') {
+    } else if (a.size() > 1 && a[0] == '-') {  // "-" alone is standard input
       std::cerr << "switchboard send: unknown option '" << a << "'\n" << kSendHelp;
       return kExitFailure;
     } else if (file.empty()) {

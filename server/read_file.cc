@@ -11,15 +11,21 @@ namespace switchboard {
 namespace server {
 
 Status ReadWholeFile(const std::string& path, std::string* out) {
+  const bool standard_input = path == "-";
   auto failed = [&](int error) {
-    return Status::IoError("cannot read '" + path + "': " + std::strerror(error));
+    return Status::IoError((standard_input ? "cannot read standard input"
+                                           : "cannot read '" + path + "'") +
+                           ": " + std::strerror(error));
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = standard_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return failed(errno);
+  auto close_file = [&] {
+    if (!standard_input) ::close(fd);
+  };
   struct stat st;
   int error = ::fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
   if (error != 0) {
-    ::close(fd);
+    close_file();
     return failed(error);
   }
   std::string text;
@@ -31,12 +37,12 @@ Status ReadWholeFile(const std::string& path, std::string* out) {
     if (n < 0) {
       if (errno == EINTR) continue;
       error = errno;
-      ::close(fd);
+      close_file();
       return failed(error);
     }
     text.append(buffer, static_cast<size_t>(n));
   }
-  ::close(fd);
+  close_file();
   *out = std::move(text);
   return Status::OK();
 }

@@ -9,9 +9,10 @@
 namespace switchboard {
 namespace server {
 
-// Reads the regular file (or pipe, or device) at `path` into *out. A directory
-// is an error ("is a directory"), as are files that cannot be opened or read;
-// the message names the path and the reason.
+// Reads the regular file (or pipe, or device) at `path` into *out; "-" reads
+// standard input to its end. A directory is an error ("is a directory"), as
+// are files that cannot be opened or read; the message names the path and the
+// reason.
 Status ReadWholeFile(const std::string& path, std::string* out);
 
 }  // namespace server

@@ -44,11 +44,11 @@ class Cli : public ::testing::Test {
     return p.string();
   }
 
-  RunResult Switchboard(const std::string& args) {
+  RunResult Switchboard(const std::string& args, const std::string& input = "/dev/null") {
     fs::path out = dir_ / "stdout.txt";
     fs::path err = dir_ / "stderr.txt";
     std::string command = std::string(SWITCHBOARD_BIN) + " " + args + " >" + out.string() +
-                          " 2>" + err.string() + " </dev/null";
+                          " 2>" + err.string() + " <" + input;
     int status = std::system(command.c_str());
     RunResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -185,6 +185,23 @@ TEST_F(Cli, EvalJsonHasEventFiredAndNotFired) {
   EXPECT_NE(r.out.find(R"("not_fired":[{"rule":"never","reason":"facts.text equals \"nothing like this\": \"What are your hours?\""}])"),
             std::string::npos)
       << r.out;
+}
+
+// `--event -` reads the event from standard input (jq .payload ... | eval).
+TEST_F(Cli, EvalReadsTheEventFromStandardInput) {
+  std::string event = Write("event.json", kEvent);
+  std::string rules = Write("rules.yaml", kGoodRules);
+  RunResult r = Switchboard("eval --rules " + rules + " --event - --json", event);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("fired":[{"rule":"hours")"), std::string::npos) << r.out;
+  RunResult empty = Switchboard("eval --rules " + rules + " --event -");
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.err.find("not valid JSON"), std::string::npos) << empty.err;
+  // `send -` too: read, then posted (nothing listens on port 9).
+  RunResult send = Switchboard("send - --url http://127.0.0.1:9/webhooks/openphone", event);
+  EXPECT_EQ(send.exit_code, 1);
+  EXPECT_EQ(send.err.find("unknown option"), std::string::npos) << send.err;
+  EXPECT_NE(send.err.find("127.0.0.1:9"), std::string::npos) << send.err;
 }
 
 TEST_F(Cli, EvalExplainAddsConditionAndActualValue) {
