@@ -102,7 +102,18 @@ Status Engine::RegisterAction(std::string name, std::shared_ptr<const ActionType
     return Status::InvalidArgument("action type '" + name +
                                    "': cannot list the parameters: " + listed.message());
   }
+  std::set<std::string> names;
   for (const ParamSpec& spec : specs) {
+    if (spec.name.empty() || !names.insert(spec.name).second) {
+      return Status::InvalidArgument("action type '" + name + "': parameter name '" + spec.name +
+                                     "' is empty or listed twice");
+    }
+    if (static_cast<int>(spec.kind) < static_cast<int>(ParamSpec::Kind::kTemplate) ||
+        static_cast<int>(spec.kind) > static_cast<int>(ParamSpec::Kind::kPath)) {  // the last
+      return Status::InvalidArgument("action type '" + name + "' parameter '" + spec.name +
+                                     "': unknown kind " +
+                                     std::to_string(static_cast<int>(spec.kind)));
+    }
     Status valid = CheckDefault(spec);
     if (!valid.ok()) {
       return Status::InvalidArgument("action type '" + name + "' parameter '" + spec.name +
@@ -182,12 +193,16 @@ LoadResult Engine::LoadString(std::string_view yaml, std::string_view file_name,
 }
 
 Status Engine::Execute(const FiredAction& action) const {
-  auto it = rep_->actions.find(action.type);
-  if (it == rep_->actions.end()) {
-    return Status::NotFound("unknown action type '" + std::string(action.type) + "'");
+  const ActionType* type = action.impl;
+  if (type == nullptr) {  // built by the caller, not by an evaluation
+    auto it = rep_->actions.find(action.type);
+    if (it == rep_->actions.end()) {
+      return Status::NotFound("unknown action type '" + std::string(action.type) + "'");
+    }
+    type = it->second.get();
   }
   if (!action.error.empty()) return Status::InvalidArgument(action.error);
-  return CallUserCode([&] { return it->second->Execute(action); });
+  return CallUserCode([&] { return type->Execute(action); });
 }
 
 }  // namespace switchboard

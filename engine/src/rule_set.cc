@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <set>
 #include <tuple>
@@ -384,6 +385,7 @@ void ReserveFor(std::vector<T>* v, size_t size) {
 void RenderAction(const CompiledAction& action, const TemplateContext& context, FiredAction* a) {
   if (a->has_redacted_copy()) *a = FiredAction();  // rare: start afresh
   a->type = action.type;
+  a->impl = action.impl.get();
   a->error.clear();
   if (!a->params.is_object()) a->params = Value(Value::Object());
   Value::Object& params = a->params.as_object();
@@ -600,15 +602,32 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     if (rule.throttle_key) {
       rule.throttle_key->RenderTo(tc, &throttle_key);
       if (options.throttle != nullptr) {
-        TimeStamp since = now - std::chrono::milliseconds(rule.throttle_per_ms);
-        if (options.throttle->CountSince(rule.id, throttle_key, since) >= rule.throttle_limit) {
+        const std::chrono::milliseconds per(rule.throttle_per_ms);
+        const TimeStamp since = now >= TimeStamp::min() + per ? now - per : TimeStamp::min();
+        // A store that throws suppresses the rule: no exception crosses the
+        // API, and a reply that may already have gone out is not sent again.
+        std::string store_error;
+        int count = 0;
+        try {
+          count = options.throttle->CountSince(rule.id, throttle_key, since);
+        } catch (const std::exception& e) {
+          store_error = e.what();
+        } catch (...) {
+          store_error = "an exception";
+        }
+        if (!store_error.empty() || count >= rule.throttle_limit) {
           if (options.explain) {
             // A key read from env.* is a secret.
             std::vector<std::string> secrets;
             AppendEnvValues(*rule.throttle_key, &secrets);
             std::string key = throttle_key;
             Scrub(std::move(secrets), &key);
-            out.not_fired.push_back({rule.id, "throttled (key '" + key + "')", "throttle", {}});
+            out.not_fired.push_back(
+                {rule.id,
+                 store_error.empty() ? "throttled (key '" + key + "')"
+                                     : "throttle store failed (key '" + key + "'): " + store_error,
+                 "throttle",
+                 {}});
           }
           continue;
         }
@@ -651,13 +670,22 @@ Evaluation::~Evaluation() {
   if (fired.capacity() != 0) RecycleFired(&fired);
 }
 
-void RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
-                            ThrottleStore* store) const {
+Status RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
+                              ThrottleStore* store) const {
+  if (store == nullptr) return Status::OK();
+  Status first;
   for (const FiredRule& fired : evaluation.fired) {
     auto it = rep_->index_by_id.find(fired.rule_id);
-    if (it == rep_->index_by_id.end()) continue;
-    if (rep_->rules[it->second].throttle_key) store->Record(fired.rule_id, fired.throttle_key, at);
+    if (it == rep_->index_by_id.end() || !rep_->rules[it->second].throttle_key) continue;
+    try {
+      store->Record(fired.rule_id, fired.throttle_key, at);
+    } catch (const std::exception& e) {
+      if (first.ok()) first = Status::Internal(std::string("the throttle store threw: ") + e.what());
+    } catch (...) {
+      if (first.ok()) first = Status::Internal("the throttle store threw an exception");
+    }
   }
+  return first;
 }
 
 std::vector<RuleInfo> RuleSet::rules() const {

@@ -1024,6 +1024,60 @@ rules:
   EXPECT_EQ(host.errors[1].message, "parameter 'u' must start with a literal http:// or https://");
 }
 
+// A ParamSpec the loader could not handle is refused at registration: an
+// unknown kind (it rendered a corrupt Value), an empty or repeated name.
+TEST(Action, RegistrationRefusesUnknownKindsAndBadNames) {
+  auto engine = Engine::Create();
+  auto with = [](ParamSpec spec) {
+    return std::make_shared<Listed>(std::vector<ParamSpec>{std::move(spec)});
+  };
+  Status kind = engine->RegisterAction(
+      "a", with({"x", static_cast<ParamSpec::Kind>(99), false, "", false}));
+  EXPECT_EQ(kind.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(kind.message().find("unknown kind 99"), std::string::npos) << kind.message();
+  Status negative = engine->RegisterAction(
+      "a", with({"x", static_cast<ParamSpec::Kind>(-1), false, "", false}));
+  EXPECT_EQ(negative.code(), StatusCode::kInvalidArgument);
+  Status empty = engine->RegisterAction("a", with({"", ParamSpec::Kind::kTemplate, false, "", false}));
+  EXPECT_EQ(empty.code(), StatusCode::kInvalidArgument);
+  Status twice = engine->RegisterAction(
+      "a", std::make_shared<Listed>(std::vector<ParamSpec>{
+               {"x", ParamSpec::Kind::kTemplate, false, "", false},
+               {"x", ParamSpec::Kind::kLiteral, false, "", false}}));
+  EXPECT_EQ(twice.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(twice.message().find("listed twice"), std::string::npos) << twice.message();
+  EXPECT_TRUE(engine->RegisterAction("a", with({"p", ParamSpec::Kind::kPath, false, "", false})).ok());
+}
+
+// A rule set runs the action types it was checked with: registering another type
+// under the same name later does not hand it the older rule set's actions.
+TEST(Action, ExecuteRunsTheTypeTheRuleSetWasLoadedWith) {
+  auto engine = Engine::Create();
+  auto first = std::make_shared<CrmNote>();
+  ASSERT_TRUE(engine->RegisterAction("crm.note", first).ok());
+  auto actions = Fire(*engine, R"(
+version: 1
+rules:
+  - id: note
+    event: message.received
+    actions:
+      - crm.note: { contact: "{{ facts.contact }}" }
+)",
+                      Message());
+  ASSERT_EQ(actions.size(), 1u);
+  auto second = std::make_shared<CrmNote>();
+  ASSERT_TRUE(engine->RegisterAction("crm.note", second).ok());
+  ASSERT_TRUE(engine->Execute(actions[0]).ok());
+  EXPECT_EQ(first->executed.size(), 1u);
+  EXPECT_TRUE(second->executed.empty());
+  // An action built by hand (no evaluation) runs the registered type.
+  FiredAction by_hand;
+  by_hand.type = "crm.note";
+  by_hand.params = actions[0].params;
+  ASSERT_TRUE(engine->Execute(by_hand).ok());
+  EXPECT_EQ(second->executed.size(), 1u);
+}
+
 // SPEC 6: an exception from params() escaped from LoadString.
 TEST(Action, ParamsThatThrowFailRegistrationAndLoad) {
   auto engine = Engine::Create();

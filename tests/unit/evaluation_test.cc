@@ -343,6 +343,48 @@ TEST(Evaluation, ThrottleSuppressesRepeatsForTheSameKeyWithinTheWindow) {
   EXPECT_EQ(FiredIds(rules->Evaluate(alice, options)), Ids({"reply", "twice", "unthrottled"}));
 }
 
+// SPEC 6: no exception crosses the API, not even one a ThrottleStore throws. A
+// store that cannot answer suppresses the rule (it may have fired already).
+class FailingThrottleStore : public ThrottleStore {
+ public:
+  int CountSince(std::string_view, std::string_view, TimeStamp) const override {
+    throw std::runtime_error("store down");
+  }
+  void Record(std::string_view, std::string_view, TimeStamp) override {
+    throw std::runtime_error("store down");
+  }
+};
+
+TEST(Evaluation, AThrottleStoreThatThrowsSuppressesTheRule) {
+  auto rules = Rules(kThrottled);
+  ASSERT_NE(rules, nullptr);
+  FailingThrottleStore store;
+  EvalOptions options = Explain();
+  options.throttle = &store;
+  options.now = At(1772463600);
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hi", "+15555550100")), options);
+  EXPECT_EQ(FiredIds(e), Ids({"unthrottled"}));
+  ASSERT_NE(NotFired(e, "reply"), nullptr);
+  EXPECT_EQ(NotFired(e, "reply")->reason, "throttle store failed (key '+15555550100'): store down");
+  Evaluation fired = rules->Evaluate(ParseEvent(Message("hi", "+15555550100")), Explain());
+  Status recorded = rules->RecordFirings(fired, At(1772463600), &store);
+  EXPECT_EQ(recorded.code(), StatusCode::kInternal);
+  EXPECT_NE(recorded.message().find("store down"), std::string::npos) << recorded.message();
+  EXPECT_TRUE(rules->RecordFirings(fired, At(1772463600), nullptr).ok());  // no store: nothing
+}
+
+// The earliest time there is: the window's start does not overflow.
+TEST(Evaluation, ThrottleWindowAtTheEarliestTime) {
+  auto rules = Rules(kThrottled);
+  ASSERT_NE(rules, nullptr);
+  InMemoryThrottleStore store;
+  EvalOptions options;
+  options.throttle = &store;
+  options.now = TimeStamp::min();
+  Evaluation e = rules->Evaluate(ParseEvent(Message("hi", "+15555550100")), options);
+  EXPECT_EQ(FiredIds(e), Ids({"reply", "twice", "unthrottled"}));
+}
+
 // A key read from env.* is a secret: the explanation does not show it.
 TEST(Evaluation, ThrottledReasonRedactsAKeyFromEnv) {
   setenv("SWITCHBOARD_EVAL_TEST_SECRET", "k3y-s3cret", 1);

@@ -24,12 +24,14 @@ struct ParamSpec {
     kUrl,        // a URL template: scheme and host must be literal text; the
                  // rendered values in path and query are percent-encoded
     kLiteral,    // a string with no template
-    kPath,       // a literal file path; a relative one is resolved against the
-                 // directory of the rule file that names it
     kTemplateMap,  // a mapping of names to string templates (headers, columns)
     kAny,        // a string template, or a mapping/list whose string leaves are templates
     kDuration,   // a literal duration ("10s")
     kIntList,    // a list of integers (HTTP status codes)
+    kPath,       // a literal file path; a relative one is resolved against the
+                 // directory of the rule file that names it
+    // (New kinds come last: a program built against an older header keeps
+    // the values it knows.)
   };
   std::string name;
   Kind kind = Kind::kTemplate;
@@ -39,6 +41,8 @@ struct ParamSpec {
   // The rendered value is a secret (redacted in traces and the eval output).
   bool secret = false;
 };
+
+class ActionType;
 
 // An action after rendering: the type and its parameters with every template
 // expanded. `type` points into the RuleSet that produced it, which the
@@ -50,6 +54,9 @@ struct FiredAction {
   FiredAction() {}
 
   std::string_view type;
+  // The type that checked and rendered the action, kept alive by the rule set
+  // (Engine::Execute runs this one, whatever the engine registered since).
+  const ActionType* impl = nullptr;
   Value params;       // an object
   std::string error;  // non-empty when the rendered parameters are invalid
 

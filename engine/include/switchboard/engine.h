@@ -156,8 +156,10 @@ class SWITCHBOARD_EXPORT RuleSet : public std::enable_shared_from_this<RuleSet> 
   // rendered. Deterministic given the event, options.now and the throttle state.
   Evaluation Evaluate(const Event& event, const EvalOptions& options = {}) const;
 
-  // Records the throttled firings of `evaluation` in `store`.
-  void RecordFirings(const Evaluation& evaluation, TimeStamp at, ThrottleStore* store) const;
+  // Records the throttled firings of `evaluation` in `store` (none when it is
+  // null). An exception the store throws is returned as kInternal (the first
+  // one; the other firings are still recorded).
+  Status RecordFirings(const Evaluation& evaluation, TimeStamp at, ThrottleStore* store) const;
 
   std::vector<RuleInfo> rules() const;
   const std::vector<InlineTest>& tests() const;
