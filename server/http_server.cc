@@ -114,6 +114,13 @@ bool DeclaredLength(const HTTPServerRequest& request, int64_t* length) {
   return *length >= 0;
 }
 
+// A Transfer-Encoding other than chunked (gzip, "gzip, chunked", identity):
+// its body's framing is unknown, so it is neither read nor left on the
+// connection to be read as the next request (RFC 9112 6.3: 400 and close).
+bool UnknownTransferEncoding(const HTTPServerRequest& request) {
+  return request.has("Transfer-Encoding") && !request.getChunkedTransferEncoding();
+}
+
 enum class BodyRead { kComplete, kTooLarge, kTimedOut, kIncomplete };
 
 // Reads the body, at most `limit` bytes. kTimedOut: a read waited the
@@ -209,7 +216,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       // answered, its body drained, and its connection closed.
       int64_t declared = -1;
       const bool unread_body =
-          !webhook && (request.getChunkedTransferEncoding() ||
+          !webhook && (request.getChunkedTransferEncoding() || UnknownTransferEncoding(request) ||
                        !DeclaredLength(request, &declared) || declared > 0);
       if (unread_body) {
         request.setKeepAlive(false);
@@ -289,6 +296,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (!IsJsonContentType(request.getContentType())) {
       return reject(HTTPResponse::HTTP_UNSUPPORTEDMEDIATYPE, "unsupported_media_type",
                     "content type must be application/json");
+    }
+    if (UnknownTransferEncoding(request)) {
+      return refuse(HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
+                    "unsupported Transfer-Encoding (only chunked)");
     }
     int64_t declared = -1;
     if (!DeclaredLength(request, &declared)) {

@@ -48,6 +48,8 @@ constexpr int kFinishFrames = 256;
 // waiting for the writer: the safety valve for a WAL that never gets to restart
 // (a reader that always holds an old snapshot, unending load).
 constexpr int kWalTruncateFrames = 65536;
+// How long a TRUNCATE checkpoint may wait for the writer and the readers.
+constexpr int kTruncateBusyMs = 50;
 
 const char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS switchboard_events (
@@ -346,15 +348,15 @@ class SqliteStore : public Store {
     reader_cache_.Clear();
     sqlite3_close(writer_);
     sqlite3_close(reader_);
-    if (db_fd_ >= 0) close(db_fd_);  // releases the lock
+    if (lock_fd_ >= 0) close(lock_fd_);  // releases the lock
   }
 
   Status Open() {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    Status locked = LockDatabase();
+    if (!locked.ok()) return locked;
     int rc = sqlite3_open_v2(options_.path.c_str(), &writer_, flags, nullptr);
     if (rc != SQLITE_OK) return SqlError(writer_, rc, "cannot open database '" + options_.path + "'");
-    Status locked = LockDatabaseFile();
-    if (!locked.ok()) return locked;
     sqlite3_busy_timeout(writer_, options_.busy_timeout_ms);
     Status s = Exec(writer_, "PRAGMA journal_mode=WAL");
     if (s.ok()) s = Exec(writer_, "PRAGMA synchronous=FULL");
@@ -637,26 +639,38 @@ class SqliteStore : public Store {
 
   // One store per database file: two would both claim the outbox's due actions
   // (replies sent twice) and keep separate throttle state. An exclusive flock
-  // on the file, held while the store is open, keeps a second server (another
-  // process, or this one) out; the kernel drops it when the process dies.
-  // (SQLite's own locks are fcntl locks, which flock does not touch.) The
-  // checkpointer syncs the file through the same descriptor.
-  Status LockDatabaseFile() {
-    db_fd_ = open(options_.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (db_fd_ < 0) {
-      return Status::Unavailable("cannot open database '" + options_.path +
-                                 "': " + std::strerror(errno));
+  // on "<database>-lock", held while the store is open, keeps a second server
+  // (another process, or this one) out; the kernel drops it when the process
+  // dies. Not on the database file itself: closing any descriptor of that file
+  // drops every fcntl lock the process holds on it, SQLite's own included.
+  Status LockDatabase() {
+    const std::string path = options_.path + "-lock";
+    lock_fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) {
+      return Status::Unavailable("cannot open '" + path + "': " + std::strerror(errno));
     }
-    if (flock(db_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK) {
         return Status::Unavailable("database '" + options_.path +
                                    "' is in use by another switchboard server (one server "
                                    "per database file)");
       }
-      return Status::Unavailable("cannot lock database '" + options_.path +
-                                 "': " + std::strerror(errno));
+      return Status::Unavailable("cannot lock '" + path + "': " + std::strerror(errno));
     }
     return Status::OK();
+  }
+
+  // Syncs the database file through the checkpointer's own SQLite file handle
+  // (a descriptor of our own would drop SQLite's locks when closed).
+  void SyncDatabaseFile() {
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(checkpointer_, "main", SQLITE_FCNTL_FILE_POINTER, &file) !=
+            SQLITE_OK ||
+        file == nullptr || file->pMethods == nullptr) {
+      return;
+    }
+    // A failure shows again in SQLite's own sync before the WAL restarts.
+    file->pMethods->xSync(file, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
   }
 
   Status Ping() override {
@@ -871,6 +885,7 @@ class SqliteStore : public Store {
     int synced = -1;            // the backfill count at the last sync
     int previous_frames = -1;   // the WAL's frames at the previous round
     bool writing = false;       // the WAL changed during the previous round
+    int quiet_rounds = 0;       // rounds in a row in which it did not
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       const auto period = writing ? kCheckpointPeriodBusy : kCheckpointPeriodIdle;
@@ -884,7 +899,7 @@ class SqliteStore : public Store {
         int rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE,
                                            &log_frames, &checkpointed);
         if (rc == SQLITE_OK && checkpointed != synced) {
-          fdatasync(db_fd_);  // a failure shows again in SQLite's own sync
+          SyncDatabaseFile();
           synced = checkpointed;
         }
         // Held back by a reader's snapshot: next round.
@@ -897,22 +912,31 @@ class SqliteStore : public Store {
         }
         seen = log_frames;
       }
+      quiet_rounds = log_frames == previous_frames ? quiet_rounds + 1 : 0;
       if (log_frames > kWalTruncateFrames) {
         LogWarning("the database's WAL reached " + std::to_string(log_frames / 256) +
                    " MiB without restarting (a reader holding an old snapshot?): truncating "
                    "it, which holds writes back for a moment");
-        sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                                  nullptr);
-      } else if (caught_up && log_frames == previous_frames &&
-                 WalFileBytes() > options_.wal_idle_bytes) {
-        // Writes paused: the WAL that load grew gives its space back.
-        sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                                  nullptr);
+        TruncateWal();
+      } else if (caught_up && quiet_rounds >= 2 && WalFileBytes() > options_.wal_idle_bytes) {
+        // Writes paused (for a second at least): the WAL that load grew gives
+        // its space back.
+        TruncateWal();
       }
       writing = log_frames != previous_frames;
       previous_frames = log_frames;
       lock.lock();
     }
+  }
+
+  // A TRUNCATE checkpoint holds SQLite's write lock while it waits for readers
+  // of the WAL to finish, and with it the writer: it gives up after
+  // kTruncateBusyMs instead of the connection's busy timeout (5 s of webhooks
+  // waiting behind an admin API read); a later round tries again.
+  void TruncateWal() {
+    sqlite3_busy_timeout(checkpointer_, kTruncateBusyMs);
+    sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_busy_timeout(checkpointer_, options_.busy_timeout_ms);
   }
 
   int64_t WalFileBytes() const {
@@ -1028,9 +1052,7 @@ class SqliteStore : public Store {
   std::atomic<bool> finish_checkpoint_{false};
   std::thread checkpoint_thread_;
   std::map<std::string, std::set<std::string>> known_columns_;  // writer thread only
-  // The database file: holds the flock of LockDatabaseFile; the checkpointer
-  // syncs the pages it copied through it.
-  int db_fd_ = -1;
+  int lock_fd_ = -1;  // holds the flock of LockDatabase
 };
 
 }  // namespace

@@ -530,6 +530,13 @@ TEST_F(Hostile, ContentLengthLies) {
   ExpectStillServing("Content-Length smaller than the body");
 }
 
+bool SaysConnectionClose(const RawResponse& r) {
+  std::string head = r.head;
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  head += "\r\n";  // the last header line ends too
+  return head.find("\r\nconnection: close\r\n") != std::string::npos;
+}
+
 // RFC 9112 6.3: a request with neither Content-Length nor chunked framing has
 // no body. It was read until the connection closed, and answered 408 after 5 s.
 TEST_F(Hostile, ARequestWithoutContentLengthHasNoBody) {
@@ -550,12 +557,33 @@ TEST_F(Hostile, ARequestWithoutContentLengthHasNoBody) {
   EXPECT_EQ(Admin("GET", "/api/events/EVnolength").status, 404);
 }
 
-bool SaysConnectionClose(const RawResponse& r) {
-  std::string head = r.head;
-  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  head += "\r\n";  // the last header line ends too
-  return head.find("\r\nconnection: close\r\n") != std::string::npos;
+// A Transfer-Encoding other than chunked has a body of unknown framing: it is
+// refused and its connection closed, so its bytes are never read as a request
+// (to the webhook, or to any other endpoint).
+TEST_F(Hostile, AnUnknownTransferEncodingIsRefusedAndItsBodyNeverReadAsARequest) {
+  StartServer();
+  const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string path : {std::string("/webhooks/openphone"), std::string("/healthz")}) {
+    for (const char* encoding : {"gzip", "gzip, chunked", "identity"}) {
+      RawConnection c(port_);
+      ASSERT_TRUE(c.connected());
+      c.Send("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+             "Transfer-Encoding: " + encoding + "\r\n\r\n" + smuggled);
+      bool closed = false;
+      auto responses = ParseResponses(c.Read(2, 1500ms, &closed));
+      ASSERT_GE(responses.size(), 1u) << path << " " << encoding;
+      EXPECT_EQ(responses.size(), 1u) << path << " " << encoding << ": a second answer came";
+      if (path != "/healthz") {
+        EXPECT_EQ(responses[0].status, 400) << encoding << responses[0].head;
+        EXPECT_NE(responses[0].body.find("Transfer-Encoding"), std::string::npos)
+            << responses[0].body;
+      }
+      EXPECT_TRUE(SaysConnectionClose(responses[0])) << path << " " << encoding;
+    }
+  }
+  ExpectStillServing("unknown transfer encodings");
 }
+
 
 // Issue: a body still incomplete when the read timed out was verified (401) and the
 // connection kept alive for another 10 s, holding the only request thread.

@@ -1,10 +1,13 @@
 // SqliteStore against a real SQLite file: durability answers, group commit,
 // exactly-once own-database rows, the outbox life cycle.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -78,14 +81,38 @@ TEST_F(SqliteStoreTest, AcceptsOnceThenReportsDuplicate) {
 
 // Two servers on one database would both claim its due actions (replies sent
 // twice): a second store on the same file is refused while the first is open.
+//
+// The refusal must not touch the database file: closing any descriptor of it
+// drops every fcntl lock the process holds there, SQLite's own included (a
+// connection in another process could then take the WAL away).
+bool AnotherProcessSeesSqlitesSharedLock(const std::string& path) {
+  pid_t child = fork();
+  if (child == 0) {
+    int fd = open(path.c_str(), O_RDWR);
+    struct flock probe = {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = 0x40000000 + 2;  // SQLite's SHARED lock range
+    probe.l_len = 510;
+    _exit(fd >= 0 && fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 TEST_F(SqliteStoreTest, ASecondStoreOnTheSameFileIsRefused) {
   SqliteOptions options;
   options.path = (dir_ / "test.db").string();
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
+  ASSERT_TRUE(AnotherProcessSeesSqlitesSharedLock(options.path));
   auto second = OpenSqliteStore(options);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find("in use by another switchboard server"),
             std::string::npos)
       << second.status().message();
+  EXPECT_TRUE(AnotherProcessSeesSqlitesSharedLock(options.path))
+      << "the refused store dropped the open store's SQLite locks";
   store_.reset();
   auto after = OpenSqliteStore(options);
   EXPECT_TRUE(after.ok()) << after.status().message();
@@ -443,6 +470,33 @@ TEST_F(SqliteStoreTest, WalIsCheckpointedIntoTheDatabaseInTheBackground) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_GE(fs::file_size(db), 200u * 2000u) << "the WAL was not checkpointed";
+}
+
+// A reader that holds the WAL while the checkpointer would truncate it: the
+// TRUNCATE checkpoint held the write lock for its busy timeout (5 s), and every
+// write waited behind it.
+TEST_F(SqliteStoreTest, TruncatingTheWalDoesNotHoldWritesBehindAReader) {
+  wal_idle_bytes_ = 0;
+  Reopen();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(store_->Accept("EV" + std::to_string(i), "t", std::string(2000, 'x'), i).ok());
+  }
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ / "test.db").string().c_str(), &reader, SQLITE_OPEN_READONLY,
+                            nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM switchboard_events;", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // idle rounds try to truncate
+  for (int i = 0; i < 20; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(store_->Accept("EVw" + std::to_string(i), "t", "{}", 100 + i).ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(reader);
 }
 
 // The WAL keeps its size while writes go on (its blocks are reused) and gives
