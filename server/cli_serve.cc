@@ -151,6 +151,7 @@ int Serve(const std::vector<std::string>& args) {
   dispatch.per_contact_limit = static_cast<int>(config.openphone.per_contact_limit.count);
   dispatch.per_contact_window = config.openphone.per_contact_limit.per;
   Dispatcher dispatcher(store->get(), &metrics, dispatch);
+  dispatcher.AddSecretEnv(loaded.rules->env_names());
   processor.OnActionsQueued([&dispatcher] { dispatcher.Notify(); });
 
   std::mutex reload_mu;
@@ -162,6 +163,7 @@ int Serve(const std::vector<std::string>& args) {
       LogError("rules not reloaded, keeping the previous ones:\n" + errors);
       return errors;
     }
+    dispatcher.AddSecretEnv(result.rules->env_names());
     processor.SetRules(result.rules);
     LogInfo("rules reloaded: " + std::to_string(result.rules->rules().size()) + " rules");
     return "";

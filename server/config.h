@@ -59,8 +59,8 @@ struct ServerConfig {
     // What a webhook's 200 waits for. true ("full"): the commit is fsynced, so an
     // acknowledged event survives power loss. false ("normal"): the commit is in
     // the operating system's hands (the WAL file), so it survives any crash of
-    // the process, and power loss can lose the last fraction of a second (the
-    // checkpoint syncs it every 100 ms under load). Default: full
+    // the process, and power loss can lose about the last second (the
+    // checkpoint syncs it within a second, every 100 ms under load). Default: full
     bool sync_full = true;
   } server;
 

@@ -1,5 +1,8 @@
 #include "pipeline.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "log.h"
 #include "thread_name.h"
 #include "trace.h"
@@ -62,8 +65,10 @@ void CollectSecrets(const Value& params, const Value& redacted, std::vector<std:
 }
 
 // Replaces every secret in `text` (an endpoint may echo a token back in its
-// error message) with "[redacted]".
-void Scrub(const std::vector<std::string>& secrets, std::string* text) {
+// error message) with "[redacted]", the longest first (one may contain another).
+void Scrub(std::vector<std::string> secrets, std::string* text) {
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   for (const std::string& secret : secrets) {
     if (secret.size() < 4) continue;  // too short to be a credential; would mangle text
     for (size_t at = text->find(secret); at != std::string::npos;
@@ -333,6 +338,11 @@ void Dispatcher::Notify() {
   cv_.notify_all();
 }
 
+void Dispatcher::AddSecretEnv(const std::vector<std::string>& names) {
+  std::lock_guard<std::mutex> lock(secret_env_mu_);
+  secret_env_.insert(names.begin(), names.end());
+}
+
 std::chrono::milliseconds Dispatcher::Backoff(int attempt) {
   double base = static_cast<double>(options_.backoff_initial.count());
   double cap = static_cast<double>(options_.backoff_max.count());
@@ -451,7 +461,13 @@ void Dispatcher::RunOne(const StoredAction& action) {
   if (!result.error.empty()) {
     std::vector<std::string> secrets = {options_.executor.api_key};
     if (params.ok() && redacted.ok()) CollectSecrets(*params, *redacted, &secrets);
-    Scrub(secrets, &result.error);
+    {
+      std::lock_guard<std::mutex> lock(secret_env_mu_);
+      for (const std::string& name : secret_env_) {
+        if (const char* value = std::getenv(name.c_str())) secrets.emplace_back(value);
+      }
+    }
+    Scrub(std::move(secrets), &result.error);
   }
   int64_t now = NowMs();
   std::string status;

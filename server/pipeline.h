@@ -125,6 +125,12 @@ class Dispatcher {
   // backoff_max, a random point of its last quarter (not below backoff_initial).
   std::chrono::milliseconds Backoff(int attempt);
 
+  // Adds environment variables whose values an action's error must not show
+  // (RuleSet::env_names of each rule set loaded: actions queued under an older
+  // one still run; an endpoint may echo a token that a template put inside a
+  // longer text). Thread-safe.
+  void AddSecretEnv(const std::vector<std::string>& names);
+
  private:
   void Loop();
   void RunOne(const StoredAction& action);
@@ -153,6 +159,8 @@ class Dispatcher {
   std::chrono::steady_clock::time_point next_send_{};
   std::mutex random_mu_;
   std::mt19937_64 random_{std::random_device{}()};
+  std::mutex secret_env_mu_;
+  std::set<std::string> secret_env_;
 };
 
 int64_t NowMs();

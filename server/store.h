@@ -167,8 +167,8 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
   // Acknowledged writes (Accept, MarkPending, RequeueAction) are fsynced before
   // they return (synchronous=FULL); false: they are written to the WAL and
-  // synced with the next checkpoint: within about 100 ms under load, a second
-  // otherwise (synchronous=NORMAL).
+  // synced with the next checkpoint: within a second, every 100 ms under load;
+  // later while a reader holds an old snapshot (synchronous=NORMAL).
   bool sync_full = true;
   // A WAL larger than this is truncated once writes pause; while they go on it
   // keeps its size (its blocks are reused from the beginning, which syncs

@@ -1036,6 +1036,7 @@ class Loader {
       } else if (ref.root == "env") {
         if (ref.rest.empty()) problem = "'env' needs a variable name: env.NAME";
         if (uses_env) *uses_env = true;
+        if (!ref.rest.empty()) rep_->env_names.insert(ref.rest);
       }
       if (!problem.empty()) {
         Error(s.file, MarkOf(s.file, node, text, ref.offset, quote), s.item, problem);

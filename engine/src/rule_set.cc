@@ -21,6 +21,7 @@ namespace {
 // answer is exact: from two regexes on a path, the set is the cheaper way.
 constexpr size_t kMinRulesForPrefilter = 2;
 constexpr const char* kRedacted = "[redacted]";
+constexpr size_t kMinSecretBytes = 4;  // as the server's scrubber
 
 bool IsGlob(std::string_view pattern) {
   return pattern.find_first_of("*?") != std::string_view::npos;
@@ -299,13 +300,14 @@ void CollectSecrets(const ParamTree& t, const Value& rendered, std::vector<std::
 }
 
 // Replaces every occurrence of each of `secrets` in *text with "[redacted]",
-// the longest first (one secret may contain another).
+// the longest first (one secret may contain another). Texts shorter than
+// kMinSecretBytes are no credential and would mangle the message ("E.164").
 void Scrub(std::vector<std::string> secrets, std::string* text) {
   std::sort(secrets.begin(), secrets.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   const size_t redacted_size = std::strlen(kRedacted);
   for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
+    if (secret.size() < kMinSecretBytes) continue;
     for (size_t at = text->find(secret); at != std::string::npos;
          at = text->find(secret, at + redacted_size)) {
       text->replace(at, secret.size(), kRedacted);
@@ -695,6 +697,10 @@ std::vector<RuleInfo> RuleSet::rules() const {
                    std::chrono::milliseconds(r.throttle_key ? r.throttle_per_ms : 0)});
   }
   return out;
+}
+
+std::vector<std::string> RuleSet::env_names() const {
+  return {rep_->env_names.begin(), rep_->env_names.end()};
 }
 
 const std::vector<InlineTest>& RuleSet::tests() const { return rep_->tests; }

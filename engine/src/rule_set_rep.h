@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -127,6 +128,7 @@ struct RuleSet::Rep {
   std::unordered_map<std::string, Bucket> by_type;  // exact types named by rules
   Bucket globs;                     // rules with a glob, for other types
   std::vector<InlineTest> tests;
+  std::set<std::string> env_names;  // every env.NAME a template reads
   // Keys view the ids in `rules`, which never change once the index is built.
   std::unordered_map<std::string_view, int> index_by_id;
 

@@ -461,6 +461,34 @@ TEST_F(Security, SecretEchoedBackByAFailingEndpointIsNotExposed) {
   ::unsetenv("SECRET_TOKEN");
 }
 
+// An env value inside a longer parameter ("tok-{{ env.X }}"): an endpoint that
+// echoes the value alone must not expose it (only whole parameter values were
+// scrubbed).
+TEST_F(Security, AnEnvValueInsideALongerParameterEchoedBackIsNotExposed) {
+  ::setenv("SECRET_TOKEN", kEnvSecret, 1);
+  config_.max_attempts = 1;
+  api_->Script({FakeOpenPhone::Status(403, std::string("unknown key ") + kEnvSecret + ", sorry")});
+  WriteRules("version: 1\n"
+             "rules:\n"
+             "  - id: echo\n"
+             "    event: message.received\n"
+             "    actions:\n"
+             "      - http:\n"
+             "          url: \"" + api_->base_url() + "/echo\"\n"
+             "          headers: { X-Token: \"tok-{{ env.SECRET_TOKEN }}-v2\" }\n");
+  StartServer();
+  ASSERT_EQ(SendLegacy(MessageEvent("EVechoenv", "+15555550100")).status, 200);
+  Value event = WaitSettled("EVechoenv");
+  ASSERT_FALSE(event.is_null());
+  const std::string dead = Admin("GET", "/api/actions?status=dead").body;
+  EXPECT_NE(dead.find("unknown key [redacted], sorry"), std::string::npos) << dead;
+  ExpectNoSecret("GET /api/actions?status=dead", dead);
+  ExpectNoSecret("GET /api/events/EVechoenv", event.ToJson());
+  server_.Stop();
+  ExpectNoSecret("the server log", ReadFile(log_path()));
+  ::unsetenv("SECRET_TOKEN");
+}
+
 // A literal Authorization header with a scheme ("Token ..."): an endpoint
 // that echoes the credential without its scheme must not expose it either.
 TEST_F(Security, ACredentialEchoedWithoutItsSchemeIsNotExposed) {

@@ -385,6 +385,26 @@ TEST(Evaluation, ThrottleWindowAtTheEarliestTime) {
   EXPECT_EQ(FiredIds(e), Ids({"reply", "twice", "unthrottled"}));
 }
 
+// The environment variables the templates read, for a program that redacts
+// their values from what it reports.
+TEST(Evaluation, EnvNamesListsEveryVariableTheTemplatesRead) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: a
+    event: message.received
+    throttle: { key: "{{ env.B_KEY }}{{ facts.contact }}", per: 1h }
+    actions:
+      - http:
+          url: "https://example.com/x?k={{ env.A_TOKEN }}"
+          headers: { X-Key: "tok-{{ env.C_SECRET }}", X-Other: "{{ facts.text }}" }
+      - log: { message: "{{ env.A_TOKEN }}" }
+)");
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(rules->env_names(), std::vector<std::string>({"A_TOKEN", "B_KEY", "C_SECRET"}));
+  EXPECT_TRUE(Rules(kThrottled)->env_names().empty());
+}
+
 // A key read from env.* is a secret: the explanation does not show it.
 TEST(Evaluation, ThrottledReasonRedactsAKeyFromEnv) {
   setenv("SWITCHBOARD_EVAL_TEST_SECRET", "k3y-s3cret", 1);

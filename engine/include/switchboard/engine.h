@@ -162,6 +162,10 @@ class SWITCHBOARD_EXPORT RuleSet : public std::enable_shared_from_this<RuleSet> 
   Status RecordFirings(const Evaluation& evaluation, TimeStamp at, ThrottleStore* store) const;
 
   std::vector<RuleInfo> rules() const;
+  // The environment variables the rules' templates read (env.NAME), sorted.
+  // Their values are secrets: a program that reports errors of running the
+  // actions (an endpoint may echo what it was sent) can redact them.
+  std::vector<std::string> env_names() const;
   const std::vector<InlineTest>& tests() const;
   // Runs one inline test with a fresh throttle state.
   TestOutcome RunTest(const InlineTest& test) const;
