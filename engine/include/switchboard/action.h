@@ -28,8 +28,8 @@ struct ParamSpec {
     kAny,        // a string template, or a mapping/list whose string leaves are templates
     kDuration,   // a literal duration ("10s")
     kIntList,    // a list of integers (HTTP status codes)
-    kPath,       // a literal file path; a relative one is resolved against the
-                 // directory of the rule file that names it
+    kPath,       // a literal file path; a relative one (or default) is resolved
+                 // against the directory of the action's rule file
     // (New kinds come last: a program built against an older header keeps
     // the values it knows.)
   };
