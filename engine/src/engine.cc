@@ -131,10 +131,27 @@ bool IsRuleFile(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml";
 }
 
-}  // namespace
+// No exception crosses the API: a load that runs out of memory (or meets an
+// exception nothing else caught) fails with it as its one error.
+template <typename Load>
+LoadResult Guarded(std::string_view file_name, Load&& load) {
+  std::string message;
+  try {
+    return load();
+  } catch (const std::bad_alloc&) {
+    message = "out of memory while loading the rules";
+  } catch (const std::exception& e) {
+    message = std::string("internal error while loading the rules: ") + e.what();
+  } catch (...) {
+    message = "internal error while loading the rules";
+  }
+  LoadResult failed;
+  failed.errors.push_back({std::string(file_name), 0, 0, "", message, ""});
+  return failed;
+}
 
-LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
-                             const LoadOptions& options) const {
+LoadResult LoadPaths(const std::vector<std::string>& paths, const ActionRegistry& actions,
+                     const LoadOptions& options) {
   std::vector<std::string> files;
   std::vector<Diagnostic> errors;
   for (const std::string& path : paths) {
@@ -184,12 +201,22 @@ LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
     }
     sources.push_back({file, std::move(text)});
   }
-  return LoadRuleSources(sources, rep_->actions, options, std::move(errors));
+  return LoadRuleSources(sources, actions, options, std::move(errors));
+}
+
+}  // namespace
+
+LoadResult Engine::LoadFiles(const std::vector<std::string>& paths,
+                             const LoadOptions& options) const {
+  return Guarded(paths.empty() ? "" : paths.front(),
+                 [&] { return LoadPaths(paths, rep_->actions, options); });
 }
 
 LoadResult Engine::LoadString(std::string_view yaml, std::string_view file_name,
                               const LoadOptions& options) const {
-  return LoadRuleSources({{std::string(file_name), std::string(yaml)}}, rep_->actions, options);
+  return Guarded(file_name, [&] {
+    return LoadRuleSources({{std::string(file_name), std::string(yaml)}}, rep_->actions, options);
+  });
 }
 
 Status Engine::Execute(const FiredAction& action) const {
