@@ -369,11 +369,12 @@ class SqliteStore : public Store {
       // The WAL restarts from its beginning once it has been checkpointed
       // completely: overwriting the blocks of a file is cheaper to sync than
       // appending to it (no file-system metadata), so the file keeps the size
-      // it grew to while writes go on (about a second of them: 100 MB at 5,000
-      // webhooks/s). A size limit truncated it at every restart, and then every
-      // commit of the next second extended the file again: its fsync wrote the
-      // inode too (half-rate p99 11-13 ms instead of 3-5). The checkpointer
-      // truncates it once writes pause (SqliteOptions::wal_idle_bytes).
+      // it grew to while writes go on (what comes between two restarts: about
+      // 10 MB at 5,000 webhooks/s, more while a reader holds an old snapshot).
+      // A size limit (64 MiB, when restarts came once a second) truncated it at
+      // every restart, and then every commit until the next one extended the
+      // file again: its fsync wrote the inode too. The checkpointer truncates
+      // it once writes pause (SqliteOptions::wal_idle_bytes).
       s = Exec(writer_, "PRAGMA journal_size_limit=-1");
     }
     if (s.ok()) s = Exec(writer_, kSchema);
