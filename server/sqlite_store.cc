@@ -885,11 +885,12 @@ class SqliteStore : public Store {
     NameThisThread("sb-checkpoint");
     int synced = -1;            // the backfill count at the last sync
     int previous_frames = -1;   // the WAL's frames at the previous round
-    bool writing = false;       // the WAL changed during the previous round
-    int quiet_rounds = 0;       // rounds in a row in which it did not
+    // Rounds in a row in which the WAL did not change (0: it changed in the
+    // last one; the first round comes after the idle period).
+    int quiet_rounds = 1;
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
-      const auto period = writing ? kCheckpointPeriodBusy : kCheckpointPeriodIdle;
+      const auto period = quiet_rounds == 0 ? kCheckpointPeriodBusy : kCheckpointPeriodIdle;
       cv_checkpoint_.wait_for(lock, period, [&] { return stopping_; });
       if (stopping_) break;
       lock.unlock();
@@ -924,7 +925,6 @@ class SqliteStore : public Store {
         // its space back.
         TruncateWal();
       }
-      writing = log_frames != previous_frames;
       previous_frames = log_frames;
       lock.lock();
     }
