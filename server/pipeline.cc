@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <string_view>
+#include <tuple>
 
 #include "log.h"
 #include "thread_name.h"
@@ -92,25 +95,38 @@ Status Processor::Start(std::shared_ptr<const RuleSet> rules) {
   SetRules(std::move(rules));
   {
     std::lock_guard<std::mutex> lock(process_mu_);
-    Status s = ReloadThrottles();
+    Status s = LoadThrottles();
     if (!s.ok()) return s;
   }
   thread_ = std::thread([this] { Loop(); });
   return Status::OK();
 }
 
-Status Processor::ReloadThrottles() {
+Status Processor::LoadThrottles() {
   auto since = std::chrono::system_clock::now() - ThrottleHorizon();
   auto firings = store_->ThrottleFiringsSince(
       std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
   if (!firings.ok()) return firings.status();
-  throttle_.Prune(std::chrono::system_clock::time_point::max());
-  for (const ThrottleFiring& f : *firings) {
-    throttle_.Record(f.rule_id, f.key,
-                     std::chrono::system_clock::time_point(std::chrono::milliseconds(f.at_ms)));
+  // Memory is not replaced: it also holds the firings of events whose
+  // transaction has not committed yet, which the database does not show.
+  // Each stored (rule, key, time) is added as often as the database has it
+  // more than memory does (memory and database both count milliseconds).
+  std::map<std::tuple<std::string_view, std::string_view, int64_t>, int> stored;
+  for (const ThrottleFiring& f : *firings) ++stored[{f.rule_id, f.key, f.at_ms}];
+  for (const auto& [firing, count] : stored) {
+    const auto& [rule_id, key, at_ms] = firing;
+    const TimeStamp at{std::chrono::milliseconds(at_ms)};
+    const int held = throttle_.CountSince(rule_id, key, at) -
+                     throttle_.CountSince(rule_id, key, at + std::chrono::milliseconds(1));
+    for (int i = held; i < count; ++i) throttle_.Record(rule_id, key, at);
   }
   throttles_stale_ = false;
   return Status::OK();
+}
+
+void Processor::ForgetFirings(const ProcessedEvent& processed) {
+  const TimeStamp at{std::chrono::milliseconds(processed.processed_ms)};
+  for (const auto& [rule_id, key] : processed.firings) throttle_.Forget(rule_id, key, at);
 }
 
 void Processor::Stop() {
@@ -170,13 +186,16 @@ ProcessedEvent Unparseable(const std::string& id, const Status& error, TimeStamp
 
 ProcessedEvent Processor::Process(const std::string& id, const Event& event, const RuleSet& rules,
                                   TimeStamp now) {
+  // Firings are kept in milliseconds, in memory as in the database: ForgetFirings
+  // and LoadThrottles find them by their time.
+  now = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
   ProcessedEvent p;
   p.event_id = id;
   p.processed_ms = ToMs(now);
   std::lock_guard<std::mutex> lock(process_mu_);
   if (throttles_stale_) {
-    Status s = ReloadThrottles();
-    if (!s.ok()) LogWarning("reloading the throttle state failed: " + s.message());
+    Status s = LoadThrottles();
+    if (!s.ok()) LogWarning("loading the throttle state failed: " + s.message());
   }
   RecordingThrottle throttle(&throttle_);
   EvalOptions options;
@@ -236,14 +255,14 @@ Result<AcceptOutcome> Processor::Accept(const std::string& id, const std::string
     return accepted;
   }
   ProcessedEvent processed;  // stays empty unless the store calls back
-  auto accepted = store_->Accept(id, type, body, received_ms, [&]() -> ProcessedEvent* {
-    processed = Process(id, event, *rules, std::chrono::system_clock::now());
-    return &processed;
-  });
-  if (!accepted.ok()) {
-    if (!processed.firings.empty()) throttles_stale_ = true;
-    return accepted;
-  }
+  auto accepted = store_->Accept(
+      id, type, body, received_ms,
+      [&]() -> ProcessedEvent* {
+        processed = Process(id, event, *rules, std::chrono::system_clock::now());
+        return &processed;
+      },
+      [&] { ForgetFirings(processed); });
+  if (!accepted.ok()) return accepted;
   if (*accepted == AcceptOutcome::kAccepted) Committed(processed);
   return accepted;
 }
@@ -290,7 +309,9 @@ void Processor::Loop() {
                                      : Unparseable(stored.id, event.status(), now));
     }
     std::vector<std::future<Status>> commits;
-    for (ProcessedEvent& p : processed) commits.push_back(store_->CommitProcessedAsync(&p));
+    for (ProcessedEvent& p : processed) {
+      commits.push_back(store_->CommitProcessedAsync(&p, [this, &p] { ForgetFirings(p); }));
+    }
     bool failed = false;
     for (size_t i = 0; i < commits.size(); ++i) {
       Status s = commits[i].get();
@@ -302,8 +323,6 @@ void Processor::Loop() {
       }
     }
     if (failed) {
-      // The in-memory throttle state may count firings that were not stored.
-      throttles_stale_ = true;
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
     }

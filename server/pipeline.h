@@ -69,8 +69,14 @@ class Processor {
 
  private:
   void Loop();
-  // Reads the throttle firings within ThrottleHorizon() into memory; under process_mu_.
-  Status ReloadThrottles();
+  // Adds the stored throttle firings within ThrottleHorizon() that memory does
+  // not hold (at start, all; after a reload made the horizon longer, the older
+  // ones); under process_mu_.
+  Status LoadThrottles();
+  // Takes back the in-memory firings of an event whose transaction did not
+  // commit (Store::Discarded): on the store's writer thread, before it runs
+  // another write, so no later evaluation counts them.
+  void ForgetFirings(const ProcessedEvent& processed);
   // After a commit: counts the actions that were settled at evaluation (dead
   // or written into this database) and wakes the dispatcher for the others.
   void Committed(const ProcessedEvent& processed);
@@ -85,8 +91,8 @@ class Processor {
   // time, so that two events cannot both pass a throttle that admits one.
   std::mutex process_mu_;
   InMemoryThrottleStore throttle_;
-  // A commit with throttle firings failed: the in-memory state counts firings
-  // that were not stored, and is reloaded before the next evaluation.
+  // The horizon grew (SetRules): memory lacks the older stored firings, which
+  // the next evaluation loads first.
   std::atomic<bool> throttles_stale_{false};
   std::atomic<int64_t> throttle_horizon_ms_{0};
 

@@ -401,9 +401,11 @@ class SqliteStore : public Store {
 
   Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
                                const std::string& body, int64_t received_ms,
-                               const ProcessNewEvent& process) override {
+                               const ProcessNewEvent& process,
+                               const Discarded& discarded) override {
     int64_t waiting = pending_events_.load();
     if (waiting >= static_cast<int64_t>(options_.max_pending_events)) {
+      if (discarded) discarded();
       return Status::Unavailable("the inbox is overloaded (" + std::to_string(waiting) +
                                  " events wait to be processed)");
     }
@@ -438,10 +440,10 @@ class SqliteStore : public Store {
     Status s;
     if (process) {
       s = Write(store_processed, /*shed_when_full=*/true, /*single_statement=*/false,
-                /*durable=*/true);
+                /*durable=*/true, discarded);
     } else {
       s = Write(store_pending, /*shed_when_full=*/true, /*single_statement=*/true,
-                /*durable=*/true);
+                /*durable=*/true, discarded);
       if (s.ok() && outcome == AcceptOutcome::kAccepted) ++pending_events_;
     }
     if (!s.ok()) return s;
@@ -458,7 +460,8 @@ class SqliteStore : public Store {
     return ReadRows<StoredEvent>(s, ReadEvent, "reading pending events");
   }
 
-  std::future<Status> CommitProcessedAsync(ProcessedEvent* processed) override {
+  std::future<Status> CommitProcessedAsync(ProcessedEvent* processed,
+                                           Discarded discarded) override {
     // Both run on the writer thread, one after the other.
     auto marked = std::make_shared<bool>(false);
     return WriteAsync(
@@ -479,7 +482,8 @@ class SqliteStore : public Store {
         // the events that wait and the overload answer came late).
         [this, marked] {
           if (*marked) --pending_events_;
-        });
+        },
+        std::move(discarded));
   }
 
   Status MarkPending(const std::string& event_id) override {
@@ -696,6 +700,7 @@ class SqliteStore : public Store {
   struct Job {
     std::function<Status(sqlite3*)> fn;
     std::function<void()> committed;  // after a successful fn and COMMIT; may be empty
+    Discarded discarded;  // when it will not commit (Store::Discarded); may be empty
     bool single_statement = false;
     bool durable = false;  // its caller acknowledges it: fsync before answering
     std::optional<std::promise<Status>> promise;  // set for asynchronous callers
@@ -740,6 +745,13 @@ class SqliteStore : public Store {
       job->batch.reset();  // the batch holds its jobs: break the cycle
     }
     return std::move(job->status);
+  }
+  // On the writer thread: runs the job's `discarded`; a second call does nothing.
+  static void Discard(Job* job) {
+    if (!job->discarded) return;
+    Discarded discarded = std::move(job->discarded);
+    job->discarded = nullptr;
+    discarded();
   }
   // On the writer thread: answers every job of `jobs`, `results[i]` for the i-th.
   static void Answer(std::vector<std::shared_ptr<Job>>* jobs, const std::vector<Status>& results) {
@@ -839,13 +851,18 @@ class SqliteStore : public Store {
   // Runs `fn` in the next group transaction and returns its result after the
   // commit (or the commit's error).
   Status Write(std::function<Status(sqlite3*)> fn, bool shed_when_full = false,
-               bool single_statement = false, bool durable = false) {
+               bool single_statement = false, bool durable = false,
+               Discarded discarded = nullptr) {
     auto job = std::make_shared<Job>();
     job->fn = std::move(fn);
     job->single_statement = single_statement;
     job->durable = durable;
+    job->discarded = std::move(discarded);
     Status queued = Enqueue(job, shed_when_full);
-    if (!queued.ok()) return queued;
+    if (!queued.ok()) {
+      if (job->discarded) job->discarded();
+      return queued;
+    }
     return Await(job.get());
   }
   // A write that an operator's request acknowledges.
@@ -854,16 +871,21 @@ class SqliteStore : public Store {
   }
   // As Write, but the result comes through a future.
   // `committed`, when given, runs on the writer thread once `fn` succeeded and
-  // its transaction committed.
+  // its transaction committed; `discarded` when it will not commit.
   std::future<Status> WriteAsync(std::function<Status(sqlite3*)> fn,
-                                 std::function<void()> committed = nullptr) {
+                                 std::function<void()> committed = nullptr,
+                                 Discarded discarded = nullptr) {
     auto job = std::make_shared<Job>();
     job->fn = std::move(fn);
     job->committed = std::move(committed);
+    job->discarded = std::move(discarded);
     job->promise.emplace();
     std::future<Status> done = job->promise->get_future();
     Status queued = Enqueue(job, /*shed_when_full=*/false);
-    if (!queued.ok()) job->promise->set_value(queued);
+    if (!queued.ok()) {
+      if (job->discarded) job->discarded();
+      job->promise->set_value(queued);
+    }
     return done;
   }
 
@@ -1000,6 +1022,7 @@ class SqliteStore : public Store {
     }
     Status begin = ExecCached(&writer_cache_, writer_, "BEGIN IMMEDIATE");
     if (!begin.ok()) {
+      for (const std::shared_ptr<Job>& job : *jobs) Discard(job.get());
       Answer(jobs, std::vector<Status>(jobs->size(), begin));
       return;
     }
@@ -1018,6 +1041,8 @@ class SqliteStore : public Store {
         }
         ExecCached(&writer_cache_, writer_, "RELEASE job");
       }
+      // Before the next job is run: it must not see what this one did in memory.
+      if (!results[i].ok()) Discard(&job);
     }
     Status commit = ExecCached(&writer_cache_, writer_, "COMMIT");
     if (!commit.ok()) {
@@ -1025,6 +1050,7 @@ class SqliteStore : public Store {
       known_columns_.clear();  // tables created in the batch are gone
     }
     if (!commit.ok()) {
+      for (const std::shared_ptr<Job>& job : *jobs) Discard(job.get());
       results.assign(jobs->size(), commit);
     } else {
       for (size_t i = 0; i < jobs->size(); ++i) {

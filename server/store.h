@@ -89,17 +89,26 @@ class Store {
   // (one call at a time across the store). Returns what to commit with the
   // event; the pointee belongs to the caller (see CommitProcessedAsync).
   using ProcessNewEvent = std::function<ProcessedEvent*()>;
+  // Called once when a write will not commit (its statements failed and were
+  // rolled back, or its transaction failed to begin or commit), on the
+  // store's writer thread before it runs another write - or on the caller's
+  // thread when the write was refused before it was queued. What the caller
+  // did in memory for the write (throttle firings) can be undone there
+  // before any other event is processed against it.
+  using Discarded = std::function<void()>;
 
   // Stores a new event durably. Returns kDuplicate when the id is already
   // stored. kUnavailable when the store is overloaded or the database is busy.
   // With `process`, the event is stored processed, together with what
   // `process` returns, in one transaction; without, it is stored pending.
+  // `discarded` (may be empty) runs when the event was not stored.
   virtual Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
                                        const std::string& body, int64_t received_ms,
-                                       const ProcessNewEvent& process) = 0;
+                                       const ProcessNewEvent& process,
+                                       const Discarded& discarded) = 0;
   Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
                                const std::string& body, int64_t received_ms) {
-    return Accept(id, type, body, received_ms, nullptr);
+    return Accept(id, type, body, received_ms, nullptr, nullptr);
   }
 
   // Events not processed yet, oldest first.
@@ -109,10 +118,12 @@ class Store {
   // fails alone. `*processed` must stay alive until the future is ready: a
   // `sqlite` row that cannot be inserted (a table with an incompatible schema)
   // does not fail the commit, its action is committed dead instead, and
-  // `*processed` shows it (status "dead", last_error).
-  virtual std::future<Status> CommitProcessedAsync(ProcessedEvent* processed) = 0;
+  // `*processed` shows it (status "dead", last_error). `discarded` (may be
+  // empty) runs when it was not committed.
+  virtual std::future<Status> CommitProcessedAsync(ProcessedEvent* processed,
+                                                   Discarded discarded) = 0;
   Status CommitProcessed(ProcessedEvent* processed) {
-    return CommitProcessedAsync(processed).get();
+    return CommitProcessedAsync(processed, nullptr).get();
   }
   // Marks a stored event pending again (replay).
   virtual Status MarkPending(const std::string& event_id) = 0;

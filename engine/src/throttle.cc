@@ -18,6 +18,19 @@ void InMemoryThrottleStore::Record(std::string_view rule_id, std::string_view ke
   firings_[{std::string(rule_id), std::string(key)}].push_back(at);
 }
 
+bool InMemoryThrottleStore::Forget(std::string_view rule_id, std::string_view key, TimeStamp at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = firings_.find(KeyView(rule_id, key));
+  if (it == firings_.end()) return false;
+  auto& times = it->second;
+  // The most recent first: a firing taken back is usually the last one recorded.
+  auto found = std::find(times.rbegin(), times.rend(), at);
+  if (found == times.rend()) return false;
+  times.erase(std::next(found).base());
+  if (times.empty()) firings_.erase(it);
+  return true;
+}
+
 void InMemoryThrottleStore::Prune(TimeStamp before) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = firings_.begin(); it != firings_.end();) {

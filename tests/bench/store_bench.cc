@@ -98,7 +98,7 @@ void BM_AcceptProcessed(benchmark::State& state) {
   for (auto _ : state) {
     std::string id = "EV" + std::to_string(g_next_id++);
     ProcessedEvent p = Processing(id, static_cast<size_t>(state.range(0)));
-    auto r = g_store->Accept(id, "message.received", kBody, 1, [&] { return &p; });
+    auto r = g_store->Accept(id, "message.received", kBody, 1, [&] { return &p; }, nullptr);
     if (!r.ok()) state.SkipWithError(r.status().message().c_str());
   }
   state.SetItemsProcessed(state.iterations());

@@ -11,8 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "sqlite_test_util.h"
 #include "store.h"
 
 namespace switchboard {
@@ -176,25 +179,6 @@ TEST_F(SqliteStoreTest, CommitProcessedWritesOutboxThrottleAndOwnRowsTogether) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs WHERE line='PN1'"), 1);
 }
 
-// Holds the write lock of the test database from another connection.
-class WriteLock {
- public:
-  explicit WriteLock(const fs::path& path) {
-    sqlite3_open(path.string().c_str(), &db_);
-    sqlite3_busy_timeout(db_, 10000);  // the store's checkpointer may hold a short lock
-    ok_ = sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
-  ~WriteLock() {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_close(db_);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  sqlite3* db_ = nullptr;
-  bool ok_ = false;
-};
-
 ProcessedEvent ProcessedWithEverything(const std::string& event_id) {
   ProcessedEvent p;
   p.event_id = event_id;
@@ -215,15 +199,6 @@ ProcessedEvent ProcessedWithEverything(const std::string& event_id) {
   p.inserts.push_back({"opt_outs", {{"contact", "+15555550100"}}, /*action=*/1});
   p.firings.emplace_back("r", "+15555550100");
   return p;
-}
-
-// Creates `sql` (a table) in the test database from another connection.
-void CreateTable(const fs::path& path, const char* sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.string().c_str(), &db);
-  sqlite3_busy_timeout(db, 10000);
-  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
 }
 
 TEST_F(SqliteStoreTest, FailedCommitLeavesNothingBehind) {
@@ -313,7 +288,9 @@ TEST_F(SqliteStoreTest, AcceptWithProcessingCommitsTheEventProcessedWithEverythi
     ++calls;
     return &p;
   };
-  auto first = store_->Accept("EV1", "t", "{\"id\":\"EV1\"}", 1000, process);
+  int discarded = 0;
+  auto discard = [&] { ++discarded; };
+  auto first = store_->Accept("EV1", "t", "{\"id\":\"EV1\"}", 1000, process, discard);
   ASSERT_TRUE(first.ok()) << first.status().message();
   EXPECT_EQ(*first, AcceptOutcome::kAccepted);
   EXPECT_EQ(calls, 1);
@@ -330,36 +307,81 @@ TEST_F(SqliteStoreTest, AcceptWithProcessingCommitsTheEventProcessedWithEverythi
   ASSERT_TRUE(pending.ok());
   EXPECT_TRUE(pending->empty());
   // A redelivery is a duplicate and processes nothing.
-  auto second = store_->Accept("EV1", "t", "{}", 2000, process);
+  auto second = store_->Accept("EV1", "t", "{}", 2000, process, discard);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(*second, AcceptOutcome::kDuplicate);
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs"), 1);
   // So is the id of an event stored pending.
   ASSERT_TRUE(store_->Accept("EV2", "t", "{}", 3000).ok());
-  auto third = store_->Accept("EV2", "t", "{}", 3000, process);
+  auto third = store_->Accept("EV2", "t", "{}", 3000, process, discard);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(*third, AcceptOutcome::kDuplicate);
   EXPECT_EQ(calls, 1);
+  EXPECT_EQ(discarded, 0) << "what committed (or was a duplicate) is never discarded";
 }
 
 TEST_F(SqliteStoreTest, AcceptWithProcessingOnABusyDatabaseStoresNothing) {
   ProcessedEvent p = ProcessedWithEverything("EV1");
+  int discarded = 0;
+  auto discard = [&] { ++discarded; };
   {
     WriteLock lock(dir_ / "test.db");
     ASSERT_TRUE(lock.ok());
-    auto r = store_->Accept("EV1", "t", "{}", 1, [&] { return &p; });
+    auto r = store_->Accept("EV1", "t", "{}", 1, [&] { return &p; }, discard);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().message();
+    EXPECT_EQ(discarded, 1);
   }
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
   // The webhook's retry is accepted once the lock is gone.
-  auto retry = store_->Accept("EV1", "t", "{}", 1, [&] { return &p; });
+  auto retry = store_->Accept("EV1", "t", "{}", 1, [&] { return &p; }, discard);
   ASSERT_TRUE(retry.ok()) << retry.status().message();
   EXPECT_EQ(*retry, AcceptOutcome::kAccepted);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM opt_outs"), 1);
+  EXPECT_EQ(discarded, 1);
+}
+
+// The processor records throttle firings in memory when it evaluates, inside
+// the transaction: when that transaction does not commit, it is told before
+// the writer runs the next write, so that no later event counts them (an
+// issue: it learned only once the failed request's thread saw the error, and
+// events evaluated meanwhile were throttled by a firing that was never stored).
+TEST_F(SqliteStoreTest, ProcessingThatDoesNotCommitIsReportedDiscardedOnce) {
+  CreateTable(dir_ / "test.db",
+              "CREATE TRIGGER refuse BEFORE INSERT ON switchboard_actions "
+              "WHEN NEW.event_id = 'EV1' BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  std::vector<std::string> seen;  // in the order the writer ran them
+  ProcessedEvent p1 = ProcessedWithEverything("EV1");
+  ProcessedEvent p2 = ProcessedWithEverything("EV2");
+  auto r1 = store_->Accept("EV1", "t", "{}", 1, [&] { seen.push_back("process EV1"); return &p1; },
+                           [&] { seen.push_back("discarded EV1"); });
+  ASSERT_FALSE(r1.ok()) << "the trigger refuses EV1's outbox row";
+  auto r2 = store_->Accept("EV2", "t", "{}", 1, [&] { seen.push_back("process EV2"); return &p2; },
+                           [&] { seen.push_back("discarded EV2"); });
+  ASSERT_TRUE(r2.ok()) << r2.status().message();
+  EXPECT_EQ(seen, (std::vector<std::string>{"process EV1", "discarded EV1", "process EV2"}));
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), 1);
+
+  // A pending event whose commit fails, in its statements or at BEGIN.
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
+  int discarded = 0;
+  EXPECT_FALSE(store_->CommitProcessedAsync(&p1, [&] { ++discarded; }).get().ok());
+  EXPECT_EQ(discarded, 1);
+  CreateTable(dir_ / "test.db", "DROP TRIGGER refuse");
+  p1 = ProcessedWithEverything("EV1");
+  {
+    WriteLock lock(dir_ / "test.db");
+    ASSERT_TRUE(lock.ok());
+    EXPECT_FALSE(store_->CommitProcessedAsync(&p1, [&] { ++discarded; }).get().ok());
+  }
+  EXPECT_EQ(discarded, 2);
+  p1 = ProcessedWithEverything("EV1");
+  EXPECT_TRUE(store_->CommitProcessedAsync(&p1, [&] { ++discarded; }).get().ok());
+  EXPECT_EQ(discarded, 2);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 2);
 }
 
 // A table the store created and cached, then dropped behind its back, is
@@ -535,7 +557,8 @@ TEST_F(SqliteStoreTest, WalRestartsUnderWritesThatNeverPause) {
         ProcessedEvent p;
         p.event_id = "EV" + std::to_string(i);
         p.trace = "{}";
-        auto r = store_->Accept(p.event_id, "t", std::string(1000, 'x'), i, [&] { return &p; });
+        auto r = store_->Accept(p.event_id, "t", std::string(1000, 'x'), i, [&] { return &p; },
+                                nullptr);
         if (!r.ok()) ++failures;
       }
     });

@@ -450,6 +450,29 @@ TEST(Evaluation, ThrottleStoreKeepsRuleIdAndKeyApart) {
   EXPECT_EQ(store.CountSince("a", "bc", t0), 0);
 }
 
+// A caller that records firings before storing them takes back the ones it
+// could not store (the server, when a transaction rolls back).
+TEST(Evaluation, ThrottleStoreForgetsOneFiringAtItsExactTime) {
+  InMemoryThrottleStore store;
+  TimeStamp t0 = At(1772463600);
+  store.Record("r", "k", t0);
+  store.Record("r", "k", t0);
+  store.Record("r", "k", t0 + minutes(1));
+  EXPECT_FALSE(store.Forget("r", "k", t0 + minutes(2))) << "no firing at that time";
+  EXPECT_FALSE(store.Forget("r", "other", t0));
+  EXPECT_FALSE(store.Forget("other", "k", t0));
+  EXPECT_EQ(store.CountSince("r", "k", t0), 3);
+  EXPECT_TRUE(store.Forget("r", "k", t0));
+  EXPECT_EQ(store.CountSince("r", "k", t0), 2) << "one of the two at t0, not both";
+  EXPECT_EQ(store.CountSince("r", "k", t0 + minutes(1)), 1);
+  EXPECT_TRUE(store.Forget("r", "k", t0 + minutes(1)));
+  EXPECT_TRUE(store.Forget("r", "k", t0));
+  EXPECT_EQ(store.CountSince("r", "k", t0), 0);
+  EXPECT_FALSE(store.Forget("r", "k", t0));
+  store.Record("r", "k", t0);  // the emptied key works as a new one
+  EXPECT_EQ(store.CountSince("r", "k", t0), 1);
+}
+
 TEST(Evaluation, ThrottleWindowBoundary) {
   auto rules = Rules(kThrottled);
   ASSERT_NE(rules, nullptr);

@@ -35,6 +35,10 @@ class SWITCHBOARD_EXPORT InMemoryThrottleStore : public ThrottleStore {
   void Record(std::string_view rule_id, std::string_view key, TimeStamp at) override;
   // Drops firings older than `before`.
   void Prune(TimeStamp before);
+  // Removes one firing of (rule_id, key) recorded at exactly `at`: a caller
+  // that records firings before it has stored what they stand for takes them
+  // back when storing fails. Returns false when there is none.
+  bool Forget(std::string_view rule_id, std::string_view key, TimeStamp at);
 
  private:
   using Key = std::pair<std::string, std::string>;  // rule id, key

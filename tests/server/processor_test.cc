@@ -1,0 +1,182 @@
+// The processor's throttle state: how long firings are kept, and that memory
+// counts exactly the firings the database holds or is about to commit.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "metrics.h"
+#include "pipeline.h"
+#include "sqlite_test_util.h"
+#include "store.h"
+
+namespace switchboard {
+namespace server {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+std::shared_ptr<const RuleSet> RulesThrottledPer(const std::string& per) {
+  auto loaded = Engine::Create()->LoadString(
+      "version: 1\n"
+      "rules:\n"
+      "  - id: throttled\n"
+      "    event: message.received\n"
+      "    throttle: { key: \"{{ facts.contact }}\", per: " + per + " }\n"
+      "    actions: [{log: {message: a}}]\n"
+      "  - id: plain\n"
+      "    event: message.received\n"
+      "    actions: [{log: {message: a}}]\n");
+  EXPECT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  return loaded.rules;
+}
+
+const char kMessage[] =
+    R"({"id":"EV1","type":"message.received","data":{"object":{"direction":"incoming",)"
+    R"("from":"+15555550100","to":["+15555550101"],"text":"hi"}}})";
+
+class ProcessorThrottles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("switchboard-processor-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    SqliteOptions options;
+    options.path = db_path().string();
+    options.busy_timeout_ms = 200;
+    auto opened = OpenSqliteStore(options);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(opened.value());
+    processor_ = std::make_unique<Processor>(store_.get(), &metrics_);
+    auto event = Event::Parse(kMessage);
+    ASSERT_TRUE(event.ok()) << event.status().message();
+    event_ = std::make_unique<Event>(std::move(*event));
+  }
+  void TearDown() override {
+    processor_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  fs::path db_path() const { return dir_ / "test.db"; }
+  // How often `throttled` fired in `processed` (0 or 1).
+  static size_t Throttled(const ProcessedEvent& processed) {
+    size_t n = 0;
+    for (const auto& [rule, key] : processed.firings) n += rule == "throttled";
+    return n;
+  }
+  size_t StoredFirings() {
+    auto firings = store_->ThrottleFiringsSince(0);
+    EXPECT_TRUE(firings.ok()) << firings.status().message();
+    return firings.ok() ? firings->size() : 0;
+  }
+
+  fs::path dir_;
+  Metrics metrics_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Processor> processor_;
+  std::unique_ptr<Event> event_;
+};
+
+// Issue: windows longer than 31 days were accepted, but firings older than that
+// were neither loaded at start nor kept by the pruning.
+TEST(ProcessorThrottleHorizon, IsAMonthOrTheLongestWindowOfTheCurrentRules) {
+  Processor processor(nullptr, nullptr);  // never started
+  processor.SetRules(RulesThrottledPer("1h"));
+  EXPECT_EQ(processor.ThrottleHorizon(), hours(24 * 31));
+  processor.SetRules(RulesThrottledPer("90d"));  // a reload with a longer window
+  EXPECT_EQ(processor.ThrottleHorizon(), hours(24 * 90));
+  processor.SetRules(RulesThrottledPer("2d"));
+  EXPECT_EQ(processor.ThrottleHorizon(), hours(24 * 31));
+}
+
+// Issue: the in-memory throttle state was only ever added to while serving.
+TEST_F(ProcessorThrottles, PruneThrottlesForgetsFiringsBeforeTheGivenTime) {
+  auto rules = RulesThrottledPer("1h");
+  processor_->SetRules(rules);
+  const TimeStamp start{hours(24 * 365 * 56)};
+  EXPECT_EQ(Throttled(processor_->Process("EV1", *event_, *rules, start)), 1u);
+  EXPECT_EQ(Throttled(processor_->Process("EV2", *event_, *rules, start + minutes(1))), 0u)
+      << "the throttle holds within its hour";
+  processor_->PruneThrottles(start + std::chrono::seconds(1));
+  EXPECT_EQ(Throttled(processor_->Process("EV3", *event_, *rules, start + minutes(2))), 1u)
+      << "the pruned firing no longer counts";
+}
+
+// A firing of a webhook whose transaction did not commit (the webhook is
+// answered with an error and comes again) must not throttle its own retry, nor
+// the next event: the customer would get no reply at all.
+TEST_F(ProcessorThrottles, AFiringThatWasNotStoredDoesNotCount) {
+  auto rules = RulesThrottledPer("1h");
+  processor_->SetRules(rules);
+  // Fails after the evaluation, in the transaction: the event row is refused.
+  CreateTable(db_path(),
+              "CREATE TRIGGER refuse BEFORE INSERT ON switchboard_events "
+              "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  auto refused = processor_->Accept("EV1", "message.received", kMessage, *event_, 1);
+  ASSERT_FALSE(refused.ok());
+  CreateTable(db_path(), "DROP TRIGGER refuse");
+  auto retried = processor_->Accept("EV1", "message.received", kMessage, *event_, 2);
+  ASSERT_TRUE(retried.ok()) << retried.status().message();
+  EXPECT_EQ(*retried, AcceptOutcome::kAccepted);
+  EXPECT_EQ(StoredFirings(), 1u) << "the retry fired: the refused attempt's firing was taken back";
+  auto next = processor_->Accept("EV2", "message.received", kMessage, *event_, 3);
+  ASSERT_TRUE(next.ok()) << next.status().message();
+  EXPECT_EQ(StoredFirings(), 1u) << "the stored firing throttles the next event";
+}
+
+// Issue: a rules reload that made the throttle horizon longer replaced the
+// in-memory state with the database's, which does not yet hold the firings of
+// events evaluated in the transaction still open: the next event of the same
+// contact fired again (two replies).
+TEST_F(ProcessorThrottles, ALongerHorizonKeepsFiringsNotCommittedYet) {
+  auto hourly = RulesThrottledPer("1h");
+  processor_->SetRules(hourly);
+  const TimeStamp now = std::chrono::system_clock::now();
+  EXPECT_EQ(Throttled(processor_->Process("EV1", *event_, *hourly, now)), 1u);  // not committed
+  auto longer = RulesThrottledPer("90d");
+  processor_->SetRules(longer);
+  EXPECT_EQ(Throttled(processor_->Process("EV2", *event_, *longer, now + minutes(1))), 0u)
+      << "EV1's firing still counts";
+}
+
+// The other half: the stored firings that the shorter horizon left out are
+// loaded once the horizon reaches them, each once.
+TEST_F(ProcessorThrottles, ALongerHorizonLoadsTheOlderStoredFirings) {
+  const TimeStamp now = std::chrono::system_clock::now();
+  const int64_t forty_days_ago =
+      std::chrono::duration_cast<std::chrono::milliseconds>((now - hours(24 * 40)).time_since_epoch())
+          .count();
+  ASSERT_TRUE(store_->Accept("EV0", "message.received", kMessage, forty_days_ago).ok());
+  ProcessedEvent old;
+  old.event_id = "EV0";
+  old.trace = "{}";
+  old.processed_ms = forty_days_ago;
+  old.firings.emplace_back("throttled", "+15555550100");
+  old.firings.emplace_back("throttled", "+15555550100");  // limit 2: two at the same time
+  ASSERT_TRUE(store_->CommitProcessed(&old).ok());
+
+  auto loaded = Engine::Create()->LoadString(
+      "version: 1\n"
+      "rules:\n"
+      "  - id: throttled\n"
+      "    event: message.received\n"
+      "    throttle: { key: \"{{ facts.contact }}\", per: 90d, limit: 3 }\n"
+      "    actions: [{log: {message: a}}]\n");
+  ASSERT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  processor_->SetRules(RulesThrottledPer("1h"));
+  EXPECT_EQ(Throttled(processor_->Process("EV1", *event_, *loaded.rules, now)), 1u)
+      << "a 31-day horizon does not hold the 40-day-old firings";
+  processor_->SetRules(loaded.rules);  // 90 days: they are loaded, with EV1's kept
+  EXPECT_EQ(Throttled(processor_->Process("EV2", *event_, *loaded.rules, now)), 0u)
+      << "two stored firings and EV1's make the limit of 3";
+}
+
+}  // namespace
+}  // namespace server
+}  // namespace switchboard
