@@ -30,7 +30,11 @@ bool IsSqlIdentifier(std::string_view name) {
   for (char c : name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
   }
-  return ToLowerUtf8(name).rfind("sqlite_", 0) != 0;
+  return !IsReservedBySqlite(name);
+}
+
+bool IsReservedBySqlite(std::string_view name) {
+  return ToLowerUtf8(name).rfind("sqlite_", 0) == 0;
 }
 
 namespace {
@@ -293,7 +297,10 @@ class Sqlite : public BuiltinActionType {
   void ValidateAll(const Value& params, std::vector<ParamProblem>* problems) const override {
     if (const Value* t = params.Find("table")) {
       const std::string& table = t->as_string();
-      if (!IsSqlIdentifier(table)) {
+      if (IsReservedBySqlite(table)) {
+        problems->push_back({"table", "", "parameter 'table': names starting with 'sqlite_' are "
+                                          "reserved by SQLite"});
+      } else if (!IsSqlIdentifier(table)) {
         problems->push_back({"table", "", "parameter 'table': '" + table +
                                               "' is not a valid SQL identifier (letters, digits, _)"});
       } else if (ToLowerUtf8(table).rfind("switchboard_", 0) == 0) {  // SQL ignores case
@@ -309,7 +316,11 @@ class Sqlite : public BuiltinActionType {
     std::map<std::string, std::string> seen;  // lower case -> as written
     for (const auto& [column, v] : values->as_object()) {
       const std::string lower = ToLowerUtf8(column);
-      if (!IsSqlIdentifier(column)) {
+      if (IsReservedBySqlite(column)) {
+        problems->push_back({"values", column, "parameter 'values': column '" + column +
+                                                   "': names starting with 'sqlite_' are "
+                                                   "reserved by SQLite"});
+      } else if (!IsSqlIdentifier(column)) {
         problems->push_back({"values", column, "parameter 'values': '" + column +
                                                    "' is not a valid SQL column name (letters, "
                                                    "digits, _)"});

@@ -35,6 +35,8 @@ class BuiltinActionType : public ActionType {
 
 // [A-Za-z_][A-Za-z0-9_]*, at most 64 characters, not starting with "sqlite_".
 bool IsSqlIdentifier(std::string_view name);
+// Starts with "sqlite_" in any case: SQLite keeps such names for itself.
+bool IsReservedBySqlite(std::string_view name);
 // One E.164 number: '+', then 2 to 15 digits, the first not 0.
 bool IsE164(std::string_view number);
 // An OpenPhone phone number id: "PN" and letters, digits, '_' or '-'.

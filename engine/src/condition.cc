@@ -291,16 +291,8 @@ bool OperatorHolds(const Operator& op, bool present, const Resolved& r, bool ica
 }
 
 TimePoint EventTime(ConditionContext* context) {
-  if (!context->event_time) {
-    const FactValue& created = context->event->facts[static_cast<int>(Fact::kCreatedAt)];
-    std::optional<TimePoint> t;
-    if (created.kind == FactValue::Kind::kString) {
-      auto parsed = ParseIsoTime(created.string);
-      if (parsed.ok()) t = *parsed;
-    }
-    context->event_time = t ? *t : context->now;
-  }
-  return *context->event_time;
+  const std::optional<TimePoint>& created = context->event->created_at_time;
+  return created ? *created : context->now;
 }
 
 std::string JoinTypes(const std::vector<std::string>& types) {

@@ -14,8 +14,6 @@ struct ConditionContext {
   const Event::Rep* event = nullptr;
   const std::vector<Schedule>* schedules = nullptr;
   TimePoint now;
-  // The event time for schedules: facts.created_at, else now; computed on first use.
-  std::optional<TimePoint> event_time;
   Captures* captures = nullptr;  // named groups of `matches` that held
   // A `matches` operator (without named groups) already known to hold for the
   // rule being evaluated: the rule set's RE2::Set matched its pattern on the

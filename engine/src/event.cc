@@ -123,15 +123,23 @@ Result<Event> Event::Parse(std::string_view json) {
     return Status::InvalidArgument("event is not a JSON object");
   }
   ComputeFacts(rep->root, rep->facts, &rep->data_object, &rep->data_object_members,
-               &rep->id_text);
-  // SPEC: facts.created_at is UTC. OpenPhone sends it so ("...Z"); a time with
-  // an offset (or none) is converted, to milliseconds like `now`.
+               &rep->number_texts);
+  // SPEC: facts.created_at is an ISO 8601 UTC time. OpenPhone sends it so
+  // ("...Z"); a time with an offset (or none) is converted, to milliseconds
+  // like `now`. Text that is no time leaves the fact absent, as a fact that
+  // cannot be computed: schedules then use the processing time, as for an
+  // event without one, rather than seem to have tested the event's time.
   FactValue& created = rep->facts[static_cast<int>(Fact::kCreatedAt)];
-  if (created.kind == FactValue::Kind::kString && !created.string.empty() &&
-      created.string.back() != 'Z') {
-    if (auto t = ParseIsoTime(created.string); t.ok()) {
-      rep->created_at_utc = FormatIsoTime(*t);
-      created = FactValue::String(rep->created_at_utc);
+  rep->created_at_time.reset();
+  if (created.kind == FactValue::Kind::kString) {
+    if (auto t = ParseIsoTime(created.string); !t.ok()) {
+      created = FactValue();
+    } else {
+      rep->created_at_time = *t;
+      if (created.string.back() != 'Z') {
+        rep->created_at_utc = FormatIsoTime(*t);
+        created = FactValue::String(rep->created_at_utc);
+      }
     }
   }
   return Event(std::move(rep));

@@ -10,6 +10,7 @@
 #include "facts.h"
 #include "number.h"
 #include "path.h"
+#include "timeutil.h"
 #include "switchboard/event.h"
 
 namespace switchboard {
@@ -27,8 +28,10 @@ struct Event::Rep {
   std::optional<ObjectMembers> data_object_members;
   // facts.created_at when the event's time had an offset: converted to UTC.
   std::string created_at_utc;
-  // facts.id when the id is a number: its JSON text.
-  NumberText id_text;
+  // facts.created_at as a time (schedules test it); nullopt without the fact.
+  std::optional<TimePoint> created_at_time;
+  // The JSON text of the facts that the event gives as numbers.
+  FactNumberTexts number_texts;
 };
 
 // Converts a parsed JSON element to an owned Value.

@@ -99,6 +99,13 @@ std::optional<std::string_view> AsString(std::optional<element> value) {
   return s;
 }
 
+// An id: a string, or a number's JSON text kept in *text (ids are opaque).
+std::optional<std::string_view> AsId(std::optional<element> value, NumberText* text) {
+  if (auto s = AsString(value)) return s;
+  if (value && ElementNumberText(*value, text)) return text->view();
+  return std::nullopt;
+}
+
 std::optional<bool> AsBool(std::optional<element> value) {
   bool b;
   if (!value || value->get(b)) return std::nullopt;
@@ -253,7 +260,7 @@ std::optional<bool> Voicemail(const ObjectMembers& object, std::string_view type
 }  // namespace
 
 void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_object,
-                  std::optional<ObjectMembers>* data_object_members, NumberText* id_text) {
+                  std::optional<ObjectMembers>* data_object_members, FactNumberTexts* numbers) {
   data_object_members->reset();
   auto set_string = [facts](Fact f, std::optional<std::string_view> s) {
     if (s) facts[static_cast<int>(f)] = FactValue::String(*s);
@@ -266,11 +273,7 @@ void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_o
   CollectMembers(root, &root_members);
   std::optional<std::string_view> raw_type = AsString(root_members.type);
   // A generic source may number its events: the id is then the number's text.
-  std::optional<std::string_view> id = AsString(root_members.id);
-  if (!id && root_members.id && ElementNumberText(*root_members.id, id_text)) {
-    id = id_text->view();
-  }
-  set_string(Fact::kId, id);
+  set_string(Fact::kId, AsId(root_members.id, &numbers->id));
 
   // OpenPhone-shaped: data.resource (beta) or data.object (legacy). Anything else is
   // a generic JSON source, which gets only type and id, as sent.
@@ -326,9 +329,9 @@ void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_o
 
   if (StartsWith(type, "call.")) {
     // callId first: a beta call.voicemail.completed resource has an id of its own.
-    std::optional<std::string_view> call_id = AsString(members.call_id);
+    std::optional<std::string_view> call_id = AsId(members.call_id, &numbers->call_id);
     if (!call_id && (IsCallObjectType(type) || object_kind == "call")) {
-      call_id = AsString(members.id);  // v2/v3 calls sometimes lack it: absent
+      call_id = AsId(members.id, &numbers->call_id);  // v2/v3 calls sometimes lack it: absent
     }
     set_string(Fact::kCallId, call_id);
     if (type == "call.completed" || type == "call.missed") {

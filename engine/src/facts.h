@@ -44,16 +44,23 @@ struct ObjectMembers {
   }
 };
 
+// Storage for the ids that an event gives as numbers (a generic source's event
+// id, a call id): their JSON text, which is the fact (ids are opaque strings).
+struct FactNumberTexts {
+  NumberText id;
+  NumberText call_id;
+};
+
 // Fills facts[0..kFactCount) from the document root (a JSON object). Every fact
 // that cannot be computed is left absent; never throws, whatever the document.
 // String facts point into the document, into static storage or, for a numeric
-// id, into *id_text, which holds its JSON text. Sets *data_object to
+// id, into *numbers, which holds its JSON text. Sets *data_object to
 // data.object when that is an object, else to nullopt, and *data_object_members
 // to its members when the facts were computed from it (not from a beta
 // data.resource), else to nullopt.
 void ComputeFacts(simdjson::dom::element root, FactValue* facts,
                   std::optional<simdjson::dom::element>* data_object,
-                  std::optional<ObjectMembers>* data_object_members, NumberText* id_text);
+                  std::optional<ObjectMembers>* data_object_members, FactNumberTexts* numbers);
 
 }  // namespace switchboard
 

@@ -801,9 +801,13 @@ class Loader {
       const bool ordering = op.kind == OpKind::kGt || op.kind == OpKind::kGte ||
                             op.kind == OpKind::kLt || op.kind == OpKind::kLte;
       if (boolean) {
+        // The string operators see no text in a boolean: the negated ones
+        // (not_matches, not_contains) always hold, the others never.
+        const bool negated = op.kind == OpKind::kNotMatches || op.kind == OpKind::kNotContains;
         Error(s.file, key, s.item,
               fact_name + " is true or false: " + Quote(op_name) +
-                  " never holds for it (write true or false, or use not_equals or exists)");
+                  (negated ? " always holds for it" : " never holds for it") +
+                  " (write true or false, or use not_equals or exists)");
         return false;
       }
       if (!ordering || op.is_time) return true;

@@ -411,6 +411,20 @@ Schedule::~Schedule() = default;
 
 Status Schedule::SetTimeZone(std::string_view iana_name) {
   if (!rep_) rep_ = std::make_unique<Rep>();
+  // The system's zone files include these, but they are not IANA zones: the
+  // first is whatever zone the machine is set to, the others no place at all.
+  constexpr std::string_view kNotPlaces[] = {"localtime", "posixrules", "Factory"};
+  for (std::string_view name : kNotPlaces) {
+    if (iana_name == name) {
+      return Status::InvalidArgument("time zone '" + std::string(iana_name) +
+                                     "' is not an IANA zone of a place: name one, such as "
+                                     "America/New_York or UTC");
+    }
+  }
+  if (iana_name == "Z" || iana_name == "z") {
+    return Status::InvalidArgument("unknown time zone '" + std::string(iana_name) +
+                                   "' (did you mean 'UTC'?)");
+  }
   const date::time_zone* zone = nullptr;
   try {
     zone = date::locate_zone(iana_name);
@@ -434,6 +448,12 @@ Status Schedule::SetTimeZone(std::string_view iana_name) {
 #if !USE_OS_TZDB
     for (const date::time_zone_link& l : db.links) names.push_back(l.name());
 #endif
+    names.erase(std::remove_if(names.begin(), names.end(),
+                               [&](std::string_view n) {
+                                 return std::find(std::begin(kNotPlaces), std::end(kNotPlaces),
+                                                  n) != std::end(kNotPlaces);
+                               }),
+                names.end());
     suggestion = DidYouMean(iana_name, names);
   } catch (const std::exception&) {
     // No database at all: the error below still names the zone.

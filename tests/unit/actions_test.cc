@@ -679,6 +679,11 @@ TEST(Action, SqliteNamesAreCheckedIgnoringCase) {
   auto engine = Engine::Create();
   const std::pair<const char*, const char*> cases[] = {
       {"table: Switchboard_events, values: { a: x }", "reserved for the server's own tables"},
+      // A probe: these were called invalid identifiers (letters, digits, _).
+      {"table: sqlite_x, values: { a: x }",
+       "parameter 'table': names starting with 'sqlite_' are reserved by SQLite"},
+      {"table: notes, values: { SQLITE_x: x }",
+       "column 'SQLITE_x': names starting with 'sqlite_' are reserved by SQLite"},
       {"table: notes, values: { ID: x }", "column 'ID' is filled in automatically"},
       {"table: notes, values: { Created_At: x }", "column 'Created_At' is filled in"},
       {"table: notes, values: { contact: x, Contact: y }",

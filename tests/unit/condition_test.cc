@@ -707,6 +707,12 @@ TEST(Condition, ScheduleWithoutEventTimeUsesProcessingTime) {
   EXPECT_EQ(rules->Evaluate(event, options).fired.size(), 1u);
   options.now = std::chrono::system_clock::time_point(std::chrono::seconds(1772463600 + 8 * 3600));
   EXPECT_EQ(rules->Evaluate(event, options).fired.size(), 0u);
+  // A createdAt that is no time counts as none (and there is no facts.created_at).
+  auto garbled = ParseEvent(Message("hi", "Monday morning"));
+  EXPECT_FALSE(garbled.fact(Fact::kCreatedAt).present());
+  EXPECT_EQ(rules->Evaluate(garbled, options).fired.size(), 0u);  // 18:00
+  options.now = std::chrono::system_clock::time_point(std::chrono::seconds(1772463600));
+  EXPECT_EQ(rules->Evaluate(garbled, options).fired.size(), 1u);  // 10:00
 }
 
 }  // namespace

@@ -656,7 +656,12 @@ TEST(Facts, CreatedAtIsUtc) {
   EXPECT_EQ(created_at("2026-04-13T10:30:00-04:00"), "\"2026-04-13T14:30:00.000Z\"");
   EXPECT_EQ(created_at("2026-04-13T16:30:00.250+02:00"), "\"2026-04-13T14:30:00.250Z\"");
   EXPECT_EQ(created_at("2026-04-13T14:30:00.123456Z"), "\"2026-04-13T14:30:00.123456Z\"");
-  EXPECT_EQ(created_at("not a time"), "\"not a time\"");  // kept, as the schedule ignores it
+  EXPECT_EQ(created_at("2026-04-13T14:30:00Z"), "\"2026-04-13T14:30:00Z\"");
+  // Text that is no ISO 8601 time is no fact (a probe: it was kept as sent, so
+  // a rule saw an event time while schedules used the processing time).
+  for (const char* sent : {"not a time", "garbageZ", "2026-13-01T00:00:00Z", "13:30", ""}) {
+    EXPECT_EQ(created_at(sent), "absent") << sent;
+  }
 }
 
 TEST(Facts, IdIsAnOpaqueString) {
@@ -666,6 +671,14 @@ TEST(Facts, IdIsAnOpaqueString) {
   Event beta = MustParse(Beta("call.ringing", R"({"id":"call_123"})", "{}"));
   EXPECT_EQ(beta.id(), "EV3");
   EXPECT_EQ(Describe(beta.fact(Fact::kCallId)), "\"call_123\"");
+  // A numeric call id is its JSON text, as a numeric event id is (a probe: it was absent).
+  Event numbered = MustParse(
+      R"({"id":123,"type":"call.completed","data":{"object":{"object":"call","id":987}}})");
+  EXPECT_EQ(numbered.id(), "123");
+  EXPECT_EQ(Describe(numbered.fact(Fact::kCallId)), "\"987\"");
+  Event summary = MustParse(
+      R"({"id":"EV1","type":"call.summary.completed","data":{"object":{"callId":555,"id":1}}})");
+  EXPECT_EQ(Describe(summary.fact(Fact::kCallId)), "\"555\"");
 }
 
 TEST(Facts, CallIdIsAbsentForV2CallWithoutObjectId) {

@@ -675,6 +675,11 @@ TEST(RuleLoader, RejectsStringOrOrderingOperatorOnBooleanFact) {
   EXPECT_TRUE(HasError(gt, 5, 32, "facts.voicemail is true or false: 'gt' never holds for it"));
   LoadResult matches = Load(WithWhen("{ facts.missed: { matches: x } }"));
   EXPECT_TRUE(HasError(matches, 5, 29, "facts.missed is true or false: 'matches' never holds"));
+  // A probe: the negated ones were said never to hold, and they always do.
+  LoadResult not_matches = Load(WithWhen("{ facts.missed: { not_matches: x } }"));
+  EXPECT_TRUE(HasError(not_matches, 5, 29,
+                       "facts.missed is true or false: 'not_matches' always holds for it (write "
+                       "true or false, or use not_equals or exists)"));
 }
 
 TEST(RuleLoader, RejectsStringFactComparedWithNumberOrBoolean) {

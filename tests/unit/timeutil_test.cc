@@ -530,6 +530,23 @@ TEST(Schedule, RejectsUnknownZoneWithSuggestion) {
   EXPECT_FALSE(s.SetTimeZone("../../etc/passwd").ok());
 }
 
+// A probe: 'Z' was answered "did you mean 'NZ'?" (New Zealand), and
+// 'localtime', a file among the zones that is the machine's own zone, was
+// accepted: the schedule then moved with the host's setting.
+TEST(Schedule, RejectsZonesThatAreNoPlace) {
+  Schedule s;
+  EXPECT_EQ(s.SetTimeZone("Z").message(), "unknown time zone 'Z' (did you mean 'UTC'?)");
+  for (const char* name : {"localtime", "posixrules", "Factory"}) {
+    Status st = s.SetTimeZone(name);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_NE(st.message().find("not an IANA zone of a place"), std::string::npos) << st.message();
+  }
+  EXPECT_FALSE(s.has_time_zone());
+  EXPECT_EQ(s.SetTimeZone("Localtime").message().find("localtime"), std::string::npos)
+      << "never suggested";
+  EXPECT_TRUE(s.SetTimeZone("UTC").ok());
+}
+
 TEST(Schedule, FailedSetTimeZoneKeepsThePreviousZone) {
   Schedule s;
   ASSERT_TRUE(s.SetTimeZone("Europe/Berlin").ok());
