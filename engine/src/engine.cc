@@ -184,9 +184,20 @@ LoadResult LoadPaths(const std::vector<std::string>& paths, const ActionRegistry
           {path, 0, 0, "", ec ? "cannot read: " + ec.message() : "no such file or directory", ""});
     }
   }
-  // SPEC: files load in name order, whichever paths named them; a file named
+  // SPEC: files load in name order, whichever paths named them and however
+  // they were spelt (`rules/a.yaml`, `./rules/a.yaml`, `/srv/rules/a.yaml`): the
+  // order of their absolute paths, without resolving links. A file named
   // twice (itself and through its directory) loads once.
-  std::sort(files.begin(), files.end());
+  std::vector<std::pair<std::string, std::string>> ordered;  // absolute, as named
+  ordered.reserve(files.size());
+  for (std::string& file : files) {
+    std::error_code ec;
+    fs::path absolute = fs::absolute(file, ec);
+    ordered.emplace_back(ec ? file : absolute.lexically_normal().string(), std::move(file));
+  }
+  std::sort(ordered.begin(), ordered.end());
+  files.clear();
+  for (auto& [absolute, file] : ordered) files.push_back(std::move(file));
   std::set<fs::path> seen;
   std::vector<RuleSource> sources;
   for (const std::string& file : files) {

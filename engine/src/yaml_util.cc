@@ -1,6 +1,7 @@
 #include "yaml_util.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -112,28 +113,42 @@ void ExpandMergeKeys(YAML::Node root) {
 }
 
 bool YamlNumber(const YAML::Node& node, double* out) {
-  if (!IsPlainScalar(node)) return false;
-  const std::string& s = node.Scalar();
-  if (s.empty()) return false;
-  // YAML 1.2 core schema numbers; no hex, no leading '+' oddities beyond strtod's.
-  // "+15555550100" is a phone number in every rule anyone writes, not an integer.
-  if (s[0] == '+') return false;
-  size_t i = s[0] == '-' ? 1 : 0;
-  if (i >= s.size() || !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) return false;
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || errno == ERANGE) return false;
-  *out = d;
+  std::optional<Value> number = YamlNumberValue(node);
+  if (!number) return false;
+  *out = number->as_number();
   return true;
 }
 
 std::optional<Value> YamlNumberValue(const YAML::Node& node) {
   if (!IsPlainScalar(node)) return std::nullopt;
-  if (std::optional<Value> integer = IntegerValue(node.Scalar())) return integer;
-  double d;
-  if (YamlNumber(node, &d)) return Value(d);
-  return std::nullopt;
+  const std::string& s = node.Scalar();
+  // "+15555550100" is a phone number in every rule anyone writes, not an
+  // integer: a leading '+' keeps the text (YAML 1.2 would read a number).
+  if (s.empty() || s[0] == '+') return std::nullopt;
+  if (std::optional<Value> integer = IntegerValue(s)) return integer;
+  const char* const last = s.data() + s.size();
+  // YAML 1.2 core schema integers in octal (0o17) and hexadecimal (0xFF).
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
+    uint64_t u;
+    auto [end, error] = std::from_chars(s.data() + 2, last, u, s[1] == 'o' ? 8 : 16);
+    if (error != std::errc() || end != last) return std::nullopt;
+    return Value(u);
+  }
+  // Decimal with a fraction or an exponent: strtod would also take hex
+  // floats, "inf" and "nan", which YAML writes otherwise (.inf) or not at all.
+  const size_t first = s[0] == '-' ? 1 : 0;
+  if (first >= s.size() || !((s[first] >= '0' && s[first] <= '9') || s[first] == '.') ||
+      s.find_first_not_of("0123456789.eE+-", first) != std::string::npos) {
+    return std::nullopt;
+  }
+  // Only digits, and too many for 64 bits: the text, as such a number in a
+  // JSON event is (Value::FromJson), so that the two compare equal.
+  if (s.find_first_of(".eE") == std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(s.c_str(), &end);
+  if (end != last || errno == ERANGE) return std::nullopt;
+  return Value(d);
 }
 
 bool YamlBool(const YAML::Node& node, bool* out) {

@@ -115,6 +115,24 @@ TEST(Condition, EqualsIntegersExactlyBeyondTwoToThe53) {
   EXPECT_FALSE(Fires("{ data.n: 9007199254740993 }", Data(R"({"n":9007199254740993.0})")));
 }
 
+// YAML 1.2 core schema numbers in rules, as a probe found them: 0x3E8 was a
+// number (strtod reads hex) while 0o10 was text; an integer too long for 64
+// bits was a double in YAML but text in a JSON event, so the two never met.
+// A leading '+' stays text: "+15555550100" is a phone number.
+TEST(Condition, YamlNumbersInEveryNotation) {
+  EXPECT_TRUE(Fires("{ data.n: 0x3E8 }", Data(R"({"n":1000})")));
+  EXPECT_TRUE(Fires("{ data.n: 0o10 }", Data(R"({"n":8})")));
+  EXPECT_TRUE(Fires("{ data.n: 1e3 }", Data(R"({"n":1000})")));
+  EXPECT_TRUE(Fires("{ data.n: 100000000000000000000 }", Data(R"({"n":100000000000000000000})")));
+  EXPECT_TRUE(Fires("{ data.n: 100000000000000000000 }", Data(R"({"n":"100000000000000000000"})")));
+  EXPECT_TRUE(Fires("{ data.n: +1000 }", Data(R"({"n":"+1000"})")));
+  EXPECT_FALSE(Fires("{ data.n: +1000 }", Data(R"({"n":1000})")));
+  // Not numbers in YAML: a hex float, strtod's words, an octal digit 8.
+  EXPECT_TRUE(Fires("{ data.n: 0x1p3 }", Data(R"({"n":"0x1p3"})")));
+  EXPECT_TRUE(Fires("{ data.n: infinity }", Data(R"({"n":"infinity"})")));
+  EXPECT_TRUE(Fires("{ data.n: 0o18 }", Data(R"({"n":"0o18"})")));
+}
+
 TEST(Condition, EqualsBooleans) {
   EXPECT_TRUE(Fires("{ data.b: true }", Data(R"({"b":true})")));
   EXPECT_TRUE(Fires("{ data.b: false }", Data(R"({"b":false})")));

@@ -352,6 +352,18 @@ rules:
   ASSERT_EQ(rules.size(), 2u);
   EXPECT_EQ(rules[0].id, "from-a");
   EXPECT_EQ(rules[1].id, "from-b");
+  // However they are spelt (a probe: a relative path sorted before every
+  // absolute one, so spelling changed which of two tied rules ran first).
+  const std::string relative_b =
+      std::filesystem::relative(dir.path() + "/b.yaml").string();
+  ASSERT_EQ(relative_b.front(), '.') << relative_b;
+  result = engine->LoadFiles({relative_b, dir.path() + "/./a.yml"});
+  ASSERT_TRUE(result.ok()) << result.FormatErrors();
+  rules = result.rules->rules();
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].id, "from-a");
+  EXPECT_EQ(rules[1].id, "from-b");
+  EXPECT_EQ(rules[1].file, relative_b) << "shown as it was named";
 }
 
 TEST(RuleLoader, OneBadFileFailsTheWholeLoad) {
