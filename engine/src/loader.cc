@@ -35,6 +35,29 @@ const std::vector<std::string_view> kOperators = {
     "ignore_case"};
 const std::vector<std::string_view> kConditionKeys = {"all", "any", "not", "macro", "schedule",
                                                       "event"};
+// What a regex error means when the pattern uses Perl or PCRE syntax that
+// RE2 does not have (RE2 names only the operator it stopped at).
+std::string RegexHint(const std::string& error_arg, const std::string& pattern) {
+  auto starts = [&](std::string_view prefix) { return error_arg.rfind(prefix, 0) == 0; };
+  if (starts("(?<")) {
+    const size_t at = pattern.find(error_arg);
+    const char next = at == std::string::npos || at + 3 >= pattern.size() ? '\0' : pattern[at + 3];
+    if (next == '=' || next == '!') return " (RE2 has no lookbehind)";
+    return " (RE2 writes a named group as (?P<name>...))";
+  }
+  if (starts("(?=") || starts("(?!")) return " (RE2 has no lookahead)";
+  if (starts("(?>")) return " (RE2 has no atomic groups: write (?:...))";
+  if (error_arg.size() == 2 && error_arg[0] == '\\' && error_arg[1] >= '1' && error_arg[1] <= '9') {
+    return " (RE2 has no backreferences)";
+  }
+  if (error_arg == "\\Z") return " (write \\z, or $)";
+  if (error_arg.size() == 2 && error_arg[1] == '+' &&
+      (error_arg[0] == '+' || error_arg[0] == '*' || error_arg[0] == '?')) {
+    return " (RE2 has no possessive quantifiers: drop the second '+')";
+  }
+  return "";
+}
+
 const std::vector<std::string_view> kScheduleKeys = {"timezone", "weekly", "closed"};
 const std::vector<std::string_view> kThrottleKeys = {"key", "per", "limit"};
 const std::vector<std::string_view> kTestKeys = {"name", "event", "payload", "set", "expect"};
@@ -958,7 +981,9 @@ class Loader {
           re = std::make_shared<const RE2>(op->pattern, options);
         }
         if (!re->ok()) {
-          Error(s.file, arg, s.item, "invalid regular expression " + Quote(op->pattern) + ": " + re->error());
+          Error(s.file, arg, s.item,
+                "invalid regular expression " + Quote(op->pattern) + ": " + re->error() +
+                    RegexHint(re->error_arg(), op->pattern));
           return false;
         }
         for (const auto& [index, group] : re->CapturingGroupNames()) s.groups->insert(group);

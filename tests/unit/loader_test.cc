@@ -508,6 +508,28 @@ TEST(RuleLoader, RejectsBadRegexInNotMatches) {
       << result.errors[0].message;
 }
 
+// A probe: Perl and PCRE syntax got RE2's bare "invalid perl operator: (?<".
+TEST(RuleLoader, BadRegexSaysWhatRe2LacksOrWritesOtherwise) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"(?<order>\\d+)", "(RE2 writes a named group as (?P<name>...))"},
+      {"(?<=a)b", "(RE2 has no lookbehind)"},
+      {"(?<!a)b", "(RE2 has no lookbehind)"},
+      {"a(?=b)", "(RE2 has no lookahead)"},
+      {"a(?!b)", "(RE2 has no lookahead)"},
+      {"(?>a)", "(RE2 has no atomic groups: write (?:...))"},
+      {"(a)\\1", "(RE2 has no backreferences)"},
+      {"a\\Z", "(write \\z, or $)"},
+      {"a++", "(RE2 has no possessive quantifiers: drop the second '+')"},
+  };
+  for (const auto& [pattern, hint] : cases) {
+    LoadResult result =
+        Load(WithWhen("{ facts.text: { matches: '" + std::string(pattern) + "' } }"));
+    ASSERT_EQ(result.errors.size(), 1u) << pattern << "\n" << result.FormatErrors();
+    const std::string& message = result.errors[0].message;
+    EXPECT_EQ(message.size() - message.rfind(hint), std::string(hint).size()) << message;
+  }
+}
+
 TEST(RuleLoader, RejectsUnknownListWithSuggestion) {
   LoadResult result =
       Load(WithWhen("{ facts.contact: { in: staf } }", "lists:\n  staff: ['+15550001111']\n"));
