@@ -696,12 +696,29 @@ class Loader {
     }
     // A path and its matcher.
     c.kind = Condition::Kind::kPath;
-    if (!CompilePathRef(s, key, &c.path)) return c;
+    if (!CompilePathRef(s, key, &c.path, IsMatcherShaped(value))) return c;
     CompileMatcher(s, value, &c);
     return c;
   }
 
-  bool CompilePathRef(const CondScope& s, const YAML::Node& key, PathRef* out) {
+  // A scalar, or a mapping of operators: what follows a path, never what
+  // follows `all`, `any` or `not`.
+  static bool IsMatcherShaped(const YAML::Node& value) {
+    if (value.IsScalar() || value.IsNull()) return true;
+    if (!value.IsMap() || value.size() == 0) return false;
+    for (const auto& entry : value) {
+      const YAML::Node& k = entry.first;
+      if (!k.IsScalar() ||
+          std::find(kOperators.begin(), kOperators.end(), k.Scalar()) == kOperators.end()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // `matcher_shaped`: the path's value is a matcher (IsMatcherShaped).
+  bool CompilePathRef(const CondScope& s, const YAML::Node& key, PathRef* out,
+                      bool matcher_shaped) {
     const std::string& text = key.Scalar();
     auto path = ParsePath(text);
     if (!path.ok()) {
@@ -734,12 +751,17 @@ class Loader {
     } else if (std::find(kConditionKeys.begin(), kConditionKeys.end(), seg[0].key) ==
                    kConditionKeys.end() &&
                seg.size() == 1) {
-      // A bare word that is no envelope key is most likely a misspelt keyword.
+      // A bare word that is no envelope key and is close to a keyword is most
+      // likely that keyword misspelt, unless what follows could only follow a
+      // path (a generic event's field `note: x`, not `not:`); `schedule`,
+      // `macro` and `event` take a scalar as a path may, so near them it stays
+      // an error.
       static const std::vector<std::string_view> kEnvelope = {"id", "type", "object", "apiVersion",
                                                               "createdAt", "data"};
       if (std::find(kEnvelope.begin(), kEnvelope.end(), seg[0].key) == kEnvelope.end()) {
         std::string hint = Closest(seg[0].key, kConditionKeys);
-        if (!hint.empty()) {
+        const bool takes_condition = hint == "all" || hint == "any" || hint == "not";
+        if (!hint.empty() && !(takes_condition && matcher_shaped)) {
           Error(s.file, key, s.item, "unknown condition " + Quote(seg[0].key) + " (did you mean '" + hint + "'?)");
           return false;
         }

@@ -944,6 +944,25 @@ TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
   LoadResult result = Load(WithWhen("{ macr: inbound }"));
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, 5, 13, "unknown condition 'macr' (did you mean 'macro'?)"));
+  // Keywords that take a scalar stay errors with one; those that take a
+  // condition, with a condition.
+  EXPECT_TRUE(HasError(Load(WithWhen("{ schedul: business_hours }")), 5, 13,
+                       "unknown condition 'schedul' (did you mean 'schedule'?)"));
+  EXPECT_TRUE(HasError(Load(WithWhen("{ nto: { facts.text: a } }")), 5, 13,
+                       "unknown condition 'nto' (did you mean 'not'?)"));
+  EXPECT_TRUE(HasError(Load(WithWhen("{ al: [{ facts.text: a }] }")), 5, 13,
+                       "unknown condition 'al' (did you mean 'all'?)"));
+}
+
+// A probe: a generic event's top-level `note` could not be tested at all
+// ("unknown condition 'note' (did you mean 'not'?)", quoting did not help).
+// Followed by a matcher, it can only be a path.
+TEST(RuleLoader, AFieldNamedLikeAConditionKeywordIsAPathBeforeAMatcher) {
+  for (const char* when : {"{ note: urgent }", "{ note: { equals: urgent } }",
+                           "{ anys: { matches: urg, ignore_case: true } }"}) {
+    LoadResult result = Load(WithWhen(when));
+    EXPECT_TRUE(result.ok()) << when << "\n" << result.FormatErrors();
+  }
 }
 
 const char* kThrottleRule = R"(
