@@ -8,6 +8,8 @@
 // rather than an error. No simdjson call here can throw.
 #include "facts.h"
 
+#include <algorithm>
+#include <cctype>
 #include <optional>
 #include <string_view>
 
@@ -172,14 +174,6 @@ std::optional<std::string_view> FirstParticipant(element participants) {
   return std::nullopt;
 }
 
-// The legacy docs' sample names summary and transcript events after their objects;
-// rules match one name whatever was sent. Literals give the facts static storage.
-std::string_view CanonicalType(std::string_view type) {
-  if (type == "callSummary") return "call.summary.completed";
-  if (type == "callTranscript") return "call.transcript.completed";
-  return type;
-}
-
 // Events whose data object is the call itself, so its `id` is the call id. Summaries,
 // transcripts and beta voicemails are separate objects that name the call in `callId`.
 bool IsCallObjectType(std::string_view type) {
@@ -258,6 +252,33 @@ std::optional<bool> Voicemail(const ObjectMembers& object, std::string_view type
 }
 
 }  // namespace
+
+// The legacy docs' sample names summary and transcript events after their objects;
+// rules match one name whatever was sent. Literals give the facts static storage.
+std::string_view CanonicalType(std::string_view type) {
+  if (type == "callSummary") return "call.summary.completed";
+  if (type == "callTranscript") return "call.transcript.completed";
+  return type;
+}
+
+std::optional<std::string_view> OpenPhoneTypeIgnoringCase(std::string_view type) {
+  static constexpr std::string_view kTypes[] = {
+      "message.received",         "message.delivered",        "message.failed",
+      "call.ringing",             "call.answered",            "call.completed",
+      "call.missed",              "call.forwarded",           "call.recording.completed",
+      "call.summary.completed",   "call.transcript.completed", "call.voicemail.completed",
+      "contact.updated",          "contact.deleted"};
+  for (std::string_view known : kTypes) {
+    if (known.size() == type.size() &&
+        std::equal(known.begin(), known.end(), type.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return known;
+    }
+  }
+  return std::nullopt;
+}
 
 void ComputeFacts(element root, FactValue* facts, std::optional<element>* data_object,
                   std::optional<ObjectMembers>* data_object_members, FactNumberTexts* numbers) {

@@ -44,6 +44,14 @@ struct ObjectMembers {
   }
 };
 
+// The type that facts.type holds for an event of type `type`: OpenPhone's legacy
+// names callSummary and callTranscript become call.summary.completed and
+// call.transcript.completed; any other type is itself.
+std::string_view CanonicalType(std::string_view type);
+// The OpenPhone event type (message.received, call.missed, ...) that `type`
+// spells in another case, or itself; nullopt when it names none.
+std::optional<std::string_view> OpenPhoneTypeIgnoringCase(std::string_view type);
+
 // Storage for the ids that an event gives as numbers (a generic source's event
 // id, a call id): their JSON text, which is the fact (ids are opaque strings).
 struct FactNumberTexts {

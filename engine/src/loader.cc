@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "builtin_actions.h"
+#include "facts.h"
 #include "number.h"
 #include "read_file.h"
 #include "rule_set_rep.h"
@@ -777,7 +778,20 @@ class Loader {
         Error(s.file, n, s.item, "an event type must be a non-empty string such as message.received");
         return;
       }
-      types.push_back(n.Scalar());
+      const std::string& type = n.Scalar();
+      // Rules match facts.type, where OpenPhone's legacy callSummary and
+      // callTranscript have their canonical names: so do the rules' types.
+      const std::string_view canonical = CanonicalType(type);
+      if (canonical == type) {
+        // Types are case-sensitive: a known one in another case never matches.
+        if (auto known = OpenPhoneTypeIgnoringCase(type); known && *known != type) {
+          Error(s.file, n, s.item,
+                "event type " + Quote(type) + " never matches: types are case-sensitive (did you mean '" +
+                    std::string(*known) + "'?)");
+          return;
+        }
+      }
+      types.emplace_back(canonical);
     };
     if (value.IsSequence()) {
       for (const auto& n : value) add(n);

@@ -126,6 +126,39 @@ TEST(Evaluation, GlobEventTypes) {
             Ids({"on-everything"}));
 }
 
+// A probe: `event: callSummary` (OpenPhone's legacy name, which facts.type
+// turns into call.summary.completed) loaded and never fired.
+TEST(Evaluation, LegacyTypeNamesInRulesMeanTheirCanonicalTypes) {
+  auto rules = Rules(R"(
+version: 1
+rules:
+  - id: summary
+    event: callSummary
+    actions: [{log: {message: s}}]
+  - id: transcript
+    event: [message.received, callTranscript]
+    actions: [{log: {message: t}}]
+  - id: in-when
+    event: "*"
+    when: { event: callSummary }
+    actions: [{log: {message: w}}]
+)");
+  ASSERT_NE(rules, nullptr);
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(OfType("call.summary.completed")))),
+            Ids({"summary", "in-when"}));
+  const std::string legacy = R"({"id":"EVs","type":"callSummary",
+    "data":{"object":{"object":"callSummary","callId":"AC1"}}})";
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(legacy))), Ids({"summary", "in-when"}));
+  EXPECT_EQ(FiredIds(rules->Evaluate(ParseEvent(OfType("call.transcript.completed")))),
+            Ids({"transcript"}));
+  std::vector<std::string> events;
+  for (const RuleInfo& info : rules->rules()) {
+    for (const std::string& type : info.events) events.push_back(type);
+  }
+  EXPECT_EQ(events, Ids({"call.summary.completed", "message.received",
+                         "call.transcript.completed", "*"}));
+}
+
 TEST(Evaluation, ListOfEventTypes) {
   auto rules = Rules(kTypedRules);
   ASSERT_NE(rules, nullptr);

@@ -954,6 +954,21 @@ TEST(RuleLoader, RejectsMisspeltConditionKeyword) {
                        "unknown condition 'al' (did you mean 'all'?)"));
 }
 
+// A probe: `event: Call.Missed` loaded and never fired (types are case-sensitive).
+TEST(RuleLoader, RejectsAnOpenPhoneTypeInAnotherCase) {
+  LoadResult result = Load("version: 1\nrules:\n  - id: r\n    event: [message.received, Call.Missed]\n"
+                           "    actions: [{log: {message: x}}]\n");
+  EXPECT_TRUE(HasError(result, 4, 31,
+                       "event type 'Call.Missed' never matches: types are case-sensitive (did you "
+                       "mean 'call.missed'?)"));
+  LoadResult in_when = Load(WithWhen("{ event: Message.Received }"));
+  EXPECT_TRUE(HasError(in_when, 5, 20, "(did you mean 'message.received'?)"));
+  // A generic source's own types are its business.
+  EXPECT_TRUE(Load("version: 1\nrules:\n  - id: r\n    event: Order.Created\n"
+                   "    actions: [{log: {message: x}}]\n")
+                  .ok());
+}
+
 // A probe: a generic event's top-level `note` could not be tested at all
 // ("unknown condition 'note' (did you mean 'not'?)", quoting did not help).
 // Followed by a matcher, it can only be a path.
