@@ -1292,6 +1292,10 @@ class Loader {
           return true;
         };
         if (node.IsSequence()) {
+          if (node.size() == 0) {
+            Error(s.file, node, s.item, what + " needs at least one (leave it out for the default)");
+            return false;
+          }
           for (const auto& n : node) {
             if (!add(n)) return false;
           }

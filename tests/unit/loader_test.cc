@@ -1179,6 +1179,24 @@ TEST(RuleLoader, RejectsNonHttpScheme) {
   }
 }
 
+// A probe: a URL with a space in its literal text loaded, for a request line
+// that no server reads as meant; an empty `success` list let nothing succeed.
+TEST(RuleLoader, RejectsSpacesInAUrlAndAnEmptySuccessList) {
+  auto with_action = [](const std::string& action) {
+    return Load("version: 1\nrules:\n  - id: a\n    event: message.received\n"
+                "    actions:\n      - " + action + "\n");
+  };
+  EXPECT_TRUE(HasError(with_action("http: { url: \"https://x.example/a b\" }"), 6, 22,
+                       "parameter 'url' contains a space (write %20 for a space)"));
+  EXPECT_TRUE(HasError(with_action("http: { url: \"https://x.example/a\\tb\" }"), 6, 22,
+                       "parameter 'url' contains a control character"));
+  EXPECT_TRUE(HasError(with_action("http: { url: \"https://x.example/\", success: [] }"), 6,
+                       53, "parameter 'success' needs at least one"));
+  // Spaces inside a template's braces are the template's.
+  EXPECT_TRUE(with_action("http: { url: \"https://x.example/{{ facts.text | trim }}?a={{ id }}\" }")
+                  .ok());
+}
+
 TEST(RuleLoader, RejectsInvalidSqlTableName) {
   LoadResult result = Load(R"(
 version: 1
