@@ -515,6 +515,12 @@ void Loader::Load(const YAML::Node& root, ServerConfig* c) {
               text.find_first_of("?#") != std::string::npos) {
             Error(n.Mark(), "sources.openphone.path",
                   "expected a URL path starting with '/' (no query), got " + Quote(text));
+          } else if (text == "/healthz" || text == "/readyz" || text == "/metrics" ||
+                     text == "/api" || text.rfind("/api/", 0) == 0) {
+            // The webhook would hide the endpoint (a liveness probe answered 405).
+            Error(n.Mark(), "sources.openphone.path",
+                  Quote(text) + " is one of the server's own endpoints (/healthz, /readyz, "
+                                "/metrics, /api/...): choose another path");
           } else {
             op.path = text;
           }

@@ -121,6 +121,20 @@ bool UnknownTransferEncoding(const HTTPServerRequest& request) {
   return request.has("Transfer-Encoding") && !request.getChunkedTransferEncoding();
 }
 
+// Every field line of a header, joined with `separator` (RFC 9110 5.3: a
+// header sent on several lines means their values as one list; a proxy may
+// split a list into lines). "" when there is none.
+std::string JoinedHeader(const HTTPServerRequest& request, const std::string& name,
+                         const char* separator) {
+  std::string joined;
+  for (const auto& [field, value] : request) {
+    if (Poco::icompare(field, name) != 0) continue;
+    if (!joined.empty()) joined += separator;
+    joined += value;
+  }
+  return joined;
+}
+
 enum class BodyRead { kComplete, kTooLarge, kTimedOut, kIncomplete };
 
 // Reads the body, at most `limit` bytes. kTimedOut: a read waited the
@@ -337,10 +351,12 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     }
     if (config.sources.openphone.verify) {
       SignatureHeaders headers;
-      headers.openphone_signature = request.get("openphone-signature", "");
+      // Both signature headers are lists: of entries (legacy, comma-separated)
+      // and of signatures (Standard Webhooks, space-separated).
+      headers.openphone_signature = JoinedHeader(request, "openphone-signature", ",");
       headers.webhook_id = request.get("webhook-id", "");
       headers.webhook_timestamp = request.get("webhook-timestamp", "");
-      headers.webhook_signature = request.get("webhook-signature", "");
+      headers.webhook_signature = JoinedHeader(request, "webhook-signature", " ");
       std::string reason;
       Verdict verdict = config.sources.openphone.signing_keys.empty()
                             ? Verdict::kBadSignature

@@ -271,6 +271,11 @@ void Processor::Committed(const ProcessedEvent& processed) {
   bool queued = false;
   for (const StoredAction& a : processed.actions) {
     if (a.status == "dead") {
+      // As the dispatcher logs the actions it dead-letters (the record is one
+      // line: the event id comes from the webhook, the error may quote it).
+      LogWarning("action " + std::to_string(a.index + 1) + " of rule " + a.rule_id + " (" +
+                 a.type + ", event " + OneLine(a.event_id) +
+                 ") dead-lettered when the event was processed: " + OneLine(a.last_error));
       metrics_->CountAction(a.type, "dead");
     } else if (a.status == "done") {
       metrics_->CountAction(a.type, "succeeded");

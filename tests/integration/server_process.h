@@ -139,7 +139,8 @@ inline HttpAnswer Request(int port, const RequestOptions& o) {
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
     session.setTimeout(Poco::Timespan(o.timeout_s, 0));
     Poco::Net::HTTPRequest request(o.method, o.target, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : o.headers) request.set(name, value);
+    // One field line each: a name given twice is sent on two lines.
+    for (const auto& [name, value] : o.headers) request.add(name, value);
     bool has_body = o.method == "POST" || o.method == "PUT" || !o.body.empty();
     if (has_body) {
       if (!o.content_type.empty()) request.setContentType(o.content_type);

@@ -215,6 +215,20 @@ TEST_F(Server, AnyConfiguredKeyVerifiesForRotation) {
                      SignStandard(whsec_, "msg_rot", ts_s, body3);
   HttpAnswer c = SendStandard(body3, "msg_rot", sigs, ts_s);
   EXPECT_EQ(c.status, 200) << c;
+  // The same lists on two header lines each, as a proxy may split them (a
+  // probe: only the first line was read, a wrong first signature was 401).
+  std::string body4 = MessageEvent("EVrot4", "+15555550100");
+  ts = NowMs();
+  HttpAnswer d = PostWebhook(body4, {{"openphone-signature", SignLegacy(Key(kUnknownKeyText), ts, body4)},
+                                     {"openphone-signature", SignLegacy(legacy_, ts, body4)}});
+  EXPECT_EQ(d.status, 200) << d;
+  std::string body5 = MessageEvent("EVrot5", "+15555550100");
+  ts_s = NowMs() / 1000;
+  HttpAnswer e = PostWebhook(body5, {{"webhook-id", "msg_rot5"},
+                                     {"webhook-timestamp", std::to_string(ts_s)},
+                                     {"webhook-signature", SignStandard(old_whsec, "msg_rot5", ts_s, body5)},
+                                     {"webhook-signature", SignStandard(whsec_, "msg_rot5", ts_s, body5)}});
+  EXPECT_EQ(e.status, 200) << e;
 }
 
 // ---- 2. every answer of the webhook table ----
@@ -1291,6 +1305,12 @@ rules:
   EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM good_t WHERE eid = 'EVsqlpair'"), 1);
   EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM bad_t"), 0);
   sqlite3_close(db);
+  // Logged as the dispatcher logs what it dead-letters (a probe: it was not).
+  const std::string logged =
+      "warning action 1 of rule bad-sql (sqlite, event EVsqlpair) dead-lettered when the event "
+      "was processed: inserting into table 'bad_t'";
+  EXPECT_TRUE(WaitFor([&] { return ReadFile(log_path()).find(logged) != std::string::npos; }, 10s))
+      << ReadFile(log_path());
 }
 
 // ---- 11. kill -9 in the middle of a burst ----

@@ -420,6 +420,21 @@ TEST_F(ConfigTest, RejectsBadListenAddresses) {
       << e;
 }
 
+// A probe: `path: /healthz` started, and the liveness probe was answered 405.
+TEST_F(ConfigTest, TheWebhookPathCannotBeTheServersOwnEndpoint) {
+  for (const char* taken : {"/healthz", "/readyz", "/metrics", "/api", "/api/events"}) {
+    std::string e = Error(std::string("sources:\n  openphone:\n    path: ") + taken + "\n");
+    EXPECT_NE(e.find(":3:11: sources.openphone.path: '" + std::string(taken) +
+                     "' is one of the server's own endpoints"),
+              std::string::npos)
+        << e;
+  }
+  for (const char* free : {"/hooks/openphone", "/apis", "/metrics/openphone"}) {
+    Result<ServerConfig> c = Load(std::string("sources:\n  openphone:\n    path: ") + free + "\n");
+    EXPECT_TRUE(c.ok()) << free << ": " << c.status().message();
+  }
+}
+
 TEST_F(ConfigTest, RejectsWrongNodeKinds) {
   std::string e = Error("- a\n- b\n");
   EXPECT_EQ(e, path_ + ":1:1: expected a mapping of keys");
