@@ -718,6 +718,7 @@ struct HttpServer::Rep {
   AppContext* app;
   std::unique_ptr<Poco::ThreadPool> pool;
   Poco::Net::HTTPServer* server = nullptr;
+  Poco::Net::ServerSocket socket;  // the server's, shared: closed by Stop
   int port = 0;
 };
 
@@ -751,6 +752,7 @@ Status HttpServer::Start() {
     rep_->server = new Poco::Net::HTTPServer(new Factory(rep_->app, &rep_->server), *rep_->pool,
                                              socket, params);
     rep_->server->start();
+    rep_->socket = socket;
     rep_->port = socket.address().port();
   } catch (const Poco::Exception& e) {
     return Status::Unavailable("cannot listen on " + config.listen.ToString() + ": " + e.displayText());
@@ -760,6 +762,13 @@ Status HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (rep_->server == nullptr) return;
+  // First the acceptor alone (stopAll waits for every request in flight, a
+  // stalled one up to its timeout), then the socket: Poco keeps it listening
+  // until the server is deleted, and new clients would connect, wait out the
+  // drain and be reset. Closed now, they are refused at once (and go to
+  // another instance, or retry).
+  rep_->server->stop();
+  rep_->socket.close();
   rep_->server->stopAll(false);
   // Requests in flight finish (each bounded by the socket timeouts).
   for (int i = 0; i < 100 && rep_->server->currentConnections() > 0; ++i) {

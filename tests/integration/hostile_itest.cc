@@ -978,4 +978,31 @@ TEST_F(Hostile, SlowClientsDoNotStarveRealEvents) {
   ExpectStillServing("slow clients");
 }
 
+// SPEC: SIGTERM stops accepting, finishes what is in flight and exits 0. A
+// probe: while a stalled request held the drain, new connections were still
+// accepted by the kernel and reset seconds later, when the server exited.
+TEST_F(Hostile, AfterSigtermNewConnectionsAreRefusedAtOnce) {
+  StartServer();
+  RawConnection stalled(port_);
+  ASSERT_TRUE(stalled.connected());
+  const std::string body = MessageEvent("EVstall", "+15555550100");
+  ASSERT_TRUE(stalled.Send(SignedRequestHead(body) + "Content-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 1)));
+  std::this_thread::sleep_for(200ms);  // read by a request thread: in flight
+  server_.Signal(SIGTERM);
+  const auto start = std::chrono::steady_clock::now();
+  bool refused = false;
+  while (!refused && std::chrono::steady_clock::now() - start < 3s) {
+    RawConnection late(port_);
+    refused = !late.connected();
+    if (!refused) std::this_thread::sleep_for(50ms);
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(refused) << "connections were still accepted 3 s after SIGTERM";
+  // The drain waits for the stalled request (up to its timeout), well beyond this.
+  EXPECT_LT(took, 2s) << "refused only after the drain";
+  ASSERT_TRUE(server_.WaitExit(15s));
+  EXPECT_EQ(server_.exit_status(), 0);
+}
+
 }  // namespace
