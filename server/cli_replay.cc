@@ -159,7 +159,7 @@ int Replay(const std::vector<std::string>& args) {
     return kExitOk;
   }
   std::cout << "replayed " << events << " events; " << matched_none << " fired no rule";
-  if (invalid) std::cout << "; " << invalid << " not valid JSON";
+  if (invalid) std::cout << "; " << invalid << " not events (not a JSON object)";
   std::cout << "\n";
   for (const auto& [id, t] : tally) {
     std::cout << "  " << id << ": " << t.fired << (t.fired == 1 ? " event" : " events");

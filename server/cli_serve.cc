@@ -36,6 +36,13 @@ constexpr std::chrono::minutes kPruneEvery{10};
 // The server has no use for the rule files' inline tests (or their event files).
 const LoadOptions kServerLoad{/*tests=*/false};
 
+// `path` made absolute, for the start-up line: the file an operator backs up.
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
+
 }  // namespace
 
 int Serve(const std::vector<std::string>& args) {
@@ -193,7 +200,7 @@ int Serve(const std::vector<std::string>& args) {
   }
   LogInfo("switchboard " SWITCHBOARD_VERSION " listening on " + config.listen.ToString() +
           " (webhooks at " + source.path + "), " + std::to_string(loaded.rules->rules().size()) +
-          " rules, database " + config.database);
+          " rules, database " + AbsolutePath(config.database));
 
   auto last_prune = std::chrono::steady_clock::now() - kPruneEvery;
   for (;;) {

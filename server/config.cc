@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "read_file.h"
@@ -251,6 +252,13 @@ bool Loader::Expand(const std::string& in, std::string* out, std::string* proble
       return false;
     }
     std::string name = in.substr(i + 2, close - i - 2);
+    // ${NAME:-default}, as in a shell or Docker Compose: the default when NAME
+    // is unset or empty.
+    std::optional<std::string> fallback;
+    if (size_t dash = name.find(":-"); dash != std::string::npos) {
+      fallback = name.substr(dash + 2);
+      name.resize(dash);
+    }
     bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                  std::all_of(name.begin(), name.end(), [](char c) {
                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
@@ -259,7 +267,12 @@ bool Loader::Expand(const std::string& in, std::string* out, std::string* proble
       *problem = "invalid environment variable name in '${...}'";
       return false;
     }
-    if (const char* value = getenv_(name.c_str())) out->append(value);
+    const char* value = getenv_(name.c_str());
+    if (fallback && (value == nullptr || *value == '\0')) {
+      out->append(*fallback);
+    } else if (value != nullptr) {
+      out->append(value);
+    }
     i = close + 1;
   }
   return true;

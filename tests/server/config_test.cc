@@ -289,6 +289,25 @@ openphone:
   EXPECT_EQ(c->openphone.api_key, "pre--post");  // a missing variable is empty
 }
 
+// A probe: ${VAR:-default} was "invalid environment variable name".
+TEST_F(ConfigTest, ADefaultStandsForAnUnsetOrEmptyVariable) {
+  env_["PORT"] = "9999";
+  env_["EMPTY"] = "";
+  Result<ServerConfig> c = Load(R"(
+listen: 127.0.0.1:${PORT:-8080}
+database: ${DATA:-/var/lib/switchboard}/sb.db
+openphone:
+  api_key: "${EMPTY:-fallback}"
+  api_base: "${UNSET:-}https://api.openphone.com"
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->listen.port, 9999);
+  EXPECT_EQ(c->database, "/var/lib/switchboard/sb.db");
+  EXPECT_EQ(c->openphone.api_key, "fallback");
+  EXPECT_EQ(c->openphone.api_base, "https://api.openphone.com");
+  EXPECT_NE(Error("listen: ${:-x}\n").find("invalid environment variable name"), std::string::npos);
+}
+
 TEST_F(ConfigTest, DollarDollarBraceIsALiteral) {
   Result<ServerConfig> c = Load("openphone:\n  api_key: \"a$${NOT_A_VAR}b$c\"\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
