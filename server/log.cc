@@ -23,8 +23,27 @@ void Log(LogLevel level, const std::string& message) {
 std::string OneLine(const std::string& text, bool escape_backslash) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     const auto u = static_cast<unsigned char>(c);
+    // Unicode's line breaks and other controls beyond ASCII, which some
+    // viewers also break lines at: NEL and the C1 controls (U+0080-U+009F, C2
+    // 80-9F in UTF-8), LINE SEPARATOR and PARAGRAPH SEPARATOR (E2 80 A8-A9).
+    const auto next = [&](size_t k) {
+      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+    };
+    if (u == 0xC2 && next(1) >= 0x80 && next(1) <= 0x9F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", next(1));
+      out += buf;
+      i += 1;
+      continue;
+    }
+    if (u == 0xE2 && next(1) == 0x80 && (next(2) == 0xA8 || next(2) == 0xA9)) {
+      out += next(2) == 0xA8 ? "\\u2028" : "\\u2029";
+      i += 2;
+      continue;
+    }
     if (c == '\\' && escape_backslash) {
       out += "\\\\";  // so that an escape in the output always means one character
     } else if (c == '\n') {

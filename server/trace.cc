@@ -25,7 +25,8 @@ Value EvaluationToValue(const Evaluation& evaluation, bool details) {
     rule.Set("rule", Value(n.rule_id));
     rule.Set("reason", Value(n.reason));
     if (details) {
-      rule.Set("condition", Value(n.condition));
+      // A rule stopped by another, or throttled, failed no condition.
+      if (!n.condition.empty()) rule.Set("condition", Value(n.condition));
       // Absent when the path is missing; a JSON null is a value that is there.
       if (n.actual) rule.Set("actual", *n.actual);
     }

@@ -217,6 +217,23 @@ TEST_F(Cli, EvalExplainAddsConditionAndActualValue) {
   EXPECT_NE(j.out.find(R"("condition":"facts.text equals \"nothing like this\"","actual":"What are your hours?")"),
             std::string::npos)
       << j.out;
+  // A rule stopped by another failed no condition: no empty "condition" (a probe).
+  std::string stopping = Write("stop.yaml", R"(version: 1
+rules:
+  - id: first
+    event: message.received
+    priority: 5
+    stop: true
+    actions: [{log: {message: a}}]
+  - id: later
+    event: message.received
+    actions: [{log: {message: b}}]
+)");
+  RunResult stopped = Switchboard("eval --rules " + stopping + " --event " + event + " --json --explain");
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_NE(stopped.out.find(R"({"rule":"later","reason":"stopped by rule 'first'"})"),
+            std::string::npos)
+      << stopped.out;
 }
 
 TEST_F(Cli, EvalInvalidEventJsonExitsOne) {
