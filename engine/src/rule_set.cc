@@ -300,17 +300,26 @@ void CollectSecrets(const ParamTree& t, const Value& rendered, std::vector<std::
 }
 
 // Replaces every occurrence of each of `secrets` in *text with "[redacted]",
-// the longest first (one secret may contain another). Texts shorter than
-// kMinSecretBytes are no credential and would mangle the message ("E.164").
+// the longest first (one secret may contain another). A text shorter than
+// kMinSecretBytes is replaced only where the message quotes it whole ('abc',
+// as the checks quote a rejected value): anywhere, it would mangle the
+// message ("E.164").
 void Scrub(std::vector<std::string> secrets, std::string* text) {
   std::sort(secrets.begin(), secrets.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  const size_t redacted_size = std::strlen(kRedacted);
+  const std::string redacted = kRedacted;
+  auto replace_all = [&](const std::string& what, const std::string& with) {
+    for (size_t at = text->find(what); at != std::string::npos;
+         at = text->find(what, at + with.size())) {
+      text->replace(at, what.size(), with);
+    }
+  };
   for (const std::string& secret : secrets) {
-    if (secret.size() < kMinSecretBytes) continue;
-    for (size_t at = text->find(secret); at != std::string::npos;
-         at = text->find(secret, at + redacted_size)) {
-      text->replace(at, secret.size(), kRedacted);
+    if (secret.empty()) continue;
+    if (secret.size() >= kMinSecretBytes) {
+      replace_all(secret, redacted);
+    } else {
+      replace_all("'" + secret + "'", "'" + redacted + "'");
     }
   }
 }

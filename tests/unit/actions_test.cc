@@ -547,6 +547,22 @@ rules:
     EXPECT_EQ(actions[i].error.find("t0psecret"), std::string::npos) << actions[i].error;
   }
   unsetenv("SWITCHBOARD_ACTIONS_TEST_SECRET");
+
+  // A value of fewer than 4 characters is no credential to search the
+  // message for, but quoted whole it is still hidden, as in the parameters
+  // (a probe: 'abc' was shown in the error while `to` showed [redacted]).
+  setenv("SWITCHBOARD_ACTIONS_TEST_SECRET", "abc", 1);
+  auto short_secret = Fire(R"(
+version: 1
+rules:
+  - id: secrets
+    event: message.received
+    actions:
+      - openphone.send_message: { to: "{{ env.SWITCHBOARD_ACTIONS_TEST_SECRET }}", content: hi }
+)");
+  ASSERT_EQ(short_secret.size(), 1u);
+  EXPECT_EQ(short_secret[0].error, "'to' is not one E.164 number: '[redacted]'");
+  unsetenv("SWITCHBOARD_ACTIONS_TEST_SECRET");
 }
 
 // A relative `database` of a sqlite action names a file beside the rule file,
