@@ -1070,9 +1070,8 @@ class Loader {
     // error that leaves the rest unreadable), then what it references.
     std::vector<Template::Error> errors;
     Template t = Template::ParseAll(text, mode, &errors);
-    int quote = node.Tag() == "!" ? 1 : 0;  // quoted scalars start one column later
     for (const Template::Error& e : errors) {
-      Error(s.file, MarkOf(s.file, node, text, e.offset, quote), s.item, e.message);
+      Error(s.file, MarkOf(s.file, node, e.offset), s.item, e.message);
     }
     for (const Template::Reference& ref : t.references()) {
       std::string problem;
@@ -1104,7 +1103,7 @@ class Loader {
         if (!ref.rest.empty()) rep_->env_names.insert(ref.rest);
       }
       if (!problem.empty()) {
-        Error(s.file, MarkOf(s.file, node, text, ref.offset, quote), s.item, problem);
+        Error(s.file, MarkOf(s.file, node, ref.offset), s.item, problem);
       }
     }
     // A reference error leaves the template whole: the load fails, but the
@@ -1118,15 +1117,110 @@ class Loader {
                        [&](const auto& v) { return v.first == name; });
   }
 
+  // The number of bytes UTF-8 takes for the code point written in hex at
+  // `hex` (`digits` of them), as a double-quoted escape gives it.
+  static size_t Utf8BytesOfHex(const std::string& line, size_t hex, size_t digits) {
+    if (hex + digits > line.size()) return 1;
+    unsigned long code = 0;
+    for (size_t i = hex; i < hex + digits; ++i) {
+      const char c = line[i];
+      const int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+      if (d < 0) return 1;
+      code = code * 16 + static_cast<unsigned long>(d);
+    }
+    return code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+
+  // Where byte `offset` of a flow scalar's text (plain, 'single' or "double"
+  // quoted; mark at its first character) is in its file, walking the source
+  // as YAML reads it: '' is one quote, a double-quoted escape gives the bytes
+  // of its character (a byte inside one is placed at the escape), a line
+  // break folds into one space (blank lines into a line break each) with the
+  // whitespace around it dropped, and an escaped line break into nothing.
+  static YAML::Mark FlowMarkOf(const SourceFile& file, YAML::Mark mark, size_t offset) {
+    const std::vector<std::string>& lines = file.lines;
+    size_t l = static_cast<size_t>(mark.line);
+    size_t c = static_cast<size_t>(mark.column);
+    const char quote = lines[l][c];
+    const bool single = quote == '\'', dbl = quote == '"';
+    if (single || dbl) ++c;
+    auto here = [&] {
+      YAML::Mark m = mark;
+      m.line = static_cast<int>(l);
+      m.column = static_cast<int>(c);
+      return m;
+    };
+    // The first non-blank column of the next line that has one; false when none.
+    auto next_content = [&](size_t from, size_t* blank_lines) {
+      *blank_lines = 0;
+      for (size_t n = from; n < lines.size(); ++n) {
+        const size_t first = lines[n].find_first_not_of(" \t");
+        if (first != std::string::npos) {
+          l = n;
+          c = first;
+          return true;
+        }
+        ++*blank_lines;
+      }
+      return false;
+    };
+    size_t value = 0;  // bytes of the text before (l, c)
+    while (l < lines.size()) {
+      const std::string& line = lines[l];
+      if (c >= line.size() || line.find_first_not_of(" \t", c) == std::string::npos) {
+        size_t blanks = 0;  // a line break, its trailing whitespace dropped
+        if (!next_content(l + 1, &blanks)) return mark;
+        value += blanks > 0 ? blanks : 1;
+        if (value > offset) return here();  // within the folded break
+        continue;
+      }
+      if (value >= offset) return here();
+      const char ch = line[c];
+      if ((dbl && ch == '"') || (single && ch == '\'' &&
+                                 (c + 1 >= line.size() || line[c + 1] != '\''))) {
+        return here();  // the closing quote: the offset is past the text
+      }
+      if (single && ch == '\'') {
+        c += 2;
+        value += 1;
+        continue;
+      }
+      if (dbl && ch == '\\') {
+        if (c + 1 >= line.size()) {  // an escaped line break: nothing
+          size_t blanks = 0;
+          if (!next_content(l + 1, &blanks)) return mark;
+          continue;
+        }
+        size_t length = 2, bytes = 1;
+        switch (line[c + 1]) {
+          case 'x': length = 4; bytes = Utf8BytesOfHex(line, c + 2, 2); break;
+          case 'u': length = 6; bytes = Utf8BytesOfHex(line, c + 2, 4); break;
+          case 'U': length = 10; bytes = Utf8BytesOfHex(line, c + 2, 8); break;
+          case 'N': case '_': bytes = 2; break;   // U+0085, U+00A0
+          case 'L': case 'P': bytes = 3; break;   // U+2028, U+2029
+          default: break;
+        }
+        if (offset < value + bytes) return here();
+        value += bytes;
+        c += length;
+        continue;
+      }
+      ++value;
+      ++c;
+    }
+    return mark;
+  }
+
   // Where byte `offset` of a scalar's text is in its file. A block scalar's
   // text starts on the line after its indicator: `|` keeps the lines, `>` joins
   // them with spaces and turns each blank line of a run into a line break; each
   // line loses the block's indentation (the indicator's digit, or the first
-  // non-blank line's). The offset is found by walking those lines. In a flow
-  // scalar it is `quote` (1 when quoted) plus `offset` columns after the start;
-  // past a line break of a flow scalar, the start itself.
-  static YAML::Mark MarkOf(const SourceFile* file, const YAML::Node& node,
-                           const std::string& text, size_t offset, int quote) {
+  // non-blank line's). The offset is found by walking those lines. A flow
+  // scalar is walked by FlowMarkOf.
+  static YAML::Mark MarkOf(const SourceFile* file, const YAML::Node& node, size_t offset) {
     YAML::Mark mark = node.Mark();
     if (file == nullptr || mark.line < 0 || mark.line >= static_cast<int>(file->lines.size()) ||
         mark.column < 0 || static_cast<size_t>(mark.column) >= file->lines[mark.line].size()) {
@@ -1134,10 +1228,7 @@ class Loader {
     }
     const std::string& header = file->lines[mark.line];
     const char indicator = header[mark.column];
-    if (indicator != '|' && indicator != '>') {
-      if (text.find('\n') >= offset) mark.column += quote + static_cast<int>(offset);
-      return mark;
-    }
+    if (indicator != '|' && indicator != '>') return FlowMarkOf(*file, mark, offset);
     int indent = -1;  // the block's
     for (size_t i = mark.column + 1; i < header.size() && i <= mark.column + 2u; ++i) {
       if (header[i] >= '1' && header[i] <= '9') {

@@ -1327,6 +1327,42 @@ rules:
 }
 
 // Errors inside a block scalar point at their own line, not the `|` or `>`.
+// A probe: inside quoted scalars with escapes ('', \", \u00e9, \t) the column
+// was off by what the escapes saved, and a flow scalar spanning lines put its
+// error on the first line, past its end.
+TEST(RuleLoader, TemplateErrorsInFlowScalarsPointAtTheirPlace) {
+  LoadResult result = Load(R"(version: 1
+rules:
+  - id: c
+    event: message.received
+    actions:
+      - log: {message: "\"quoted\" \u00e9 {{ facts.a1 }}"}
+      - log: {message: 'it''s {{ facts.a2 }}'}
+      - log: {message: "tab\there \x41 {{ facts.a3 }}"}
+      - log:
+          message: "first line
+            second {{ facts.a4 }}"
+      - log:
+          message: 'one
+
+            two {{ facts.a5 }}'
+      - log:
+          message: plain text
+            folded {{ facts.a6 }}
+      - log:
+          message: "escaped break \
+            joined {{ facts.a7 }}"
+)");
+  ASSERT_EQ(result.errors.size(), 7u) << result.FormatErrors();
+  EXPECT_TRUE(HasError(result, 6, 43, "unknown fact 'a1'"));
+  EXPECT_TRUE(HasError(result, 7, 31, "unknown fact 'a2'"));
+  EXPECT_TRUE(HasError(result, 8, 40, "unknown fact 'a3'"));
+  EXPECT_TRUE(HasError(result, 11, 20, "unknown fact 'a4'"));
+  EXPECT_TRUE(HasError(result, 15, 17, "unknown fact 'a5'"));
+  EXPECT_TRUE(HasError(result, 18, 20, "unknown fact 'a6'"));
+  EXPECT_TRUE(HasError(result, 21, 20, "unknown fact 'a7'"));
+}
+
 TEST(RuleLoader, TemplateErrorsInBlockScalarsPointAtTheirLine) {
   LoadResult result = Load(R"(
 version: 1
