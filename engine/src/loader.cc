@@ -270,7 +270,11 @@ class Loader {
     SourceFile& f = files_.back();
     // Rule text reaches JSON output (eval --json, the admin API), which must be
     // UTF-8; a BOM is valid UTF-8 and yaml-cpp skips it.
-    if (size_t bad = FindInvalidUtf8(source.text); bad != std::string::npos) {
+    // A NUL is valid UTF-8 but no YAML text: yaml-cpp ends a string at it
+    // (dropping the rest silently) or calls it an unknown escape.
+    const size_t nul = source.text.find('\0');
+    const size_t bad = std::min(nul, FindInvalidUtf8(source.text));
+    if (bad != std::string::npos) {
       const size_t line_start = source.text.rfind('\n', bad) + 1;  // npos + 1 == 0
       YAML::Mark at;
       at.line = static_cast<int>(std::count(source.text.begin(), source.text.begin() + line_start, '\n'));
@@ -278,10 +282,15 @@ class Loader {
       // The snippet shows the line with its invalid bytes as '?'.
       std::string& text = f.lines[static_cast<size_t>(at.line)];
       text = ReplaceInvalidUtf8(text, '?');
+      std::replace(text.begin(), text.end(), '\0', '?');
       char byte[8];
       std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(source.text[bad]));
-      Error(&f, at, "", std::string("invalid UTF-8: byte ") + byte +
-                            " does not belong here (a rule file must be UTF-8 text)");
+      Error(&f, at, "",
+            bad == nul ? std::string("a NUL byte (0x00) does not belong in a rule file: it must be "
+                                     "UTF-8 text (a UTF-16 file has them everywhere: save it "
+                                     "as UTF-8)")
+                       : std::string("invalid UTF-8: byte ") + byte +
+                             " does not belong here (a rule file must be UTF-8 text)");
       f.root = YAML::Node(YAML::NodeType::Undefined);
       return;
     }

@@ -898,6 +898,17 @@ TEST(RuleLoader, RejectsInvalidUtf8WithThePositionOfTheFirstBadByte) {
   EXPECT_TRUE(bom.ok()) << bom.FormatErrors();
 }
 
+// A NUL byte: yaml-cpp ended the string at it and loaded the rest as if it
+// were not there, or called it an unknown escape (a probe, and an old note).
+TEST(RuleLoader, RejectsANulByteWithItsPosition) {
+  LoadResult inside = Load(std::string("version: 1\nvars: { a: \"a\0b\" }\n", 29));
+  ASSERT_EQ(inside.errors.size(), 1u) << inside.FormatErrors();
+  EXPECT_TRUE(HasError(inside, 2, 14, "a NUL byte (0x00) does not belong in a rule file"));
+  EXPECT_EQ(inside.errors[0].snippet, " 2 | vars: { a: \"a?b\" }\n   | " + std::string(13, ' ') + "^");
+  LoadResult at_end = Load(std::string("version: 1\n\0", 12));
+  EXPECT_TRUE(HasError(at_end, 2, 1, "save it as UTF-8")) << at_end.FormatErrors();
+}
+
 // Aliases and macro references multiplied conditions: minutes and gigabytes.
 TEST(RuleLoader, RejectsConditionsMultipliedByAliases) {
   std::string yaml = "version: 1\nrules:\n  - id: r\n    event: x\n    when:\n      all:\n";
