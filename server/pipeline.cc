@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <map>
 #include <string_view>
-#include <tuple>
+#include <utility>
 
 #include "log.h"
 #include "thread_name.h"
@@ -95,6 +95,7 @@ Status Processor::Start(std::shared_ptr<const RuleSet> rules) {
   SetRules(std::move(rules));
   {
     std::lock_guard<std::mutex> lock(process_mu_);
+    throttles_stale_ = false;  // loaded here, with the horizon SetRules set
     Status s = LoadThrottles();
     if (!s.ok()) return s;
   }
@@ -110,17 +111,15 @@ Status Processor::LoadThrottles() {
   // Memory is not replaced: it also holds the firings of events whose
   // transaction has not committed yet, which the database does not show.
   // Each stored (rule, key, time) is added as often as the database has it
-  // more than memory does (memory and database both count milliseconds).
-  std::map<std::tuple<std::string_view, std::string_view, int64_t>, int> stored;
-  for (const ThrottleFiring& f : *firings) ++stored[{f.rule_id, f.key, f.at_ms}];
-  for (const auto& [firing, count] : stored) {
-    const auto& [rule_id, key, at_ms] = firing;
-    const TimeStamp at{std::chrono::milliseconds(at_ms)};
-    const int held = throttle_.CountSince(rule_id, key, at) -
-                     throttle_.CountSince(rule_id, key, at + std::chrono::milliseconds(1));
-    for (int i = held; i < count; ++i) throttle_.Record(rule_id, key, at);
+  // more than memory does (memory and database both count milliseconds), a
+  // key at a time under the store's lock.
+  std::map<std::pair<std::string_view, std::string_view>, std::vector<TimeStamp>> stored;
+  for (const ThrottleFiring& f : *firings) {
+    stored[{f.rule_id, f.key}].emplace_back(std::chrono::milliseconds(f.at_ms));
   }
-  throttles_stale_ = false;
+  for (auto& [firing, times] : stored) {
+    throttle_.RecordMissing(firing.first, firing.second, std::move(times));
+  }
   return Status::OK();
 }
 
@@ -193,9 +192,14 @@ ProcessedEvent Processor::Process(const std::string& id, const Event& event, con
   p.event_id = id;
   p.processed_ms = ToMs(now);
   std::lock_guard<std::mutex> lock(process_mu_);
-  if (throttles_stale_) {
+  // Cleared before the horizon is read: a SetRules that makes it longer
+  // meanwhile marks it again, for the next evaluation.
+  if (throttles_stale_.exchange(false)) {
     Status s = LoadThrottles();
-    if (!s.ok()) LogWarning("loading the throttle state failed: " + s.message());
+    if (!s.ok()) {
+      throttles_stale_ = true;
+      LogWarning("loading the throttle state failed: " + s.message());
+    }
   }
   RecordingThrottle throttle(&throttle_);
   EvalOptions options;

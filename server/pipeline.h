@@ -75,7 +75,9 @@ class Processor {
   Status LoadThrottles();
   // Takes back the in-memory firings of an event whose transaction did not
   // commit (Store::Discarded): on the store's writer thread, before it runs
-  // another write, so no later evaluation counts them.
+  // another write, so no webhook evaluated later counts them (the inbox
+  // thread's batch is evaluated before it commits: one of its events may be
+  // throttled by another's firing that is then discarded, a missed reply).
   void ForgetFirings(const ProcessedEvent& processed);
   // After a commit: counts the actions that were settled at evaluation (dead
   // or written into this database) and wakes the dispatcher for the others.

@@ -1032,8 +1032,8 @@ class SqliteStore : public Store {
       // A job of one statement is atomic by itself; others get a savepoint
       // so that a failing job leaves the rest of the batch intact.
       bool savepoint = !job.single_statement;
-      if (savepoint) ExecCached(&writer_cache_, writer_, "SAVEPOINT job");
-      results[i] = job.fn(writer_);
+      if (savepoint) results[i] = ExecCached(&writer_cache_, writer_, "SAVEPOINT job");
+      if (results[i].ok()) results[i] = job.fn(writer_);
       if (savepoint) {
         if (!results[i].ok()) {
           ExecCached(&writer_cache_, writer_, "ROLLBACK TO job");
@@ -1043,6 +1043,14 @@ class SqliteStore : public Store {
       }
       // Before the next job is run: it must not see what this one did in memory.
       if (!results[i].ok()) Discard(&job);
+      // Some errors (a full disk, an I/O error, a trigger's RAISE(ROLLBACK))
+      // roll back the whole transaction, not the statement: the jobs before
+      // are gone too, and the next SAVEPOINT would open a transaction of its
+      // own, committed by its RELEASE while its caller is told it failed.
+      if (sqlite3_get_autocommit(writer_)) {
+        AbandonBatch(jobs, i, &results);
+        return;
+      }
     }
     Status commit = ExecCached(&writer_cache_, writer_, "COMMIT");
     if (!commit.ok()) {
@@ -1058,6 +1066,23 @@ class SqliteStore : public Store {
       }
     }
     Answer(jobs, results);
+  }
+
+  // After the transaction of `jobs` was rolled back as a whole while job
+  // `failed` ran: nothing of the batch is stored. That job keeps its error;
+  // the others, which may succeed on their own, are told to try again.
+  void AbandonBatch(std::vector<std::shared_ptr<Job>>* jobs, size_t failed,
+                    std::vector<Status>* results) {
+    known_columns_.clear();  // tables created in the batch are gone
+    const Status& cause = (*results)[failed];
+    const Status others = Status::Unavailable(
+        "the database rolled back the transaction" +
+        (cause.ok() ? std::string() : " (" + cause.message() + ")"));
+    for (size_t i = 0; i < jobs->size(); ++i) {
+      Discard((*jobs)[i].get());
+      if (i != failed || (*results)[i].ok()) (*results)[i] = others;
+    }
+    Answer(jobs, *results);
   }
 
   SqliteOptions options_;

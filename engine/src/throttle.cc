@@ -1,6 +1,7 @@
 #include "switchboard/throttle.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace switchboard {
 
@@ -29,6 +30,20 @@ bool InMemoryThrottleStore::Forget(std::string_view rule_id, std::string_view ke
   times.erase(std::next(found).base());
   if (times.empty()) firings_.erase(it);
   return true;
+}
+
+void InMemoryThrottleStore::RecordMissing(std::string_view rule_id, std::string_view key,
+                                          std::vector<TimeStamp> times) {
+  if (times.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<TimeStamp>& held = firings_[{std::string(rule_id), std::string(key)}];
+  std::vector<TimeStamp> have = held;
+  std::sort(have.begin(), have.end());
+  std::sort(times.begin(), times.end());
+  // Sorted ranges with repeats: each time is kept as often as `times` holds
+  // it more than `have` does.
+  std::set_difference(times.begin(), times.end(), have.begin(), have.end(),
+                      std::back_inserter(held));
 }
 
 void InMemoryThrottleStore::Prune(TimeStamp before) {

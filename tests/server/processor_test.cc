@@ -146,7 +146,8 @@ TEST_F(ProcessorThrottles, ALongerHorizonKeepsFiringsNotCommittedYet) {
 }
 
 // The other half: the stored firings that the shorter horizon left out are
-// loaded once the horizon reaches them, each once.
+// loaded once the horizon reaches them, each once (limit 4: two stored and
+// EV1's make three, so EV2 fires and EV3 does not; loaded twice, EV2 would not).
 TEST_F(ProcessorThrottles, ALongerHorizonLoadsTheOlderStoredFirings) {
   const TimeStamp now = std::chrono::system_clock::now();
   const int64_t forty_days_ago =
@@ -166,15 +167,19 @@ TEST_F(ProcessorThrottles, ALongerHorizonLoadsTheOlderStoredFirings) {
       "rules:\n"
       "  - id: throttled\n"
       "    event: message.received\n"
-      "    throttle: { key: \"{{ facts.contact }}\", per: 90d, limit: 3 }\n"
+      "    throttle: { key: \"{{ facts.contact }}\", per: 90d, limit: 4 }\n"
       "    actions: [{log: {message: a}}]\n");
   ASSERT_TRUE(loaded.ok()) << loaded.FormatErrors();
   processor_->SetRules(RulesThrottledPer("1h"));
   EXPECT_EQ(Throttled(processor_->Process("EV1", *event_, *loaded.rules, now)), 1u)
       << "a 31-day horizon does not hold the 40-day-old firings";
   processor_->SetRules(loaded.rules);  // 90 days: they are loaded, with EV1's kept
-  EXPECT_EQ(Throttled(processor_->Process("EV2", *event_, *loaded.rules, now)), 0u)
-      << "two stored firings and EV1's make the limit of 3";
+  EXPECT_EQ(Throttled(processor_->Process("EV2", *event_, *loaded.rules, now)), 1u)
+      << "two stored firings and EV1's are three of four";
+  processor_->SetRules(RulesThrottledPer("1h"));  // a reload back and forth loads nothing twice
+  processor_->SetRules(loaded.rules);
+  EXPECT_EQ(Throttled(processor_->Process("EV3", *event_, *loaded.rules, now)), 0u)
+      << "and EV2's the fourth";
 }
 
 }  // namespace

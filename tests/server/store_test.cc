@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -344,6 +345,54 @@ TEST_F(SqliteStoreTest, AcceptWithProcessingOnABusyDatabaseStoresNothing) {
   EXPECT_EQ(discarded, 1);
 }
 
+// Holds the store's writer inside a transaction (the processing of event
+// "HOLD") until Release(): the writes queued meanwhile make up the next
+// batch, in the order they were queued.
+class HeldWriter {
+ public:
+  explicit HeldWriter(Store* store) {
+    thread_ = std::thread([this, store] {
+      p_.event_id = "HOLD";
+      p_.trace = "{}";
+      auto r = store->Accept("HOLD", "t", "{}", 1, [&] {
+        held_ = true;
+        while (!released_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return &p_;
+      }, nullptr);
+      EXPECT_TRUE(r.ok()) << r.status().message();
+    });
+    while (!held_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~HeldWriter() { Release(); }
+  void Release() {
+    released_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  ProcessedEvent p_;
+  std::atomic<bool> held_{false};
+  std::atomic<bool> released_{false};
+  std::thread thread_;
+};
+
+// Accepts `id` on a thread of its own, processed into `p`, recording in
+// `seen` (in the order the writer runs them) its processing and its discard.
+std::thread AcceptAsync(Store* store, const std::string& id, ProcessedEvent* p,
+                        std::vector<std::string>* seen, std::mutex* mu, Status* result) {
+  return std::thread([=] {
+    auto r = store->Accept(id, "t", "{}", 1, [=] {
+      std::lock_guard<std::mutex> lock(*mu);
+      seen->push_back("process " + id);
+      return p;
+    }, [=] {
+      std::lock_guard<std::mutex> lock(*mu);
+      seen->push_back("discarded " + id);
+    });
+    *result = r.ok() ? Status::OK() : r.status();
+  });
+}
+
 // The processor records throttle firings in memory when it evaluates, inside
 // the transaction: when that transaction does not commit, it is told before
 // the writer runs the next write, so that no later event counts them (an
@@ -353,17 +402,25 @@ TEST_F(SqliteStoreTest, ProcessingThatDoesNotCommitIsReportedDiscardedOnce) {
   CreateTable(dir_ / "test.db",
               "CREATE TRIGGER refuse BEFORE INSERT ON switchboard_actions "
               "WHEN NEW.event_id = 'EV1' BEGIN SELECT RAISE(ABORT, 'injected'); END");
-  std::vector<std::string> seen;  // in the order the writer ran them
+  std::vector<std::string> seen;
+  std::mutex mu;
   ProcessedEvent p1 = ProcessedWithEverything("EV1");
   ProcessedEvent p2 = ProcessedWithEverything("EV2");
-  auto r1 = store_->Accept("EV1", "t", "{}", 1, [&] { seen.push_back("process EV1"); return &p1; },
-                           [&] { seen.push_back("discarded EV1"); });
-  ASSERT_FALSE(r1.ok()) << "the trigger refuses EV1's outbox row";
-  auto r2 = store_->Accept("EV2", "t", "{}", 1, [&] { seen.push_back("process EV2"); return &p2; },
-                           [&] { seen.push_back("discarded EV2"); });
-  ASSERT_TRUE(r2.ok()) << r2.status().message();
+  Status r1, r2;
+  {
+    HeldWriter held(store_.get());  // EV1 and EV2 go into one batch, EV1 first
+    std::thread t1 = AcceptAsync(store_.get(), "EV1", &p1, &seen, &mu, &r1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::thread t2 = AcceptAsync(store_.get(), "EV2", &p2, &seen, &mu, &r2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    held.Release();
+    t1.join();
+    t2.join();
+  }
+  EXPECT_FALSE(r1.ok()) << "the trigger refuses EV1's outbox row";
+  EXPECT_TRUE(r2.ok()) << r2.message();
   EXPECT_EQ(seen, (std::vector<std::string>{"process EV1", "discarded EV1", "process EV2"}));
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE id != 'HOLD'"), 1);
 
   // A pending event whose commit fails, in its statements or at BEGIN.
   ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
@@ -382,6 +439,50 @@ TEST_F(SqliteStoreTest, ProcessingThatDoesNotCommitIsReportedDiscardedOnce) {
   EXPECT_TRUE(store_->CommitProcessedAsync(&p1, [&] { ++discarded; }).get().ok());
   EXPECT_EQ(discarded, 2);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 2);
+}
+
+// A review: an error that rolls back the whole transaction (a full disk, an
+// I/O error, here a trigger's RAISE(ROLLBACK)) took the batch's earlier jobs
+// with it while they were answered as stored, and the next job's SAVEPOINT
+// opened a transaction that its RELEASE committed while its caller was told
+// it failed. Now nothing of the batch is stored, and every job is told so.
+TEST_F(SqliteStoreTest, ATransactionRolledBackAsAWholeFailsItsWholeBatch) {
+  CreateTable(dir_ / "test.db",
+              "CREATE TRIGGER roll_back BEFORE INSERT ON switchboard_events "
+              "WHEN NEW.id = 'EVBAD' BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
+  std::vector<std::string> seen;
+  std::mutex mu;
+  ProcessedEvent before = ProcessedWithEverything("EV1");
+  ProcessedEvent bad = ProcessedWithEverything("EVBAD");
+  ProcessedEvent after = ProcessedWithEverything("EV2");
+  Status r_before, r_bad, r_after;
+  {
+    HeldWriter held(store_.get());
+    std::thread t1 = AcceptAsync(store_.get(), "EV1", &before, &seen, &mu, &r_before);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::thread t2 = AcceptAsync(store_.get(), "EVBAD", &bad, &seen, &mu, &r_bad);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::thread t3 = AcceptAsync(store_.get(), "EV2", &after, &seen, &mu, &r_after);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    held.Release();
+    t1.join();
+    t2.join();
+    t3.join();
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"process EV1", "process EVBAD", "discarded EVBAD",
+                                            "discarded EV1", "discarded EV2"}));
+  EXPECT_FALSE(r_bad.ok());
+  EXPECT_EQ(r_before.code(), StatusCode::kUnavailable) << r_before.message();
+  EXPECT_EQ(r_after.code(), StatusCode::kUnavailable) << r_after.message();
+  EXPECT_NE(r_after.message().find("rolled back the transaction"), std::string::npos)
+      << r_after.message();
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE id != 'HOLD'"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM sqlite_master WHERE name = 'opt_outs'"), 0);
+  // Their retries are stored.
+  EXPECT_TRUE(store_->Accept("EV1", "t", "{}", 1, [&] { return &before; }, nullptr).ok());
+  EXPECT_TRUE(store_->Accept("EV2", "t", "{}", 1, [&] { return &after; }, nullptr).ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE id != 'HOLD'"), 2);
 }
 
 // A table the store created and cached, then dropped behind its back, is

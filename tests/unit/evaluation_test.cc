@@ -506,6 +506,26 @@ TEST(Evaluation, ThrottleStoreForgetsOneFiringAtItsExactTime) {
   EXPECT_EQ(store.CountSince("r", "k", t0), 1);
 }
 
+// Loading stored firings into a store that holds some of them already (and
+// others not stored yet): each time is held as often as either side has it.
+TEST(Evaluation, ThrottleStoreRecordsOnlyTheMissingFirings) {
+  InMemoryThrottleStore store;
+  TimeStamp t0 = At(1772463600);
+  const TimeStamp t1 = t0 + minutes(1), t2 = t0 + minutes(2), t3 = t0 + minutes(3);
+  store.Record("r", "k", t1);  // stored, and in memory
+  store.Record("r", "k", t3);  // in memory only (its transaction is open)
+  store.RecordMissing("r", "k", {t2, t1, t0, t2});
+  EXPECT_EQ(store.CountSince("r", "k", t0), 5);  // t0, t1, t2 twice, t3
+  EXPECT_EQ(store.CountSince("r", "k", t2), 3);
+  EXPECT_EQ(store.CountSince("r", "k", t3), 1);
+  store.RecordMissing("r", "k", {t2, t1, t0, t2});  // again: nothing new
+  EXPECT_EQ(store.CountSince("r", "k", t0), 5);
+  store.RecordMissing("other", "k", {t0});
+  store.RecordMissing("empty", "k", {});
+  EXPECT_EQ(store.CountSince("other", "k", t0), 1);
+  EXPECT_EQ(store.CountSince("empty", "k", t0), 0);
+}
+
 TEST(Evaluation, ThrottleWindowBoundary) {
   auto rules = Rules(kThrottled);
   ASSERT_NE(rules, nullptr);

@@ -39,6 +39,12 @@ class SWITCHBOARD_EXPORT InMemoryThrottleStore : public ThrottleStore {
   // that records firings before it has stored what they stand for takes them
   // back when storing fails. Returns false when there is none.
   bool Forget(std::string_view rule_id, std::string_view key, TimeStamp at);
+  // Records those of `times` (firings of (rule_id, key)) that the store does
+  // not hold yet, counting repeats: afterwards it holds each time at least as
+  // often as `times` lists it. For a caller that loads stored firings into a
+  // store that already holds some of them (and others not stored yet).
+  void RecordMissing(std::string_view rule_id, std::string_view key,
+                     std::vector<TimeStamp> times);
 
  private:
   using Key = std::pair<std::string, std::string>;  // rule id, key
