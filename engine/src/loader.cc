@@ -788,19 +788,20 @@ class Loader {
         return;
       }
       const std::string& type = n.Scalar();
-      // Rules match facts.type, where OpenPhone's legacy callSummary and
-      // callTranscript have their canonical names: so do the rules' types.
+      // Rules match facts.type, where an OpenPhone event's legacy callSummary
+      // and callTranscript have their canonical names: such a rule means
+      // those, and the name as written, which a generic source keeps.
       const std::string_view canonical = CanonicalType(type);
-      if (canonical == type) {
-        // Types are case-sensitive: a known one in another case never matches.
-        if (auto known = OpenPhoneTypeIgnoringCase(type); known && *known != type) {
-          Error(s.file, n, s.item,
-                "event type " + Quote(type) + " never matches: types are case-sensitive (did you mean '" +
-                    std::string(*known) + "'?)");
-          return;
-        }
+      if (canonical != type) {
+        types.emplace_back(canonical);
+      } else if (auto known = OpenPhoneTypeIgnoringCase(type); known && *known != type) {
+        // Types are case-sensitive: OpenPhone's in another case match none of its events.
+        Error(s.file, n, s.item,
+              "event type " + Quote(type) + " matches no OpenPhone event: types are "
+              "case-sensitive (did you mean '" + std::string(*known) + "'?)");
+        return;
       }
-      types.emplace_back(canonical);
+      types.push_back(type);
     };
     if (value.IsSequence()) {
       for (const auto& n : value) add(n);

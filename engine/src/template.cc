@@ -979,17 +979,17 @@ std::string UrlTemplateProblem(const Template& url, const std::string& what) {
   if (host_end == scheme_end + 3) return what + " has no host";
   // The literal text goes into the request line as it is: a space or a
   // control character there makes a request no server reads as meant.
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text.compare(i, 2, "{{") == 0) {
-      const size_t close = text.find("}}", i + 2);
-      if (close == std::string::npos) break;
-      i = close + 1;
-      continue;
-    }
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c <= 0x20 || c == 0x7F) {
-      return what + " contains " + (c == ' ' ? std::string("a space") : "a control character") +
-             " (write %20 for a space)";
+  const std::string& literals = url.rep_->literals();
+  for (const Part& part : url.rep_->parts) {
+    if (part.expression >= 0) continue;
+    for (size_t i = part.begin; i < part.begin + part.size; ++i) {
+      const unsigned char c = static_cast<unsigned char>(literals[i]);
+      if (c == ' ') return what + " contains a space (write %20)";
+      if (c == '\n' || c == '\r') {
+        return what + " contains a line break (a folded `>` scalar ends in one: write `>-`, "
+                      "or quote the URL)";
+      }
+      if (c < 0x20 || c == 0x7F) return what + " contains a control character";
     }
   }
   return "";

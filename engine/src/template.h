@@ -92,6 +92,7 @@ class Template {
   void BindVars(const Value& vars);
 
  private:
+  friend std::string UrlTemplateProblem(const Template& url, const std::string& what);
   struct Rep;
   Template();
   std::unique_ptr<Rep> rep_;

@@ -970,8 +970,8 @@ TEST(RuleLoader, RejectsAnOpenPhoneTypeInAnotherCase) {
   LoadResult result = Load("version: 1\nrules:\n  - id: r\n    event: [message.received, Call.Missed]\n"
                            "    actions: [{log: {message: x}}]\n");
   EXPECT_TRUE(HasError(result, 4, 31,
-                       "event type 'Call.Missed' never matches: types are case-sensitive (did you "
-                       "mean 'call.missed'?)"));
+                       "event type 'Call.Missed' matches no OpenPhone event: types are "
+                       "case-sensitive (did you mean 'call.missed'?)"));
   LoadResult in_when = Load(WithWhen("{ event: Message.Received }"));
   EXPECT_TRUE(HasError(in_when, 5, 20, "(did you mean 'message.received'?)"));
   // A generic source's own types are its business.
@@ -1198,14 +1198,22 @@ TEST(RuleLoader, RejectsSpacesInAUrlAndAnEmptySuccessList) {
                 "    actions:\n      - " + action + "\n");
   };
   EXPECT_TRUE(HasError(with_action("http: { url: \"https://x.example/a b\" }"), 6, 22,
-                       "parameter 'url' contains a space (write %20 for a space)"));
+                       "parameter 'url' contains a space (write %20)"));
   EXPECT_TRUE(HasError(with_action("http: { url: \"https://x.example/a\\tb\" }"), 6, 22,
                        "parameter 'url' contains a control character"));
   EXPECT_TRUE(HasError(with_action("http: { url: \"https://x.example/\", success: [] }"), 6,
                        53, "parameter 'success' needs at least one"));
-  // Spaces inside a template's braces are the template's.
+  // Spaces inside a template's braces are the template's, whatever its strings hold.
   EXPECT_TRUE(with_action("http: { url: \"https://x.example/{{ facts.text | trim }}?a={{ id }}\" }")
                   .ok());
+  EXPECT_TRUE(
+      with_action("http: { url: 'https://x.example/{{ facts.text | default(\"}} x\") }}/a' }").ok());
+  // A folded scalar ends in a line break.
+  LoadResult folded = Load("version: 1\nrules:\n  - id: a\n    event: message.received\n"
+                           "    actions:\n      - http:\n          url: >\n"
+                           "            https://x.example/a\n");
+  EXPECT_TRUE(HasError(folded, 7, 16, "contains a line break (a folded `>` scalar ends in one"))
+      << folded.FormatErrors();
 }
 
 TEST(RuleLoader, RejectsInvalidSqlTableName) {
