@@ -1328,6 +1328,9 @@ class Loader {
                     ParamTree* tree, Value* written) {
     using Kind = ParamSpec::Kind;
     const std::string what = "parameter " + Quote(spec.name);
+    // A secret parameter of any kind is redacted for display, a literal or a
+    // number as much as a template (below, also what uses env.*).
+    tree->secret = spec.secret;
     switch (spec.kind) {
       case Kind::kTemplate:
       case Kind::kUrl: {

@@ -261,7 +261,9 @@ Value RenderTree(const ParamTree& t, const TemplateContext& context, bool redact
       for (const ParamTree& child : t.items) out.push_back(RenderTree(child, context, redact));
       return Value(std::move(out));
     }
-    case ParamTree::Kind::kScalar: return t.scalar;
+    case ParamTree::Kind::kScalar:
+      if (redact && t.secret) return Value(kRedacted);
+      return t.scalar;
   }
   return Value();
 }
@@ -295,7 +297,9 @@ void CollectSecrets(const ParamTree& t, const Value& rendered, std::vector<std::
         CollectSecrets(t.items[i], rendered.as_array()[i], out);
       }
       return;
-    case ParamTree::Kind::kScalar: return;
+    case ParamTree::Kind::kScalar:
+      out->push_back(rendered.ToText());
+      return;
   }
 }
 
@@ -327,7 +331,8 @@ void Scrub(std::vector<std::string> secrets, std::string* text) {
 // Sets t.has_secret on every node: whether RenderTree(t, ..., true) differs from
 // RenderTree(t, ..., false).
 bool MarkSecrets(ParamTree* t) {
-  bool any = t->kind == ParamTree::Kind::kTemplate && t->secret;
+  bool any = t->secret &&
+             (t->kind == ParamTree::Kind::kTemplate || t->kind == ParamTree::Kind::kScalar);
   for (auto& member : t->members) any = MarkSecrets(&member.second) || any;
   for (ParamTree& item : t->items) any = MarkSecrets(&item) || any;
   t->has_secret = any;

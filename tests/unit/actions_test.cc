@@ -866,6 +866,58 @@ rules:
   EXPECT_EQ(crm->executed[0], a.params);
 }
 
+// A probe: `secret` hid only template parameters; a literal token, a path, a
+// duration, codes and the number leaves of a mapping were shown as written,
+// defaults included, and a check's error could quote them.
+class SecretEverywhere : public ActionType {
+ public:
+  std::vector<ParamSpec> params() const override {
+    using Kind = ParamSpec::Kind;
+    return {
+        {"lit", Kind::kLiteral, false, "", true},
+        {"litdef", Kind::kLiteral, false, "literal-default-secret", true},
+        {"path", Kind::kPath, false, "", true},
+        {"wait", Kind::kDuration, false, "", true},
+        {"codes", Kind::kIntList, false, "", true},
+        {"any", Kind::kAny, false, "", true},
+        {"shown", Kind::kLiteral, false, "", false},
+    };
+  }
+  Status CheckRendered(const Value& p) const override {
+    return Status::InvalidArgument("rejected '" + p.Find("lit")->as_string() + "'");
+  }
+};
+
+TEST(Action, SecretParametersOfEveryKindAreRedacted) {
+  auto engine = Engine::Create();
+  ASSERT_TRUE(engine->RegisterAction("vault", std::make_shared<SecretEverywhere>()).ok());
+  auto actions = Fire(*engine, R"(
+version: 1
+rules:
+  - id: r
+    event: message.received
+    actions:
+      - vault:
+          lit: literal-secret-value
+          path: /etc/path-secret-value
+          wait: 90s
+          codes: [201, 202]
+          any: { n: 1234567, b: true, s: "text-secret" }
+          shown: plain
+)",
+                      Message());
+  ASSERT_EQ(actions.size(), 1u);
+  const FiredAction& a = actions[0];
+  EXPECT_EQ(Param(a, "lit"), "literal-secret-value");  // the executor gets them
+  const std::string shown = a.redacted_params().ToJson();
+  for (const char* secret : {"literal-secret-value", "literal-default-secret", "path-secret-value",
+                             "90", "201", "1234567", "true", "text-secret"}) {
+    EXPECT_EQ(shown.find(secret), std::string::npos) << secret << " in " << shown;
+  }
+  EXPECT_NE(shown.find("\"shown\":\"plain\""), std::string::npos) << shown;
+  EXPECT_EQ(a.error, "rejected '[redacted]'");
+}
+
 TEST(Action, CustomActionCheckRenderedFailureIsRecordedAndNotExecuted) {
   auto engine = Engine::Create();
   auto crm = std::make_shared<CrmNote>();
