@@ -117,6 +117,12 @@ int Replay(const std::vector<std::string>& args) {
     std::string body(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)),
                      sqlite3_column_bytes(stmt, 1));
     auto event = Event::Parse(body);
+    if (!event.ok() && event.status().code() == StatusCode::kUnavailable) {
+      std::cerr << "switchboard replay: " << event.status().message() << "\n";
+      sqlite3_finalize(stmt);
+      sqlite3_close(db);
+      return kExitFailure;
+    }
     if (!event.ok()) {
       ++invalid;
       continue;
@@ -125,6 +131,12 @@ int Replay(const std::vector<std::string>& args) {
     options.now = TimeStamp(std::chrono::milliseconds(sqlite3_column_int64(stmt, 2)));
     options.throttle = &throttle;
     Evaluation evaluation = loaded.rules->Evaluate(*event, options);
+    if (!evaluation.error.ok()) {
+      std::cerr << "switchboard replay: " << evaluation.error.message() << "\n";
+      sqlite3_finalize(stmt);
+      sqlite3_close(db);
+      return kExitFailure;
+    }
     loaded.rules->RecordFirings(evaluation, *options.now, &throttle);
     if (evaluation.fired.empty()) ++matched_none;
     for (const FiredRule& f : evaluation.fired) {

@@ -227,6 +227,10 @@ int Eval(const std::vector<std::string>& args) {
     options.throttle = &throttle;
   }
   Evaluation result = rules->Evaluate(*event, options);
+  if (!result.error.ok()) {
+    std::cerr << "switchboard eval: " << result.error.message() << "\n";
+    return kExitFailure;
+  }
 
   if (json) {
     Value out{Value::Object()};

@@ -374,6 +374,12 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       }
     }
     auto event = Event::Parse(body);
+    if (!event.ok() && event.status().code() == StatusCode::kUnavailable) {
+      // Memory ran out: no fault of the event, which the sender retries.
+      LogWarning("webhook answered 503: " + event.status().message());
+      app_->metrics->CountEvent("", "unavailable");
+      return SendUnavailable(response, event.status().message());
+    }
     if (!event.ok()) {
       app_->metrics->CountEvent("", "bad_request");
       return SendError(response, HTTPResponse::HTTP_BAD_REQUEST, event.status().message());

@@ -207,6 +207,10 @@ ProcessedEvent Processor::Process(const std::string& id, const Event& event, con
   options.throttle = &throttle;
   options.explain = true;  // the trace says why the other rules did not fire
   Evaluation evaluation = rules.Evaluate(event, options);
+  if (!evaluation.error.ok()) {
+    p.error = evaluation.error;  // nothing fired, and nothing was recorded
+    return p;
+  }
   rules.RecordFirings(evaluation, now, &throttle);
   p.firings = std::move(throttle.recorded);
   p.trace = EvaluationToValue(evaluation, /*details=*/false).ToJson();
@@ -314,6 +318,14 @@ void Processor::Loop() {
     for (const StoredEvent& stored : *pending) {
       auto event = Event::Parse(stored.body);
       auto now = std::chrono::system_clock::now();
+      if (!event.ok() && event.status().code() == StatusCode::kUnavailable) {
+        // Memory ran out: no fault of the event, which stays pending.
+        ProcessedEvent later;
+        later.event_id = stored.id;
+        later.error = event.status();
+        processed.push_back(std::move(later));
+        continue;
+      }
       processed.push_back(event.ok() ? Process(stored.id, *event, *rules, now)
                                      : Unparseable(stored.id, event.status(), now));
     }

@@ -429,6 +429,7 @@ class SqliteStore : public Store {
       }
       if (rc != SQLITE_DONE) return exists.status("looking up the event id");
       ProcessedEvent* p = process();
+      if (!p->error.ok()) return p->error;
       Stmt insert(&writer_cache_, db,
                   "INSERT INTO switchboard_events (id, type, body, received_ms, status, trace, "
                   "processed_ms) VALUES (?, ?, ?, ?, 'processed', ?, ?)");
@@ -467,6 +468,7 @@ class SqliteStore : public Store {
     return WriteAsync(
         [this, processed, marked](sqlite3* db) -> Status {
           const ProcessedEvent& p = *processed;
+          if (!p.error.ok()) return p.error;
           Stmt mark(&writer_cache_, db,
                     "UPDATE switchboard_events SET status = 'processed', trace = ?, "
                     "processed_ms = ? WHERE id = ? AND status = 'pending'");

@@ -63,6 +63,9 @@ struct ProcessedEvent {
   std::vector<SqlInsert> inserts;     // own-database sqlite actions: exactly once
   std::vector<std::pair<std::string, std::string>> firings;  // throttle (rule, key)
   int64_t processed_ms = 0;
+  // Not OK when the event could not be processed (memory ran out): nothing is
+  // committed, the write fails with it and the event is processed again later.
+  Status error;
 };
 
 struct ThrottleFiring {

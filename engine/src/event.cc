@@ -93,56 +93,73 @@ Event& Event::operator=(Event&& other) noexcept {
 }
 Event::~Event() { RecycleRep(std::move(rep_)); }
 
+// SPEC 6: no exception crosses the API. Memory that runs out is no fault of
+// the event: kUnavailable, so that a caller can try again (a server answers
+// 503, and the sender retries), never kInvalidArgument.
 Result<Event> Event::Parse(std::string_view json) {
-  std::unique_ptr<Rep> rep = TakeRep();
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end: reserve them so the
-  // text is parsed in place, without a second copy.
-  rep->json.reserve(json.size() + simdjson::SIMDJSON_PADDING);
-  rep->json.assign(json.data(), json.size());
-  auto error = ThreadParser()
-                   .parse_into_document(rep->doc, rep->json.data(), rep->json.size(), false)
-                   .get(rep->root);
-  if (error == simdjson::NUMBER_ERROR) {
-    // Valid JSON may still have a number simdjson cannot hold: the rare case
-    // pays for a second parse.
-    error = ParseWithOutOfRangeNumbersAsText(ThreadParser(), rep->json, rep->doc, &rep->root);
-  }
-  if (error) {
-    RecycleRep(std::move(rep));
-    // JSON has no byte order mark (RFC 8259), but editors such as Notepad
-    // write one: say so rather than only that the structure is wrong.
-    if (json.substr(0, 3) == "\xEF\xBB\xBF") {
-      return Status::InvalidArgument(
-          "event is not valid JSON: it starts with a UTF-8 byte order mark (save it without one)");
+  auto parse = [json]() -> Result<Event> {
+    std::unique_ptr<Rep> rep = TakeRep();
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end: reserve them so the
+    // text is parsed in place, without a second copy.
+    rep->json.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+    rep->json.assign(json.data(), json.size());
+    auto error = ThreadParser()
+                     .parse_into_document(rep->doc, rep->json.data(), rep->json.size(), false)
+                     .get(rep->root);
+    if (error == simdjson::NUMBER_ERROR) {
+      // Valid JSON may still have a number simdjson cannot hold: the rare case
+      // pays for a second parse.
+      error = ParseWithOutOfRangeNumbersAsText(ThreadParser(), rep->json, rep->doc, &rep->root);
     }
-    return Status::InvalidArgument(std::string("event is not valid JSON: ") +
-                                   simdjson::error_message(error));
-  }
-  if (!rep->root.is_object()) {
-    RecycleRep(std::move(rep));
-    return Status::InvalidArgument("event is not a JSON object");
-  }
-  ComputeFacts(rep->root, rep->facts, &rep->data_object, &rep->data_object_members,
-               &rep->number_texts);
-  // SPEC: facts.created_at is an ISO 8601 UTC time. OpenPhone sends it so
-  // ("...Z"); a time with an offset (or none) is converted, to milliseconds
-  // like `now`. Text that is no time leaves the fact absent, as a fact that
-  // cannot be computed: schedules then use the processing time, as for an
-  // event without one, rather than seem to have tested the event's time.
-  FactValue& created = rep->facts[static_cast<int>(Fact::kCreatedAt)];
-  rep->created_at_time.reset();
-  if (created.kind == FactValue::Kind::kString) {
-    if (auto t = ParseIsoTime(created.string); !t.ok()) {
-      created = FactValue();
-    } else {
-      rep->created_at_time = *t;
-      if (created.string.back() != 'Z') {
+    if (error == simdjson::MEMALLOC) {
+      RecycleRep(std::move(rep));
+      return Status::Unavailable("out of memory while parsing the event");
+    }
+    if (error) {
+      RecycleRep(std::move(rep));
+      // JSON has no byte order mark (RFC 8259), but editors such as Notepad
+      // write one: say so rather than only that the structure is wrong.
+      if (json.substr(0, 3) == "\xEF\xBB\xBF") {
+        return Status::InvalidArgument(
+            "event is not valid JSON: it starts with a UTF-8 byte order mark (save it without one)");
+      }
+      return Status::InvalidArgument(std::string("event is not valid JSON: ") +
+                                     simdjson::error_message(error));
+    }
+    if (!rep->root.is_object()) {
+      RecycleRep(std::move(rep));
+      return Status::InvalidArgument("event is not a JSON object");
+    }
+    ComputeFacts(rep->root, rep->facts, &rep->data_object, &rep->data_object_members,
+                 &rep->number_texts);
+    // SPEC: facts.created_at is an ISO 8601 UTC time. OpenPhone sends it so,
+    // in the form FormatIsoTime writes ("2026-01-05T15:04:05.557Z"), which is
+    // kept; any other ISO 8601 time (an offset, no zone, a space for the T,
+    // more digits of a second) is written in that form, to milliseconds like
+    // `now`. Text that is no time leaves the fact absent, as a fact that
+    // cannot be computed: schedules then use the processing time, as for an
+    // event without one, rather than seem to have tested the event's time.
+    FactValue& created = rep->facts[static_cast<int>(Fact::kCreatedAt)];
+    rep->created_at_time.reset();
+    if (created.kind == FactValue::Kind::kString) {
+      TimePoint canonical;
+      if (ParseCanonicalIsoTime(created.string, &canonical)) {
+        rep->created_at_time = canonical;
+      } else if (auto t = ParseIsoTimeGeneral(created.string); t.ok()) {
+        rep->created_at_time = *t;
         rep->created_at_utc = FormatIsoTime(*t);
         created = FactValue::String(rep->created_at_utc);
+      } else {
+        created = FactValue();
       }
     }
+    return Event(std::move(rep));
+  };
+  try {
+    return parse();
+  } catch (const std::bad_alloc&) {
+    return Status::Unavailable("out of memory while parsing the event");
   }
-  return Event(std::move(rep));
 }
 
 std::string_view Event::id() const { return rep_->facts[static_cast<int>(Fact::kId)].string; }

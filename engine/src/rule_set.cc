@@ -539,8 +539,10 @@ void BuildIndex(RuleSet::Rep* rep) {
 RuleSet::RuleSet(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 RuleSet::~RuleSet() = default;
 
-Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) const {
-  const Rep& rep = *rep_;
+namespace {
+
+Evaluation EvaluateUnguarded(const RuleSet::Rep& rep, const Event& event,
+                             const EvalOptions& options) {
   const Event::Rep& ev = event.rep();
   TimeStamp now = options.now ? *options.now : std::chrono::system_clock::now();
   TimePoint now_ms = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
@@ -674,12 +676,26 @@ Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) con
     if (rule.stop) stopped_by = &rule;
   }
   TruncateTo(&out.fired, fired_count);
-  // The ids and type names of the result point into this rule set. The loader
-  // makes every RuleSet owned by a shared_ptr; weak_from_this (unlike
-  // shared_from_this) could not throw even if one were not. An empty result
-  // takes no reference.
-  if (!out.fired.empty() || !out.not_fired.empty()) out.rules = weak_from_this().lock();
   return out;
+}
+
+}  // namespace
+
+Evaluation RuleSet::Evaluate(const Event& event, const EvalOptions& options) const {
+  try {
+    Evaluation out = EvaluateUnguarded(*rep_, event, options);
+    // The ids and type names of the result point into this rule set. The
+    // loader makes every RuleSet owned by a shared_ptr; weak_from_this (unlike
+    // shared_from_this) could not throw even if one were not. An empty result
+    // takes no reference.
+    if (!out.fired.empty() || !out.not_fired.empty()) out.rules = weak_from_this().lock();
+    return out;
+  } catch (const std::bad_alloc&) {
+    // SPEC 6: no exception crosses the API (user code's are caught where it runs).
+    Evaluation failed;
+    failed.error = Status::Unavailable("out of memory while evaluating the event");
+    return failed;
+  }
 }
 
 Evaluation::~Evaluation() {
@@ -745,6 +761,10 @@ TestOutcome RuleSet::RunTest(const InlineTest& test) const {
   // The fired list comes from the production path (with the regex prefilter);
   // the explained run only supplies reasons for a failure message.
   Evaluation evaluation = Evaluate(*event, options);
+  if (!evaluation.error.ok()) {
+    outcome.message = evaluation.error.message();
+    return outcome;
+  }
   auto counts = [&](std::string_view id) {
     auto it = rep_->index_by_id.find(id);
     return (it != rep_->index_by_id.end() && rep_->rules[it->second].file == test.file) ||

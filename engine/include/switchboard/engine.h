@@ -123,6 +123,11 @@ struct SWITCHBOARD_EXPORT Evaluation {
 
   std::vector<FiredRule> fired;       // in firing order
   std::vector<NotFiredRule> not_fired;  // only with EvalOptions::explain
+  // Not OK when the evaluation could not be completed: kUnavailable when
+  // memory ran out (no exception crosses the API). `fired` and `not_fired`
+  // are then empty: that is no decision that nothing fires, and the event
+  // should be evaluated again later.
+  Status error;
   // The rule set that produced this evaluation; null when `fired` and
   // `not_fired` are both empty. The rule ids and action type names above point
   // into it: holding the Evaluation (or a copy) keeps it alive, even after every
