@@ -162,17 +162,24 @@ Result<Event> Event::Parse(std::string_view json) {
   }
 }
 
-std::string_view Event::id() const { return rep_->facts[static_cast<int>(Fact::kId)].string; }
-std::string_view Event::type() const {
-  return rep_->facts[static_cast<int>(Fact::kType)].string;
+const Event::Rep& Event::rep() const {
+  if (rep_ != nullptr) return *rep_;
+  // Moved from: the Rep of `{}`, made once and kept for the process.
+  static const Event* const empty = new Event(std::move(Parse("{}").value()));
+  return *empty->rep_;
 }
-const FactValue& Event::fact(Fact f) const { return rep_->facts[static_cast<int>(f)]; }
-std::string_view Event::raw_json() const { return rep_->json; }
+
+std::string_view Event::id() const { return rep().facts[static_cast<int>(Fact::kId)].string; }
+std::string_view Event::type() const {
+  return rep().facts[static_cast<int>(Fact::kType)].string;
+}
+const FactValue& Event::fact(Fact f) const { return rep().facts[static_cast<int>(f)]; }
+std::string_view Event::raw_json() const { return rep().json; }
 
 Value Event::FactsAsValue() const {
   Value out{Value::Object()};
   for (int i = 0; i < kFactCount; ++i) {
-    if (rep_->facts[i].present()) out.Set(std::string(kFactNames[i]), FactToValue(rep_->facts[i]));
+    if (rep().facts[i].present()) out.Set(std::string(kFactNames[i]), FactToValue(rep().facts[i]));
   }
   return out;
 }
@@ -183,15 +190,15 @@ std::optional<Value> Event::Get(std::string_view path_text) const {
   const auto& segments = path->segments;
   if (segments.size() == 2 && segments[0].key == "facts" && segments[1].index < 0) {
     auto fact = FactFromName(segments[1].key);
-    if (!fact || !rep_->facts[static_cast<int>(*fact)].present()) return std::nullopt;
-    return FactToValue(rep_->facts[static_cast<int>(*fact)]);
+    if (!fact || !rep().facts[static_cast<int>(*fact)].present()) return std::nullopt;
+    return FactToValue(rep().facts[static_cast<int>(*fact)]);
   }
   simdjson::dom::element element;
-  if (!WalkEventPath(*rep_, *path, &element)) return std::nullopt;
+  if (!WalkEventPath(rep(), *path, &element)) return std::nullopt;
   return ElementToValue(element);
 }
 
-Value Event::ToValue() const { return ElementToValue(rep_->root); }
+Value Event::ToValue() const { return ElementToValue(rep().root); }
 
 bool WalkEventPath(const Event::Rep& event, const Path& path, simdjson::dom::element* out) {
   if (path.under_data_object && event.data_object) {

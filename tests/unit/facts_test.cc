@@ -859,6 +859,24 @@ TEST(Facts, NumericIdsOfEventsAliveTogetherStayTheirOwn) {
   EXPECT_EQ(moved.id(), "333");
 }
 
+// An embedding probe: any use of a moved-from Event crashed.
+TEST(Facts, AMovedFromEventIsEmpty) {
+  Event a = MustParse(R"({"id":"EV1","type":"message.received","data":{"object":{"text":"hi"}}})");
+  Event b = MustParse(R"({"id":"EV2","type":"t"})");
+  Event c = std::move(a);
+  b = std::move(c);
+  for (const Event* moved : {&a, &c}) {
+    EXPECT_EQ(moved->id(), "");
+    EXPECT_EQ(moved->type(), "");
+    EXPECT_FALSE(moved->fact(Fact::kText).present());
+    EXPECT_FALSE(moved->Get("data.object.text").has_value());
+    EXPECT_EQ(moved->ToValue().ToJson(), "{}");
+    EXPECT_EQ(moved->FactsAsValue().ToJson(), "{}");
+  }
+  EXPECT_EQ(b.id(), "EV1");
+  EXPECT_EQ(b.Get("data.object.text")->as_string(), "hi");
+}
+
 TEST(Facts, GenericJsonWithoutTypeOrIdHasNoFacts) {
   Event e = MustParse(R"({"hello":"world"})");
   ExpectFacts(e, {});

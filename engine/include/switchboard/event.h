@@ -58,6 +58,7 @@ class SWITCHBOARD_EXPORT Event {
   // its facts are simply absent.
   static Result<Event> Parse(std::string_view json);
 
+  // A moved-from Event is empty, as `{}` parses: no facts, no fields.
   Event(Event&&) noexcept;
   Event& operator=(Event&&) noexcept;
   ~Event();
@@ -78,7 +79,7 @@ class SWITCHBOARD_EXPORT Event {
   std::string_view raw_json() const;
 
   struct Rep;  // internal
-  const Rep& rep() const { return *rep_; }
+  const Rep& rep() const;
 
  private:
   explicit Event(std::unique_ptr<Rep> rep);
