@@ -1388,7 +1388,8 @@ class Loader {
         Value::Array codes;
         auto add = [&](const YAML::Node& n) {
           double d;
-          if (!YamlNumber(n, &d) || d != static_cast<int>(d)) {
+          if (!YamlNumber(n, &d) || d != std::floor(d) ||
+              d < std::numeric_limits<int>::min() || d > std::numeric_limits<int>::max()) {
             Error(s.file, n, s.item, what + " takes whole numbers");
             return false;
           }
@@ -1653,7 +1654,16 @@ class Loader {
       d = std::strtod(node.Scalar().c_str() + 1, nullptr);
       number = true;
     }
-    if (!number || d != std::floor(d)) {
+    // An integer too long for 64 bits is read as text, but it is a number.
+    const std::string& text = IsPlainScalar(node) ? node.Scalar() : std::string();
+    const size_t digits_from = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+    if (!number && text.size() > digits_from &&
+        text.find_first_not_of("0123456789", digits_from) == std::string::npos) {
+      number = true;
+      d = text[0] == '-' ? -std::numeric_limits<double>::infinity()
+                         : std::numeric_limits<double>::infinity();
+    }
+    if (!number || (std::isfinite(d) && d != std::floor(d))) {
       Error(f, node, item, what + " must be a whole number" + range);
       return false;
     }

@@ -184,5 +184,20 @@ TEST(Value, ToJsonReplacesInvalidUtf8) {
             "HTTP 500: <html>" + kReplacement + "t" + kReplacement + "</html>");
 }
 
+// An embedding probe: Value(42u), Value(42LL) and Value(42ULL) did not compile
+// (ambiguous between int64_t, uint64_t, double and bool).
+TEST(Value, EveryIntegerTypeIsANumberKeptExactly) {
+  EXPECT_EQ(Value(42u).ToJson(), "42");
+  EXPECT_EQ(Value(-42LL).ToJson(), "-42");
+  EXPECT_EQ(Value(18446744073709551615ULL).ToJson(), "18446744073709551615");
+  EXPECT_EQ(Value(static_cast<unsigned short>(7)).ToJson(), "7");
+  EXPECT_EQ(Value(static_cast<int8_t>(-7)).ToJson(), "-7");
+  EXPECT_EQ(Value(uint32_t{4000000000u}).as_uint64(), std::optional<uint64_t>(4000000000u));
+  EXPECT_EQ(Value(-9223372036854775807LL - 1).as_int64(),
+            std::optional<int64_t>(-9223372036854775807LL - 1));
+  EXPECT_TRUE(Value(true).is_bool());
+  EXPECT_TRUE(Value(2.5f).is_number());
+}
+
 }  // namespace
 }  // namespace switchboard

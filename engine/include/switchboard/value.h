@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -32,6 +33,14 @@ class SWITCHBOARD_EXPORT Value {
   Value(int64_t n)
       : v_(NumberRep{static_cast<double>(n), NumberRep::kInt64, static_cast<uint64_t>(n)}) {}
   Value(uint64_t n);
+  // Every other integer type (unsigned, long long, unsigned long long, short,
+  // ...), exactly: as int64_t when signed, uint64_t when not.
+  template <typename T,
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                                 !std::is_same_v<T, int> && !std::is_same_v<T, int64_t> &&
+                                 !std::is_same_v<T, uint64_t>,
+                             int> = 0>
+  Value(T n) : Value(static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(n)) {}
   Value(double n) : v_(NumberRep{n, NumberRep::kDouble, 0}) {}
   Value(std::string s) : v_(std::move(s)) {}
   Value(std::string_view s) : v_(std::string(s)) {}
