@@ -19,6 +19,17 @@ namespace {
 
 // A ParamSpec's default is used as if written in every rule that leaves the
 // parameter out, so it must be valid for the parameter's kind.
+// A fact a template reads that no event has: the default could never load.
+// (What depends on the rule file - vars, captures - is checked where it loads.)
+Status CheckFacts(const Template& t) {
+  for (const Template::Reference& ref : t.references()) {
+    if (ref.root != "facts" || ref.rest.empty()) continue;
+    const std::string name = ref.rest.substr(0, ref.rest.find_first_of(".["));
+    if (!FactFromName(name)) return Status::InvalidArgument("unknown fact '" + name + "'");
+  }
+  return Status::OK();
+}
+
 Status CheckDefault(const ParamSpec& spec) {
   using Kind = ParamSpec::Kind;
   const std::string& value = spec.default_value;
@@ -27,14 +38,14 @@ Status CheckDefault(const ParamSpec& spec) {
     case Kind::kTemplate:
     case Kind::kAny: {
       auto t = Template::Parse(value);
-      return t.ok() ? Status::OK() : t.status();
+      return t.ok() ? CheckFacts(*t) : t.status();
     }
     case Kind::kUrl: {
       // Checked as the loader checks a url written in a rule.
       auto t = Template::Parse(value, Template::Mode::kUrl);
       if (!t.ok()) return t.status();
       std::string problem = UrlTemplateProblem(*t, "'" + value + "'");
-      return problem.empty() ? Status::OK() : Status::InvalidArgument(problem);
+      return problem.empty() ? CheckFacts(*t) : Status::InvalidArgument(problem);
     }
     case Kind::kLiteral:
     case Kind::kPath:

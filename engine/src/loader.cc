@@ -155,12 +155,20 @@ class Loader {
 
   // ---- diagnostics ----
 
-  void Error(const SourceFile* file, const YAML::Mark& mark, const std::string& item,
+  void Error(const SourceFile* file, const YAML::Mark& given, const std::string& item,
              const std::string& message, int column_offset = 0) {
     Diagnostic d;
     d.file = file ? file->name : "";
     d.item = item;
     d.message = message;
+    YAML::Mark mark = given;
+    if ((mark.is_null() || mark.line < 0) && default_of_ != nullptr) {
+      // A parameter's default (ActionType::params) is no text of the file:
+      // the error is placed at the action that took it.
+      mark = default_of_->action.Mark();
+      column_offset = 0;
+      d.message = "the default of parameter " + Quote(default_of_->name) + ": " + message;
+    }
     if (!mark.is_null() && mark.line >= 0) {
       d.line = mark.line + 1;
       // YAML marks and template offsets count bytes; the column counts
@@ -1540,9 +1548,11 @@ class Loader {
       YAML::Node def(spec.default_value);
       ParamTree tree;
       Value value;
-      if (CompileParam(scope, spec, def, &tree, &value)) {
-        action.params.emplace_back(spec.name, std::move(tree));
-      }
+      const DefaultOf default_of{key, spec.name};
+      default_of_ = &default_of;
+      const bool compiled = CompileParam(scope, spec, def, &tree, &value);
+      default_of_ = nullptr;
+      if (compiled) action.params.emplace_back(spec.name, std::move(tree));
     }
     std::vector<ParamProblem> problems;
     if (const auto* builtin = dynamic_cast<const BuiltinActionType*>(impl->second.get())) {
@@ -1820,6 +1830,13 @@ class Loader {
   std::map<const SourceFile*, ValueBudget> value_budgets_;
   std::map<const SourceFile*, int64_t> conditions_used_;
   std::map<std::pair<std::string, bool>, std::shared_ptr<const RE2>> regexes_;  // by ignore_case
+  // While a parameter's default is compiled: the action that took it, where
+  // its errors are placed (see Error).
+  struct DefaultOf {
+    YAML::Node action;
+    std::string name;
+  };
+  const DefaultOf* default_of_ = nullptr;
   std::vector<Named> rule_nodes_;
   std::vector<Named> test_nodes_;
 };

@@ -1209,6 +1209,11 @@ TEST(Action, RegisterActionRejectsInvalidDefaults) {
        "action type 'x' parameter 'u': invalid default_value: 'https:///x' has no host"},
       {{"u", Kind::kUrl, false, "https://example.com/{{ facts.text | uper }}", false},
        "action type 'x' parameter 'u': invalid default_value: unknown filter 'uper'"},
+      // An embedding probe: these registered, and every rule then failed to load.
+      {{"note", Kind::kTemplate, false, "{{ facts.nope }}", false},
+       "action type 'x' parameter 'note': invalid default_value: unknown fact 'nope'"},
+      {{"u", Kind::kUrl, false, "https://example.com/{{ facts.nope }}", false},
+       "action type 'x' parameter 'u': invalid default_value: unknown fact 'nope'"},
   };
   auto engine = Engine::Create();
   for (const Case& c : cases) {
@@ -1225,6 +1230,32 @@ TEST(Action, RegisterActionRejectsInvalidDefaults) {
     EXPECT_TRUE(engine->RegisterAction("x", std::make_shared<Listed>(std::vector<ParamSpec>{good})).ok())
         << good.name;
   }
+}
+
+// A default that depends on the rule file (vars, captures) is checked where
+// it loads, and its error is placed at the action (it had no position).
+TEST(Action, AnInvalidDefaultIsReportedAtTheAction) {
+  using Kind = ParamSpec::Kind;
+  auto engine = Engine::Create();
+  ASSERT_TRUE(engine
+                  ->RegisterAction("x", std::make_shared<Listed>(std::vector<ParamSpec>{
+                                            {"note", Kind::kTemplate, false, "{{ vars.team }}",
+                                             false}}))
+                  .ok());
+  LoadResult load = engine->LoadString(Strip(R"(
+version: 1
+rules:
+  - id: r
+    event: "*"
+    actions: [ x: {} ]
+)"));
+  ASSERT_EQ(load.errors.size(), 1u) << load.FormatErrors();
+  EXPECT_EQ(load.errors[0].line, 5);
+  EXPECT_EQ(load.errors[0].column, 16);
+  EXPECT_EQ(load.errors[0].message, "the default of parameter 'note': undefined variable 'team'");
+  EXPECT_TRUE(engine->LoadString("version: 1\nvars: { team: ops }\nrules:\n  - id: r\n"
+                                 "    event: \"*\"\n    actions: [ x: {} ]\n")
+                  .ok());
 }
 
 TEST(Action, CustomActionTypeIsUnknownToOtherEngines) {
