@@ -2,6 +2,7 @@
 // says what is wrong (SPEC section 2 and 3, "Everything is checked when rules load").
 // Each test writes its YAML inline; line 1 is the line after `R"(`.
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include <filesystem>
 #include <fstream>
@@ -522,6 +523,8 @@ TEST(RuleLoader, BadRegexSaysWhatRe2LacksOrWritesOtherwise) {
       {"a++", "(RE2 has no possessive quantifiers: drop the second '+')"},
   };
   for (const auto& [pattern, hint] : cases) {
+    // RE2 from 2023-07 on reads (?<name>...) too; Debian 12's does not.
+    if (RE2(pattern).ok()) continue;
     LoadResult result =
         Load(WithWhen("{ facts.text: { matches: '" + std::string(pattern) + "' } }"));
     ASSERT_EQ(result.errors.size(), 1u) << pattern << "\n" << result.FormatErrors();
