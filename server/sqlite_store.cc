@@ -489,13 +489,17 @@ class SqliteStore : public Store {
   }
 
   Status MarkPending(const std::string& event_id) override {
-    return WriteDurable([&](sqlite3* db) {
+    bool marked = false;
+    Status s = WriteDurable([&](sqlite3* db) {
       Stmt s(&writer_cache_, db, "UPDATE switchboard_events SET status = 'pending' WHERE id = ? AND status != 'pending'");
       s.Bind(1, event_id);
       Status r = Run(s, "marking the event for replay");
-      if (r.ok() && sqlite3_changes(db) > 0) ++pending_events_;
+      marked = r.ok() && sqlite3_changes(db) > 0;
       return r;
     });
+    // Counted once committed: a batch that rolls back leaves it processed.
+    if (s.ok() && marked) ++pending_events_;
+    return s;
   }
 
   Status RequeueAction(int64_t id, int64_t now_ms) override {
@@ -788,9 +792,15 @@ class SqliteStore : public Store {
         ExecCached(&writer_cache_, db, "RELEASE action_row");
         continue;
       }
+      known_columns_.clear();  // a table or column created for this row is gone
+      // An error that rolled back the whole transaction (a trigger's
+      // RAISE(ROLLBACK) on the row's table, a full disk): nothing more may be
+      // written, or each statement would commit on its own (CommitBatch).
+      if (sqlite3_get_autocommit(db)) {
+        return Status::Unavailable("the database rolled back the transaction (" + s.message() + ")");
+      }
       ExecCached(&writer_cache_, db, "ROLLBACK TO action_row");
       ExecCached(&writer_cache_, db, "RELEASE action_row");
-      known_columns_.clear();  // a table or column created for this row is gone
       if (s.code() == StatusCode::kUnavailable) return s;
       if (row.action >= 0 && row.action < static_cast<int>(p->actions.size())) {
         StoredAction& a = p->actions[static_cast<size_t>(row.action)];

@@ -485,6 +485,31 @@ TEST_F(SqliteStoreTest, ATransactionRolledBackAsAWholeFailsItsWholeBatch) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE id != 'HOLD'"), 2);
 }
 
+// A second review: the rollback came from a `sqlite` action's row, which the
+// store goes on from (its action is committed dead), and each statement after
+// it committed on its own: every retry of the event queued its actions again.
+TEST_F(SqliteStoreTest, ARowThatRollsBackTheTransactionStoresNothingOfItsEvent) {
+  CreateTable(dir_ / "test.db",
+              "CREATE TABLE opt_outs (id INTEGER PRIMARY KEY, created_at TEXT, contact TEXT)");
+  CreateTable(dir_ / "test.db",
+              "CREATE TRIGGER roll_back BEFORE INSERT ON opt_outs "
+              "BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
+  ASSERT_TRUE(store_->Accept("EV1", "t", "{}", 1).ok());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ProcessedEvent p = ProcessedWithEverything("EV1");
+    Status s = store_->CommitProcessed(&p);
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.message();
+  }
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'"), 1);
+  ProcessedEvent fresh = ProcessedWithEverything("EV2");
+  auto accepted = store_->Accept("EV2", "t", "{}", 1, [&] { return &fresh; }, nullptr);
+  EXPECT_FALSE(accepted.ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
+}
+
 // A table the store created and cached, then dropped behind its back, is
 // created again for the next row (not an error for every row until a restart);
 // SQL names ignore case: "Notes"."Contact" is notes.contact.
