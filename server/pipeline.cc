@@ -183,6 +183,46 @@ ProcessedEvent Unparseable(const std::string& id, const Status& error, TimeStamp
 
 }  // namespace
 
+namespace {
+
+// The outbox row of action `i` of `fired`; a `sqlite` action into this
+// database also adds its row to p->inserts.
+StoredAction ToStoredAction(const std::string& id, const FiredRule& fired, size_t i,
+                            ProcessedEvent* p) {
+  const FiredAction& a = fired.actions[i];
+  StoredAction action;
+  action.event_id = id;
+  action.rule_id = fired.rule_id;
+  action.index = static_cast<int>(i);
+  action.type = a.type;
+  action.params = a.params.ToJson();
+  action.redacted_params = a.has_redacted_copy() ? a.redacted_params().ToJson() : action.params;
+  action.next_attempt_ms = p->processed_ms;
+  if (a.type == "openphone.send_message") {
+    if (const Value* to = a.params.Find("to")) action.contact = to->ToText();
+  }
+  if (!a.error.empty()) {
+    action.status = "dead";
+    action.last_error = a.error;
+  } else if (a.type == "sqlite" && IntoOwnDatabase(a.params)) {
+    // Into this database: in the same transaction, so exactly once.
+    SqlInsert row;
+    row.action = static_cast<int>(p->actions.size());
+    row.table = a.params.Find("table")->ToText();
+    for (const auto& [column, value] : a.params.Find("values")->as_object()) {
+      row.values.emplace_back(column, value.ToText());
+    }
+    p->inserts.push_back(std::move(row));
+    action.status = "done";
+    action.attempts = 1;
+  } else {
+    action.status = "pending";
+  }
+  return action;
+}
+
+}  // namespace
+
 ProcessedEvent Processor::Process(const std::string& id, const Event& event, const RuleSet& rules,
                                   TimeStamp now) {
   // Firings are kept in milliseconds, in memory as in the database: ForgetFirings
@@ -202,53 +242,37 @@ ProcessedEvent Processor::Process(const std::string& id, const Event& event, con
     }
   }
   RecordingThrottle throttle(&throttle_);
-  EvalOptions options;
-  options.now = now;
-  options.throttle = &throttle;
-  options.explain = true;  // the trace says why the other rules did not fire
-  Evaluation evaluation = rules.Evaluate(event, options);
-  if (!evaluation.error.ok()) {
-    p.error = evaluation.error;  // nothing fired, and nothing was recorded
-    return p;
-  }
-  rules.RecordFirings(evaluation, now, &throttle);
-  p.firings = std::move(throttle.recorded);
-  p.trace = EvaluationToValue(evaluation, /*details=*/false).ToJson();
-  for (const FiredRule& fired : evaluation.fired) {
-    metrics_->CountRuleFired(fired.rule_id);
-    for (size_t i = 0; i < fired.actions.size(); ++i) {
-      const FiredAction& a = fired.actions[i];
-      StoredAction action;
-      action.event_id = id;
-      action.rule_id = fired.rule_id;
-      action.index = static_cast<int>(i);
-      action.type = a.type;
-      action.params = a.params.ToJson();
-      action.redacted_params =
-          a.has_redacted_copy() ? a.redacted_params().ToJson() : action.params;
-      action.next_attempt_ms = p.processed_ms;
-      if (a.type == "openphone.send_message") {
-        if (const Value* to = a.params.Find("to")) action.contact = to->ToText();
-      }
-      if (!a.error.empty()) {
-        action.status = "dead";
-        action.last_error = a.error;
-      } else if (a.type == "sqlite" && IntoOwnDatabase(a.params)) {
-        // Into this database: in the same transaction, so exactly once.
-        SqlInsert row;
-        row.action = static_cast<int>(p.actions.size());
-        row.table = a.params.Find("table")->ToText();
-        for (const auto& [column, value] : a.params.Find("values")->as_object()) {
-          row.values.emplace_back(column, value.ToText());
-        }
-        p.inserts.push_back(std::move(row));
-        action.status = "done";
-        action.attempts = 1;
-      } else {
-        action.status = "pending";
-      }
-      p.actions.push_back(std::move(action));
+  // Memory that runs out fails the event (it is processed again later), never
+  // one action; what was recorded in memory is taken back when the store
+  // discards the write (ForgetFirings), so p.firings must hold it.
+  try {
+    EvalOptions options;
+    options.now = now;
+    options.throttle = &throttle;
+    options.explain = true;  // the trace says why the other rules did not fire
+    Evaluation evaluation = rules.Evaluate(event, options);
+    if (!evaluation.error.ok()) {
+      p.error = evaluation.error;  // nothing fired, and nothing was recorded
+      return p;
     }
+    Status recorded = rules.RecordFirings(evaluation, now, &throttle);
+    p.firings = std::move(throttle.recorded);
+    if (!recorded.ok()) {
+      p.error = Status::Unavailable("recording the throttle firings failed: " + recorded.message());
+      return p;
+    }
+    p.trace = EvaluationToValue(evaluation, /*details=*/false).ToJson();
+    for (const FiredRule& fired : evaluation.fired) {
+      metrics_->CountRuleFired(fired.rule_id);
+      for (size_t i = 0; i < fired.actions.size(); ++i) {
+        p.actions.push_back(ToStoredAction(id, fired, i, &p));
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    if (p.firings.empty()) p.firings = std::move(throttle.recorded);
+    p.actions.clear();
+    p.inserts.clear();
+    p.error = Status::Unavailable("out of memory while processing the event");
   }
   return p;
 }

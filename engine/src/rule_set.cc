@@ -446,7 +446,8 @@ void RenderAction(const CompiledAction& action, const TemplateContext& context, 
     }
     a->set_redacted_params(Value(std::move(redacted)));
   }
-  Status s = CallUserCode([&] { return action.impl->CheckRendered(a->params); });
+  Status s = CallUserCode</*kRethrowBadAlloc=*/true>(
+      [&] { return action.impl->CheckRendered(a->params); });
   if (!s.ok()) {
     a->error = s.message();
     // The check may quote what it rejected: no secret may reach the error,
@@ -628,6 +629,8 @@ Evaluation EvaluateUnguarded(const RuleSet::Rep& rep, const Event& event,
         int count = 0;
         try {
           count = options.throttle->CountSince(rule.id, throttle_key, since);
+        } catch (const std::bad_alloc&) {
+          throw;  // the evaluation fails as a whole (RuleSet::Evaluate)
         } catch (const std::exception& e) {
           store_error = e.what();
         } catch (...) {
@@ -711,6 +714,8 @@ Status RuleSet::RecordFirings(const Evaluation& evaluation, TimeStamp at,
     if (it == rep_->index_by_id.end() || !rep_->rules[it->second].throttle_key) continue;
     try {
       store->Record(fired.rule_id, fired.throttle_key, at);
+    } catch (const std::bad_alloc&) {
+      if (first.ok()) first = Status::Unavailable("out of memory while recording a firing");
     } catch (const std::exception& e) {
       if (first.ok()) first = Status::Internal(std::string("the throttle store threw: ") + e.what());
     } catch (...) {

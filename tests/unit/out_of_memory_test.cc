@@ -13,10 +13,13 @@
 
 #include <cstdio>
 #include <functional>
+#include <memory>
+#include <new>
 #include <string>
 
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
+#include "switchboard/throttle.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SWITCHBOARD_UNDER_SANITIZER 1
@@ -96,6 +99,67 @@ rules:
   });
   EXPECT_EQ(status, 0) << "1: evaluated; 2: not kUnavailable; 3: fired; -1: crashed";
   EXPECT_TRUE(loaded.rules->Evaluate(*event).error.ok());
+}
+
+// A second review: memory that ran out in an action's check made that action
+// dead (its reply lost for good), and in the throttle store, a skipped rule.
+// The evaluation fails as a whole instead, to be made again.
+class OutOfMemoryInItsCheck : public ActionType {
+ public:
+  std::vector<ParamSpec> params() const override { return {}; }
+  Status CheckRendered(const Value&) const override { throw std::bad_alloc(); }
+};
+
+class OutOfMemoryThrottle : public ThrottleStore {
+ public:
+  int CountSince(std::string_view, std::string_view, TimeStamp) const override {
+    throw std::bad_alloc();
+  }
+  void Record(std::string_view, std::string_view, TimeStamp) override { throw std::bad_alloc(); }
+};
+
+TEST(OutOfMemory, InAnActionTypeOrAThrottleStoreFailsTheWholeEvaluation) {
+  auto engine = Engine::Create();
+  ASSERT_TRUE(engine->RegisterAction("oom", std::make_shared<OutOfMemoryInItsCheck>()).ok());
+  auto loaded = engine->LoadString(R"(version: 1
+rules:
+  - id: first
+    event: "*"
+    actions: [{log: {message: a}}]
+  - id: checked
+    event: "*"
+    actions: [{oom: {}}]
+  - id: throttled
+    event: "*"
+    throttle: { key: "k", per: 1h }
+    actions: [{log: {message: b}}]
+)");
+  ASSERT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  auto event = Event::Parse(R"({"id":"EV1","type":"t"})");
+  ASSERT_TRUE(event.ok());
+  Evaluation e = loaded.rules->Evaluate(*event);
+  EXPECT_EQ(e.error.code(), StatusCode::kUnavailable) << e.error.message();
+  EXPECT_TRUE(e.fired.empty());
+
+  auto throttled_only = Engine::Create()->LoadString(R"(version: 1
+rules:
+  - id: throttled
+    event: "*"
+    throttle: { key: "k", per: 1h }
+    actions: [{log: {message: b}}]
+)");
+  ASSERT_TRUE(throttled_only.ok());
+  OutOfMemoryThrottle store;
+  EvalOptions options;
+  options.throttle = &store;
+  Evaluation t = throttled_only.rules->Evaluate(*event, options);
+  EXPECT_EQ(t.error.code(), StatusCode::kUnavailable) << t.error.message();
+  EXPECT_TRUE(t.fired.empty());
+  // RecordFirings reports it as such.
+  Evaluation fired = throttled_only.rules->Evaluate(*event);
+  ASSERT_EQ(fired.fired.size(), 1u);
+  EXPECT_EQ(throttled_only.rules->RecordFirings(fired, TimeStamp(), &store).code(),
+            StatusCode::kUnavailable);
 }
 
 }  // namespace
