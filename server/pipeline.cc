@@ -320,6 +320,7 @@ void Processor::Committed(const ProcessedEvent& processed) {
 
 void Processor::Loop() {
   NameThisThread("sb-inbox");
+  bool one_at_a_time = false;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -336,37 +337,47 @@ void Processor::Loop() {
       continue;
     }
     std::shared_ptr<const RuleSet> rules = this->rules();
-    // Committed together (one transaction for the batch), each alone.
-    std::vector<ProcessedEvent> processed;
-    processed.reserve(pending->size());
-    for (const StoredEvent& stored : *pending) {
-      auto event = Event::Parse(stored.body);
-      auto now = std::chrono::system_clock::now();
-      if (!event.ok() && event.status().code() == StatusCode::kUnavailable) {
-        // Memory ran out: no fault of the event, which stays pending.
-        ProcessedEvent later;
-        later.event_id = stored.id;
-        later.error = event.status();
-        processed.push_back(std::move(later));
-        continue;
-      }
-      processed.push_back(event.ok() ? Process(stored.id, *event, *rules, now)
-                                     : Unparseable(stored.id, event.status(), now));
-    }
-    std::vector<std::future<Status>> commits;
-    for (ProcessedEvent& p : processed) {
-      commits.push_back(store_->CommitProcessedAsync(&p, [this, &p] { ForgetFirings(p); }));
-    }
+    // Committed together (one transaction for the batch), each alone. After
+    // a pass with a failure, one event per transaction: an error that rolls
+    // back a whole transaction fails its whole batch (store.h), and an event
+    // that causes it every time must not hold the others back with it.
+    const size_t step = one_at_a_time ? 1 : pending->size();
     bool failed = false;
-    for (size_t i = 0; i < commits.size(); ++i) {
-      Status s = commits[i].get();
-      if (s.ok()) {
-        Committed(processed[i]);
-      } else {
-        LogError("committing event " + OneLine(processed[i].event_id) + " failed: " + s.message());
-        failed = true;
+    for (size_t first = 0; first < pending->size(); first += step) {
+      const size_t last = std::min(pending->size(), first + step);
+      std::vector<ProcessedEvent> processed;
+      processed.reserve(last - first);
+      for (size_t i = first; i < last; ++i) {
+        const StoredEvent& stored = (*pending)[i];
+        auto event = Event::Parse(stored.body);
+        auto now = std::chrono::system_clock::now();
+        if (!event.ok() && event.status().code() == StatusCode::kUnavailable) {
+          // Memory ran out: no fault of the event, which stays pending.
+          ProcessedEvent later;
+          later.event_id = stored.id;
+          later.error = event.status();
+          processed.push_back(std::move(later));
+          continue;
+        }
+        processed.push_back(event.ok() ? Process(stored.id, *event, *rules, now)
+                                       : Unparseable(stored.id, event.status(), now));
+      }
+      std::vector<std::future<Status>> commits;
+      for (ProcessedEvent& p : processed) {
+        commits.push_back(store_->CommitProcessedAsync(&p, [this, &p] { ForgetFirings(p); }));
+      }
+      for (size_t i = 0; i < commits.size(); ++i) {
+        Status s = commits[i].get();
+        if (s.ok()) {
+          Committed(processed[i]);
+        } else {
+          LogError("committing event " + OneLine(processed[i].event_id) + " failed: " +
+                   s.message());
+          failed = true;
+        }
       }
     }
+    one_at_a_time = failed;
     if (failed) {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });

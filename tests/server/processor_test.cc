@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "metrics.h"
 #include "pipeline.h"
@@ -180,6 +181,37 @@ TEST_F(ProcessorThrottles, ALongerHorizonLoadsTheOlderStoredFirings) {
   processor_->SetRules(loaded.rules);
   EXPECT_EQ(Throttled(processor_->Process("EV3", *event_, *loaded.rules, now)), 0u)
       << "and EV2's the fourth";
+}
+
+// A second review: an event whose row rolls back the whole transaction (here a
+// trigger's RAISE(ROLLBACK) on the table of its `sqlite` action) failed the
+// inbox's whole batch on every pass, so no event after it was ever processed.
+TEST_F(ProcessorThrottles, AnEventThatRollsBackItsTransactionDoesNotHoldTheInboxBack) {
+  CreateTable(db_path(), "CREATE TABLE marks (id INTEGER PRIMARY KEY, created_at TEXT, eid TEXT)");
+  CreateTable(db_path(),
+              "CREATE TRIGGER roll_back BEFORE INSERT ON marks WHEN NEW.eid = 'EVBAD' "
+              "BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
+  for (const char* id : {"EV1", "EVBAD", "EV2"}) {
+    const std::string body = std::string(R"({"id":")") + id + R"(","type":"t"})";
+    ASSERT_TRUE(store_->Accept(id, "t", body, 1).ok());  // pending: the inbox processes them
+  }
+  auto loaded = Engine::Create()->LoadString(
+      "version: 1\nrules:\n  - id: mark\n    event: \"*\"\n"
+      "    actions: [{sqlite: {table: marks, values: {eid: \"{{ facts.id }}\"}}}]\n");
+  ASSERT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  ASSERT_TRUE(processor_->Start(loaded.rules).ok());
+  auto processed = [&](const std::string& id) {
+    auto e = store_->GetEvent(id);
+    return e.ok() && e->has_value() && (*e)->status == "processed";
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!(processed("EV1") && processed("EV2")) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  processor_->Stop();
+  EXPECT_TRUE(processed("EV1"));
+  EXPECT_TRUE(processed("EV2"));
+  EXPECT_FALSE(processed("EVBAD"));
 }
 
 }  // namespace
