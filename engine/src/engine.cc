@@ -23,9 +23,14 @@ namespace {
 // (What depends on the rule file - vars, captures - is checked where it loads.)
 Status CheckFacts(const Template& t) {
   for (const Template::Reference& ref : t.references()) {
-    if (ref.root != "facts" || ref.rest.empty()) continue;
-    const std::string name = ref.rest.substr(0, ref.rest.find_first_of(".["));
+    if (ref.root != "facts") continue;
+    if (ref.rest.empty()) return Status::InvalidArgument("'facts' needs a name: facts.NAME");
+    const size_t end = ref.rest.find_first_of(".[");
+    const std::string name = ref.rest.substr(0, end);
     if (!FactFromName(name)) return Status::InvalidArgument("unknown fact '" + name + "'");
+    if (end != std::string::npos) {
+      return Status::InvalidArgument("a fact path is 'facts.NAME', not 'facts." + ref.rest + "'");
+    }
   }
   return Status::OK();
 }

@@ -1,6 +1,7 @@
 #include "switchboard/event.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 
 #include "event_rep.h"
@@ -133,8 +134,8 @@ Result<Event> Event::Parse(std::string_view json) {
     ComputeFacts(rep->root, rep->facts, &rep->data_object, &rep->data_object_members,
                  &rep->number_texts);
     // SPEC: facts.created_at is an ISO 8601 UTC time. OpenPhone sends it so,
-    // in the form FormatIsoTime writes ("2026-01-05T15:04:05.557Z"), which is
-    // kept; any other ISO 8601 time (an offset, no zone, a space for the T,
+    // as "2026-01-05T15:04:05.557Z" or "2026-01-05T15:04:05Z", which is kept;
+    // any other ISO 8601 time (an offset, no zone, a space for the T,
     // more digits of a second) is written in that form, to milliseconds like
     // `now`. Text that is no time leaves the fact absent, as a fact that
     // cannot be computed: schedules then use the processing time, as for an
@@ -164,9 +165,21 @@ Result<Event> Event::Parse(std::string_view json) {
 
 const Event::Rep& Event::rep() const {
   if (rep_ != nullptr) return *rep_;
-  // Moved from: the Rep of `{}`, made once and kept for the process.
-  static const Event* const empty = new Event(std::move(Parse("{}").value()));
-  return *empty->rep_;
+  // Moved from: the Rep of `{}`, made once with a parser of its own (not the
+  // thread's, which may be gone in a thread_local destructor) and kept for
+  // the process.
+  static const Rep* const empty = [] {
+    auto rep = new Rep();
+    rep->json = "{}";
+    rep->json.reserve(rep->json.size() + simdjson::SIMDJSON_PADDING);
+    simdjson::dom::parser parser;
+    if (parser.parse_into_document(rep->doc, rep->json.data(), rep->json.size(), false)
+            .get(rep->root)) {
+      std::abort();  // "{}" always parses, unless two bytes of memory could not be had
+    }
+    return rep;
+  }();
+  return *empty;
 }
 
 std::string_view Event::id() const { return rep().facts[static_cast<int>(Fact::kId)].string; }

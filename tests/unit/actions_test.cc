@@ -1214,6 +1214,8 @@ TEST(Action, RegisterActionRejectsInvalidDefaults) {
        "action type 'x' parameter 'note': invalid default_value: unknown fact 'nope'"},
       {{"u", Kind::kUrl, false, "https://example.com/{{ facts.nope }}", false},
        "action type 'x' parameter 'u': invalid default_value: unknown fact 'nope'"},
+      {{"note", Kind::kTemplate, false, "{{ facts.contact.x }}", false},
+       "action type 'x' parameter 'note': invalid default_value: a fact path is 'facts.NAME'"},
   };
   auto engine = Engine::Create();
   for (const Case& c : cases) {

@@ -36,7 +36,7 @@ class SWITCHBOARD_EXPORT Value {
   // Every other integer type (unsigned, long long, unsigned long long, short,
   // ...), exactly: as int64_t when signed, uint64_t when not.
   template <typename T,
-            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+            std::enable_if_t<std::is_integral_v<T> && sizeof(T) <= 8 && !std::is_same_v<T, bool> &&
                                  !std::is_same_v<T, int> && !std::is_same_v<T, int64_t> &&
                                  !std::is_same_v<T, uint64_t>,
                              int> = 0>
