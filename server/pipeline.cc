@@ -55,8 +55,9 @@ void CollectSecrets(const Value& params, const Value& redacted, std::vector<std:
     for (size_t i = 0; i < params.as_array().size(); ++i) {
       CollectSecrets(params.as_array()[i], redacted.as_array()[i], out);
     }
-  } else if (params.is_string() && redacted.is_string() && params != redacted) {
-    const std::string& secret = params.as_string();
+  } else if (redacted.is_string() && params != redacted) {
+    // A secret number or list (a custom type's) is redacted as a string too.
+    const std::string secret = params.ToText();
     out->push_back(secret);
     // "Token tok-123", "Bearer ...": an endpoint that echoes the credential
     // echoes it without the scheme.
