@@ -234,6 +234,15 @@ bool Loader::Map(const YAML::Node& n, const std::string& path,
   return true;
 }
 
+// A path the server answers itself: health, metrics and the admin API's.
+bool IsOwnEndpoint(const std::string& path) {
+  for (const char* fixed : {"/healthz", "/readyz", "/metrics", "/api/events", "/api/actions",
+                            "/api/rules", "/api/rules/reload"}) {
+    if (path == fixed) return true;
+  }
+  return path.rfind("/api/events/", 0) == 0 || path.rfind("/api/actions/", 0) == 0;
+}
+
 bool Loader::Expand(const std::string& in, std::string* out, std::string* problem) const {
   out->clear();
   for (size_t i = 0; i < in.size();) {
@@ -528,12 +537,11 @@ void Loader::Load(const YAML::Node& root, ServerConfig* c) {
               text.find_first_of("?#") != std::string::npos) {
             Error(n.Mark(), "sources.openphone.path",
                   "expected a URL path starting with '/' (no query), got " + Quote(text));
-          } else if (text == "/healthz" || text == "/readyz" || text == "/metrics" ||
-                     text == "/api" || text.rfind("/api/", 0) == 0) {
+          } else if (IsOwnEndpoint(text)) {
             // The webhook would hide the endpoint (a liveness probe answered 405).
             Error(n.Mark(), "sources.openphone.path",
                   Quote(text) + " is one of the server's own endpoints (/healthz, /readyz, "
-                                "/metrics, /api/...): choose another path");
+                                "/metrics, the admin API's): choose another path");
           } else {
             op.path = text;
           }

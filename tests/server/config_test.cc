@@ -441,14 +441,15 @@ TEST_F(ConfigTest, RejectsBadListenAddresses) {
 
 // A probe: `path: /healthz` started, and the liveness probe was answered 405.
 TEST_F(ConfigTest, TheWebhookPathCannotBeTheServersOwnEndpoint) {
-  for (const char* taken : {"/healthz", "/readyz", "/metrics", "/api", "/api/events"}) {
+  for (const char* taken : {"/healthz", "/readyz", "/metrics", "/api/events", "/api/rules/reload",
+                            "/api/actions/7/retry", "/api/events/EV1"}) {
     std::string e = Error(std::string("sources:\n  openphone:\n    path: ") + taken + "\n");
     EXPECT_NE(e.find(":3:11: sources.openphone.path: '" + std::string(taken) +
                      "' is one of the server's own endpoints"),
               std::string::npos)
         << e;
   }
-  for (const char* free : {"/hooks/openphone", "/apis", "/metrics/openphone"}) {
+  for (const char* free : {"/hooks/openphone", "/apis", "/metrics/openphone", "/api/openphone"}) {
     Result<ServerConfig> c = Load(std::string("sources:\n  openphone:\n    path: ") + free + "\n");
     EXPECT_TRUE(c.ok()) << free << ": " << c.status().message();
   }
