@@ -296,7 +296,14 @@ Result<AcceptOutcome> Processor::Accept(const std::string& id, const std::string
       },
       [&] { ForgetFirings(processed); });
   if (!accepted.ok()) return accepted;
-  if (*accepted == AcceptOutcome::kAccepted) Committed(processed);
+  if (*accepted == AcceptOutcome::kAccepted) {
+    if (!processed.error.ok()) {
+      // Stored pending (Store::Accept): the inbox processes it later.
+      LogWarning("event " + OneLine(id) + " stored unprocessed: " + processed.error.message());
+      Notify();
+    }
+    Committed(processed);
+  }
   return accepted;
 }
 

@@ -410,6 +410,7 @@ class SqliteStore : public Store {
                                  " events wait to be processed)");
     }
     AcceptOutcome outcome = AcceptOutcome::kAccepted;
+    bool stored_pending = !process;
     auto store_pending = [&](sqlite3* db) {
       Stmt insert(&writer_cache_, db,
                   "INSERT OR IGNORE INTO switchboard_events (id, type, body, received_ms) "
@@ -429,7 +430,15 @@ class SqliteStore : public Store {
       }
       if (rc != SQLITE_DONE) return exists.status("looking up the event id");
       ProcessedEvent* p = process();
-      if (!p->error.ok()) return p->error;
+      if (!p->error.ok()) {
+        // Its processing failed (memory ran out): the event is stored pending,
+        // acknowledged and durable, for the inbox to process later. What the
+        // processing did in memory is taken back now, and only once.
+        if (discarded) discarded();
+        p->firings.clear();
+        stored_pending = true;
+        return store_pending(db);
+      }
       Stmt insert(&writer_cache_, db,
                   "INSERT INTO switchboard_events (id, type, body, received_ms, status, trace, "
                   "processed_ms) VALUES (?, ?, ?, ?, 'processed', ?, ?)");
@@ -445,9 +454,9 @@ class SqliteStore : public Store {
     } else {
       s = Write(store_pending, /*shed_when_full=*/true, /*single_statement=*/true,
                 /*durable=*/true, discarded);
-      if (s.ok() && outcome == AcceptOutcome::kAccepted) ++pending_events_;
     }
     if (!s.ok()) return s;
+    if (stored_pending && outcome == AcceptOutcome::kAccepted) ++pending_events_;
     return outcome;
   }
 

@@ -63,8 +63,9 @@ struct ProcessedEvent {
   std::vector<SqlInsert> inserts;     // own-database sqlite actions: exactly once
   std::vector<std::pair<std::string, std::string>> firings;  // throttle (rule, key)
   int64_t processed_ms = 0;
-  // Not OK when the event could not be processed (memory ran out): nothing is
-  // committed, the write fails with it and the event is processed again later.
+  // Not OK when the event could not be processed (memory ran out): nothing of
+  // it is committed. Accept then stores the event pending (for the inbox);
+  // CommitProcessedAsync fails with it, and the event stays pending.
   Status error;
 };
 
@@ -103,8 +104,9 @@ class Store {
   // Stores a new event durably. Returns kDuplicate when the id is already
   // stored. kUnavailable when the store is overloaded or the database is busy.
   // With `process`, the event is stored processed, together with what
-  // `process` returns, in one transaction; without, it is stored pending.
-  // `discarded` (may be empty) runs when the event was not stored.
+  // `process` returns, in one transaction (stored pending instead when what
+  // it returns has an error); without, it is stored pending. `discarded`
+  // (may be empty) runs when what `process` returned is not committed.
   virtual Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
                                        const std::string& body, int64_t received_ms,
                                        const ProcessNewEvent& process,

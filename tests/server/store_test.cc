@@ -485,6 +485,35 @@ TEST_F(SqliteStoreTest, ATransactionRolledBackAsAWholeFailsItsWholeBatch) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE id != 'HOLD'"), 2);
 }
 
+// A second review: an event whose processing failed (memory ran out) was not
+// stored at all, the sender's retries its only copy. It is stored pending,
+// acknowledged, for the inbox; what its processing did in memory is taken back.
+TEST_F(SqliteStoreTest, AnEventWhoseProcessingFailedIsStoredPending) {
+  max_pending_events_ = 1;
+  Reopen();
+  ProcessedEvent p = ProcessedWithEverything("EV1");
+  p.error = Status::Unavailable("out of memory while processing the event");
+  int discarded = 0;
+  auto r = store_->Accept("EV1", "t", "{}", 1, [&] { return &p; }, [&] {
+    ++discarded;
+    EXPECT_EQ(p.firings.size(), 1u) << "told before the firings are dropped";
+  });
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, AcceptOutcome::kAccepted);
+  EXPECT_EQ(discarded, 1);
+  EXPECT_TRUE(p.firings.empty());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
+  auto pending = store_->PendingEvents(10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  // It counts as waiting: at the limit of one, the next webhook is refused.
+  auto refused = store_->Accept("EV2", "t", "{}", 2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+}
+
 // A second review: the rollback came from a `sqlite` action's row, which the
 // store goes on from (its action is committed dead), and each statement after
 // it committed on its own: every retry of the event queued its actions again.
