@@ -19,18 +19,13 @@ namespace {
 
 // A ParamSpec's default is used as if written in every rule that leaves the
 // parameter out, so it must be valid for the parameter's kind.
-// A fact a template reads that no event has: the default could never load.
-// (What depends on the rule file - vars, captures - is checked where it loads.)
-Status CheckFacts(const Template& t) {
+// A reference that no rule file could load (an unknown fact, rule.x, ...),
+// checked as the loader checks it; what depends on the rule file (vars,
+// captures) is checked where it loads.
+Status CheckReferences(const Template& t) {
   for (const Template::Reference& ref : t.references()) {
-    if (ref.root != "facts") continue;
-    if (ref.rest.empty()) return Status::InvalidArgument("'facts' needs a name: facts.NAME");
-    const size_t end = ref.rest.find_first_of(".[");
-    const std::string name = ref.rest.substr(0, end);
-    if (!FactFromName(name)) return Status::InvalidArgument("unknown fact '" + name + "'");
-    if (end != std::string::npos) {
-      return Status::InvalidArgument("a fact path is 'facts.NAME', not 'facts." + ref.rest + "'");
-    }
+    std::string problem = ContextReferenceProblem(ref);
+    if (!problem.empty()) return Status::InvalidArgument(problem);
   }
   return Status::OK();
 }
@@ -43,14 +38,14 @@ Status CheckDefault(const ParamSpec& spec) {
     case Kind::kTemplate:
     case Kind::kAny: {
       auto t = Template::Parse(value);
-      return t.ok() ? CheckFacts(*t) : t.status();
+      return t.ok() ? CheckReferences(*t) : t.status();
     }
     case Kind::kUrl: {
       // Checked as the loader checks a url written in a rule.
       auto t = Template::Parse(value, Template::Mode::kUrl);
       if (!t.ok()) return t.status();
       std::string problem = UrlTemplateProblem(*t, "'" + value + "'");
-      return problem.empty() ? CheckFacts(*t) : Status::InvalidArgument(problem);
+      return problem.empty() ? CheckReferences(*t) : Status::InvalidArgument(problem);
     }
     case Kind::kLiteral:
     case Kind::kPath:

@@ -1092,13 +1092,9 @@ class Loader {
       Error(s.file, MarkOf(s.file, node, e.offset), s.item, e.message);
     }
     for (const Template::Reference& ref : t.references()) {
-      std::string problem;
+      std::string problem = ContextReferenceProblem(ref);
       std::string first = ref.rest.substr(0, ref.rest.find_first_of(".["));
-      if (ref.root == "facts" && !ref.rest.empty()) {
-        if (!FactFromName(first) || first != ref.rest) {
-          problem = "unknown fact " + Quote(ref.rest) + DidYouMean(ref.rest, FactNames());
-        }
-      } else if (ref.root == "vars" && !ref.rest.empty()) {
+      if (ref.root == "vars" && !ref.rest.empty()) {
         if (!rep_->vars.Find(first) && !VarDefined(first)) {
           problem = "undefined variable " + Quote(first) + DidYouMean(first, Names(var_nodes_));
         }
@@ -1109,14 +1105,7 @@ class Loader {
           problem = "no named group " + Quote(ref.rest) +
                     " in this rule's 'matches' patterns" + DidYouMean(first, groups);
         }
-      } else if (ref.root == "rule") {
-        if (!ref.rest.empty() && ref.rest != "id" && ref.rest != "description") {
-          problem = "unknown " + Quote("rule." + ref.rest) + " (rule.id or rule.description)";
-        }
-      } else if (ref.root == "now") {
-        if (!ref.rest.empty()) problem = "'now' has no fields";
       } else if (ref.root == "env") {
-        if (ref.rest.empty()) problem = "'env' needs a variable name: env.NAME";
         if (uses_env) *uses_env = true;
         if (!ref.rest.empty()) rep_->env_names.insert(ref.rest);
       }
@@ -1842,6 +1831,24 @@ class Loader {
 };
 
 }  // namespace
+
+std::string ContextReferenceProblem(const Template::Reference& ref) {
+  if (ref.root == "facts" && !ref.rest.empty()) {
+    const std::string first = ref.rest.substr(0, ref.rest.find_first_of(".["));
+    if (!FactFromName(first) || first != ref.rest) {
+      return "unknown fact " + Quote(ref.rest) + DidYouMean(ref.rest, FactNames());
+    }
+  } else if (ref.root == "rule") {
+    if (!ref.rest.empty() && ref.rest != "id" && ref.rest != "description") {
+      return "unknown " + Quote("rule." + ref.rest) + " (rule.id or rule.description)";
+    }
+  } else if (ref.root == "now") {
+    if (!ref.rest.empty()) return "'now' has no fields";
+  } else if (ref.root == "env") {
+    if (ref.rest.empty()) return "'env' needs a variable name: env.NAME";
+  }
+  return "";
+}
 
 LoadResult LoadRuleSources(const std::vector<RuleSource>& sources, const ActionRegistry& actions,
                            const LoadOptions& options, std::vector<Diagnostic> earlier_errors) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "switchboard/engine.h"
+#include "template.h"
 
 namespace switchboard {
 
@@ -18,6 +19,11 @@ struct RuleSource {
   std::string name;  // file name as given (used in diagnostics)
   std::string text;
 };
+
+// What is wrong with a template's reference to what every rule file sees alike
+// (facts.NAME, rule.id, now, env.NAME), or "" when nothing is; references to
+// vars and captures depend on the file and rule, which the loader checks.
+std::string ContextReferenceProblem(const Template::Reference& ref);
 
 // Loads all sources as one rule set. Every error of every source is reported.
 LoadResult LoadRuleSources(const std::vector<RuleSource>& sources, const ActionRegistry& actions,

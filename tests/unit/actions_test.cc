@@ -1215,7 +1215,9 @@ TEST(Action, RegisterActionRejectsInvalidDefaults) {
       {{"u", Kind::kUrl, false, "https://example.com/{{ facts.nope }}", false},
        "action type 'x' parameter 'u': invalid default_value: unknown fact 'nope'"},
       {{"note", Kind::kTemplate, false, "{{ facts.contact.x }}", false},
-       "action type 'x' parameter 'note': invalid default_value: a fact path is 'facts.NAME'"},
+       "action type 'x' parameter 'note': invalid default_value: unknown fact 'contact.x'"},
+      {{"note", Kind::kTemplate, false, "{{ rule.name }}", false},
+       "action type 'x' parameter 'note': invalid default_value: unknown 'rule.name'"},
   };
   auto engine = Engine::Create();
   for (const Case& c : cases) {
@@ -1225,6 +1227,7 @@ TEST(Action, RegisterActionRejectsInvalidDefaults) {
   }
   for (ParamSpec good : std::vector<ParamSpec>{
            {"note", Kind::kTemplate, false, "note for {{ facts.contact }}", false},
+           {"note", Kind::kTemplate, false, "{{ facts | json }} {{ now }} {{ env.HOME }}", false},
            {"level", Kind::kLiteral, false, "normal", false},
            {"wait", Kind::kDuration, false, "1m30s", false},
            {"u", Kind::kUrl, false, "https://crm.example.com/notes/{{ facts.contact }}", false},
