@@ -8,12 +8,11 @@
 // rather than an error. No simdjson call here can throw.
 #include "facts.h"
 
-#include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string_view>
 
 #include "number.h"
+#include "unicode_case.h"
 
 namespace switchboard {
 
@@ -268,14 +267,9 @@ std::optional<std::string_view> OpenPhoneTypeIgnoringCase(std::string_view type)
       "call.missed",              "call.forwarded",           "call.recording.completed",
       "call.summary.completed",   "call.transcript.completed", "call.voicemail.completed",
       "contact.updated",          "contact.deleted"};
+  const std::string lower = ToLowerUtf8(type);  // the types are lower case
   for (std::string_view known : kTypes) {
-    if (known.size() == type.size() &&
-        std::equal(known.begin(), known.end(), type.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return known;
-    }
+    if (known == lower) return known;
   }
   return std::nullopt;
 }
