@@ -361,10 +361,9 @@ void Processor::Loop() {
         auto now = std::chrono::system_clock::now();
         if (!event.ok() && event.status().code() == StatusCode::kUnavailable) {
           // Memory ran out: no fault of the event, which stays pending.
-          ProcessedEvent later;
-          later.event_id = stored.id;
-          later.error = event.status();
-          processed.push_back(std::move(later));
+          LogError("processing event " + OneLine(stored.id) + " failed: " +
+                   event.status().message());
+          failed = true;
           continue;
         }
         processed.push_back(event.ok() ? Process(stored.id, *event, *rules, now)
