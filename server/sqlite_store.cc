@@ -761,7 +761,8 @@ class SqliteStore : public Store {
     }
     return std::move(job->status);
   }
-  // On the writer thread: runs the job's `discarded`; a second call does nothing.
+  // Runs the job's `discarded` (on the writer thread, or the caller's for a job
+  // never queued); a second call does nothing.
   static void Discard(Job* job) {
     if (!job->discarded) return;
     Discarded discarded = std::move(job->discarded);
@@ -881,7 +882,7 @@ class SqliteStore : public Store {
     job->discarded = std::move(discarded);
     Status queued = Enqueue(job, shed_when_full);
     if (!queued.ok()) {
-      if (job->discarded) job->discarded();
+      Discard(job.get());
       return queued;
     }
     return Await(job.get());
@@ -904,7 +905,7 @@ class SqliteStore : public Store {
     std::future<Status> done = job->promise->get_future();
     Status queued = Enqueue(job, /*shed_when_full=*/false);
     if (!queued.ok()) {
-      if (job->discarded) job->discarded();
+      Discard(job.get());
       job->promise->set_value(queued);
     }
     return done;
