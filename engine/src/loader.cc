@@ -1648,21 +1648,18 @@ class Loader {
     const std::string range = " from " + std::to_string(min) + " to " + std::to_string(kMax);
     double d;
     bool number = YamlNumber(node, &d);
-    if (!number && IsPlainScalar(node) && node.Scalar().size() > 1 && node.Scalar()[0] == '+' &&
-        node.Scalar().find_first_not_of("0123456789", 1) == std::string::npos) {
-      d = std::strtod(node.Scalar().c_str() + 1, nullptr);
-      number = true;
+    // Signed digits that YAML reads as text are a number here: "+5" (a leading
+    // '+' keeps text, for phone numbers) and an integer too long for 64 bits
+    // (out of range below).
+    if (!number && IsPlainScalar(node)) {
+      const std::string& text = node.Scalar();
+      const size_t digits = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+      if (text.size() > digits && text.find_first_not_of("0123456789", digits) == std::string::npos) {
+        d = std::strtod(text.c_str(), nullptr);
+        number = true;
+      }
     }
-    // An integer too long for 64 bits is read as text, but it is a number.
-    const std::string& text = IsPlainScalar(node) ? node.Scalar() : std::string();
-    const size_t digits_from = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
-    if (!number && text.size() > digits_from &&
-        text.find_first_not_of("0123456789", digits_from) == std::string::npos) {
-      number = true;
-      d = text[0] == '-' ? -std::numeric_limits<double>::infinity()
-                         : std::numeric_limits<double>::infinity();
-    }
-    if (!number || (std::isfinite(d) && d != std::floor(d))) {
+    if (!number || d != std::floor(d)) {
       Error(f, node, item, what + " must be a whole number" + range);
       return false;
     }
