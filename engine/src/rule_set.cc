@@ -19,6 +19,7 @@ namespace {
 
 // One RE2::Set pass over a text costs less than two single regexes, and its
 // answer is exact: from two regexes on a path, the set is the cheaper way.
+// Keyword patterns (KeywordSet) are cheaper still, even one alone.
 constexpr size_t kMinRulesForPrefilter = 2;
 constexpr const char* kRedacted = "[redacted]";
 constexpr size_t kMinSecretBytes = 4;  // as the server's scrubber
@@ -71,24 +72,37 @@ void BuildPrefilters(const RuleSet::Rep& rep, Bucket* bucket) {
     g.members.emplace_back(static_cast<int>(pos), op);
   }
   for (auto& [key, g] : groups) {
-    if (g.members.size() < kMinRulesForPrefilter) continue;
-    RE2::Options options;
-    options.set_log_errors(false);
-    options.set_case_sensitive(!g.ignore_case);
-    options.set_max_mem(64 << 20);
     RegexPrefilter pf;
     pf.path = g.path;
-    pf.set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
-    bool ok = true;
-    for (const auto& [pos, op] : g.members) {
-      if (pf.set->Add(op->pattern, nullptr) < 0) {
-        ok = false;
-        break;
+    if (g.members.size() <= static_cast<size_t>(KeywordSet::kMaxPatterns)) {
+      pf.keywords = std::make_unique<KeywordSet>();
+      for (const auto& [pos, op] : g.members) {
+        if (!pf.keywords->Add(op->pattern, g.ignore_case)) {
+          pf.keywords.reset();
+          break;
+        }
       }
+    }
+    if (g.members.size() >= kMinRulesForPrefilter) {
+      RE2::Options options;
+      options.set_log_errors(false);
+      options.set_case_sensitive(!g.ignore_case);
+      options.set_max_mem(64 << 20);
+      pf.set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+      for (const auto& [pos, op] : g.members) {
+        if (pf.set->Add(op->pattern, nullptr) < 0) {
+          pf.set.reset();
+          break;
+        }
+      }
+      if (pf.set && !pf.set->Compile()) pf.set.reset();
+    }
+    if (!pf.set && !pf.keywords) continue;
+    for (const auto& [pos, op] : g.members) {
       pf.rule_of_pattern.push_back(pos);
       pf.op_of_pattern.push_back(op);
     }
-    if (ok && pf.set->Compile()) bucket->prefilters.push_back(std::move(pf));
+    bucket->prefilters.push_back(std::move(pf));
   }
 }
 
@@ -170,11 +184,15 @@ void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<
       }
     }
     matched.clear();
-    RE2::Set::ErrorInfo info;
-    if (!found || (!pf.set->Match(re2::StringPiece(text.data(), text.size()), &matched, &info) &&
-                   info.kind != RE2::Set::kNoError)) {
-      // Not a string, or the set failed (e.g. out of DFA memory): these rules
-      // are evaluated in full.
+    if (found && !(pf.keywords && pf.keywords->Match(text, &matched))) {
+      RE2::Set::ErrorInfo info;
+      found = pf.set != nullptr &&
+              (pf.set->Match(re2::StringPiece(text.data(), text.size()), &matched, &info) ||
+               info.kind == RE2::Set::kNoError);
+    }
+    if (!found) {
+      // Not a string, a text for no prefilter of this group, or the set
+      // failed (e.g. out of DFA memory): these rules are evaluated in full.
       for (int pos : pf.rule_of_pattern) flags[pos] = 0;
       continue;
     }

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "keyword_set.h"
 #include "number.h"
 #include "path.h"
 #include "switchboard/engine.h"
@@ -107,6 +108,10 @@ struct CompiledRule {
 // groups to capture).
 struct RegexPrefilter {
   PathRef path;
+  // Asked first when every pattern is a keyword pattern (null otherwise); the
+  // set answers the texts it declines. Either may be null, not both: a lone
+  // keyword pattern has no set, its rule then runs its own regex.
+  std::unique_ptr<KeywordSet> keywords;
   std::unique_ptr<RE2::Set> set;
   std::vector<int> rule_of_pattern;            // pattern index -> position in the bucket
   std::vector<const Operator*> op_of_pattern;  // pattern index -> its `matches` operator

@@ -974,6 +974,61 @@ rules:
   EXPECT_EQ(FiredBothWays(*rules, ParseEvent(outgoing)), Ids({}));
 }
 
+// Keyword patterns ('\bword\b', '(?i)\b(a|b)\b') are answered without RE2 for
+// ASCII texts; other texts go to the RE2::Set (two or more rules) or to each
+// rule's own regex (a lone rule). Every path gives RE2's answer, including the
+// one where Unicode case folding makes the difference: U+212A KELVIN SIGN is a
+// case-insensitive 'k' and no word character.
+TEST(Evaluation, KeywordPrefilterAndItsFallbacks) {
+  const std::string kelvin = "\xE2\x84\xAA";
+  auto lone = Rules(R"(version: 1
+rules:
+  - id: ok
+    event: message.received
+    when: { facts.text: { matches: '(?i)\bok\b' } }
+    actions: [{log: {message: o}}]
+)");
+  ASSERT_NE(lone, nullptr);
+  EXPECT_EQ(FiredBothWays(*lone, ParseEvent(Message("OK then"))), Ids({"ok"}));
+  EXPECT_EQ(FiredBothWays(*lone, ParseEvent(Message("okay"))), Ids({}));
+  EXPECT_EQ(FiredBothWays(*lone, ParseEvent(Message("ok \xF0\x9F\x91\x8D"))), Ids({"ok"}));
+  EXPECT_EQ(FiredBothWays(*lone, ParseEvent(Message("o" + kelvin + "x"))), Ids({"ok"}));
+
+  auto pair = Rules(R"(version: 1
+rules:
+  - id: ok
+    event: message.received
+    when: { facts.text: { matches: '(?i)\bok\b' } }
+    actions: [{log: {message: o}}]
+  - id: stop
+    event: message.received
+    when: { facts.text: { matches: '\b(STOP|UNSUBSCRIBE)\b' } }
+    actions: [{log: {message: s}}]
+)");
+  ASSERT_NE(pair, nullptr);
+  EXPECT_EQ(FiredBothWays(*pair, ParseEvent(Message("ok, STOP"))), Ids({"ok", "stop"}));
+  EXPECT_EQ(FiredBothWays(*pair, ParseEvent(Message("stop"))), Ids({}));
+  EXPECT_EQ(FiredBothWays(*pair, ParseEvent(Message("UNSUBSCRIBE \xC3\xA9t\xC3\xA9"))),
+            Ids({"stop"}));
+  EXPECT_EQ(FiredBothWays(*pair, ParseEvent(Message("o" + kelvin + "x STOP"))), Ids({"ok", "stop"}));
+
+  // One pattern that is not a keyword pattern: the group is the set's alone.
+  auto mixed = Rules(R"(version: 1
+rules:
+  - id: ok
+    event: message.received
+    when: { facts.text: { matches: '(?i)\bok\b' } }
+    actions: [{log: {message: o}}]
+  - id: order
+    event: message.received
+    when: { facts.text: { matches: 'order \d+' } }
+    actions: [{log: {message: n}}]
+)");
+  ASSERT_NE(mixed, nullptr);
+  EXPECT_EQ(FiredBothWays(*mixed, ParseEvent(Message("ok, order 12"))), Ids({"ok", "order"}));
+  EXPECT_EQ(FiredBothWays(*mixed, ParseEvent(Message("order"))), Ids({}));
+}
+
 // A throttle store that evaluates another event, on the same thread, whenever
 // it is asked: user code that Evaluate calls back may evaluate too.
 class ReentrantThrottle : public ThrottleStore {
