@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <map>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "log.h"
@@ -18,6 +20,13 @@ namespace {
 // Throttle firings are kept at least this long, longer when a rule's window is.
 constexpr std::chrono::hours kMinThrottleHorizon{24 * 31};
 constexpr int kBatch = 64;
+// An event whose processing failed is tried again after 1 s, then after twice
+// as long each time, at most every 5 minutes; at most kMaxRetrying such events
+// are paced (each widens the inbox's read by one), any more are retried
+// with a pause of a second between passes.
+constexpr std::chrono::seconds kFirstRetryDelay{1};
+constexpr std::chrono::seconds kMaxRetryDelay{300};
+constexpr size_t kMaxRetrying = 1024;
 
 // A `sqlite` action without a `database`, or with one that renders empty, writes
 // into the server's own database (in the event's transaction, or on a retry by
@@ -328,46 +337,96 @@ void Processor::Committed(const ProcessedEvent& processed) {
 
 void Processor::Loop() {
   NameThisThread("sb-inbox");
+  using Clock = std::chrono::steady_clock;
+  struct Retry {
+    int failures = 0;
+    Clock::time_point at;
+  };
+  // Events whose processing failed, by id, and when each is tried again: an
+  // event that fails every time (memory runs out on it, a trigger rolls its
+  // transaction back) must neither be retried without pause nor, once 64 of
+  // them fill the read, hold the events behind them back.
+  std::unordered_map<std::string, Retry> retrying;
   bool one_at_a_time = false;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;
     }
-    auto pending = store_->PendingEvents(kBatch);
+    // The read reaches past the events that wait for their retry.
+    const int limit = kBatch + static_cast<int>(retrying.size());
+    auto pending = store_->PendingEvents(limit);
     if (!pending.ok()) {
       LogWarning("reading the inbox failed: " + pending.status().message());
     }
-    if (!pending.ok() || pending->empty()) {
+    const Clock::time_point now = Clock::now();
+    Clock::time_point wake_at = now + std::chrono::seconds(1);
+    std::vector<StoredEvent> ready;
+    if (pending.ok()) {
+      if (pending->size() < static_cast<size_t>(limit)) {
+        // Every pending event was read: forget those no longer pending.
+        std::unordered_set<std::string_view> ids;
+        for (const StoredEvent& e : *pending) ids.insert(e.id);
+        for (auto it = retrying.begin(); it != retrying.end();) {
+          it = ids.count(it->first) ? std::next(it) : retrying.erase(it);
+        }
+      }
+      for (StoredEvent& e : *pending) {
+        auto it = retrying.find(e.id);
+        if (it != retrying.end() && it->second.at > now) {
+          wake_at = std::min(wake_at, it->second.at);
+        } else if (ready.size() < static_cast<size_t>(kBatch)) {
+          ready.push_back(std::move(e));
+        }
+      }
+    }
+    if (ready.empty()) {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || wake_; });
+      cv_.wait_until(lock, wake_at, [&] { return stopping_ || wake_; });
       wake_ = false;
       continue;
     }
     std::shared_ptr<const RuleSet> rules = this->rules();
     // Committed together (one transaction for the batch), each alone. After
     // a pass with a failure, one event per transaction: an error that rolls
-    // back a whole transaction fails its whole batch (store.h), and an event
-    // that causes it every time must not hold the others back with it.
-    const size_t step = one_at_a_time ? 1 : pending->size();
+    // back a whole transaction fails its whole batch (store.h), which says
+    // nothing of which event caused it; alone, a failure is the event's own.
+    const size_t step = one_at_a_time ? 1 : ready.size();
     bool failed = false;
-    for (size_t first = 0; first < pending->size(); first += step) {
-      const size_t last = std::min(pending->size(), first + step);
+    bool unpaced = false;  // a failure that `retrying` had no room for
+    // `own`: the failure is the event's (not its batch's, which rolled back).
+    auto retry_later = [&](const std::string& id, const std::string& error, bool own) {
+      failed = true;
+      std::string when = "; tried again in the next pass, alone";
+      if (own && (retrying.size() < kMaxRetrying || retrying.count(id))) {
+        Retry& r = retrying[id];
+        ++r.failures;
+        auto delay = kMaxRetryDelay;
+        if (r.failures <= 20) delay = std::min(delay, kFirstRetryDelay * (1 << (r.failures - 1)));
+        r.at = Clock::now() + delay;
+        when = "; tried again in " + std::to_string(delay.count()) + " s (failure " +
+               std::to_string(r.failures) + ")";
+      } else if (own) {
+        unpaced = true;
+        when = "; tried again in 1 s";
+      }
+      LogError("processing event " + OneLine(id) + " failed: " + error + when);
+    };
+    for (size_t first = 0; first < ready.size(); first += step) {
+      const size_t last = std::min(ready.size(), first + step);
       std::vector<ProcessedEvent> processed;
       processed.reserve(last - first);
       for (size_t i = first; i < last; ++i) {
-        const StoredEvent& stored = (*pending)[i];
+        const StoredEvent& stored = ready[i];
         auto event = Event::Parse(stored.body);
-        auto now = std::chrono::system_clock::now();
+        auto at = std::chrono::system_clock::now();
         if (!event.ok() && event.status().code() == StatusCode::kUnavailable) {
           // Memory ran out: no fault of the event, which stays pending.
-          LogError("processing event " + OneLine(stored.id) + " failed: " +
-                   event.status().message());
-          failed = true;
+          retry_later(stored.id, event.status().message(), true);
           continue;
         }
-        processed.push_back(event.ok() ? Process(stored.id, *event, *rules, now)
-                                       : Unparseable(stored.id, event.status(), now));
+        processed.push_back(event.ok() ? Process(stored.id, *event, *rules, at)
+                                       : Unparseable(stored.id, event.status(), at));
       }
       std::vector<std::future<Status>> commits;
       for (ProcessedEvent& p : processed) {
@@ -376,16 +435,19 @@ void Processor::Loop() {
       for (size_t i = 0; i < commits.size(); ++i) {
         Status s = commits[i].get();
         if (s.ok()) {
+          retrying.erase(processed[i].event_id);
           Committed(processed[i]);
         } else {
-          LogError("committing event " + OneLine(processed[i].event_id) + " failed: " +
-                   s.message());
-          failed = true;
+          const bool own = step == 1 || !processed[i].error.ok();
+          retry_later(processed[i].event_id,
+                      processed[i].error.ok() ? "committing it failed: " + s.message()
+                                              : s.message(),
+                      own);
         }
       }
     }
     one_at_a_time = failed;
-    if (failed) {
+    if (unpaced) {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
     }

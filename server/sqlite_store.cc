@@ -1098,7 +1098,7 @@ class SqliteStore : public Store {
     known_columns_.clear();  // tables created in the batch are gone
     const Status& cause = (*results)[failed];
     const Status others = Status::Unavailable(
-        "the database rolled back the transaction" +
+        "rolled back with the transaction of another write" +
         (cause.ok() ? std::string() : " (" + cause.message() + ")"));
     for (size_t i = 0; i < jobs->size(); ++i) {
       Discard((*jobs)[i].get());

@@ -1,12 +1,17 @@
 // The processor's throttle state: how long firings are kept, and that memory
-// counts exactly the firings the database holds or is about to commit.
+// counts exactly the firings the database holds or is about to commit; and the
+// inbox's handling of events that fail.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "metrics.h"
 #include "pipeline.h"
@@ -212,6 +217,68 @@ TEST_F(ProcessorThrottles, AnEventThatRollsBackItsTransactionDoesNotHoldTheInbox
   EXPECT_TRUE(processed("EV1"));
   EXPECT_TRUE(processed("EV2"));
   EXPECT_FALSE(processed("EVBAD"));
+}
+
+// An event that fails every time waits longer after each failure, and no
+// number of them holds the events behind them back: 70 failing events filled
+// each read of 64 pending events, retried without end, so that the event after
+// them was never processed.
+TEST_F(ProcessorThrottles, FailingEventsAreRetriedWithBackoffAndHoldNoOthersBack) {
+  CreateTable(db_path(), "CREATE TABLE marks (id INTEGER PRIMARY KEY, created_at TEXT, eid TEXT)");
+  CreateTable(db_path(),
+              "CREATE TRIGGER roll_back BEFORE INSERT ON marks WHEN NEW.eid LIKE 'EVBAD%' "
+              "BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
+  std::vector<std::string> bad;
+  for (int i = 0; i < 70; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "EVBAD%02d", i);
+    bad.push_back(id);
+    const std::string body = std::string(R"({"id":")") + id + R"(","type":"t"})";
+    ASSERT_TRUE(store_->Accept(id, "t", body, 1 + i).ok());
+  }
+  ASSERT_TRUE(store_->Accept("EVGOOD", "t", R"({"id":"EVGOOD","type":"t"})", 1000).ok());
+  auto loaded = Engine::Create()->LoadString(
+      "version: 1\nrules:\n  - id: mark\n    event: \"*\"\n"
+      "    actions: [{sqlite: {table: marks, values: {eid: \"{{ facts.id }}\"}}}]\n");
+  ASSERT_TRUE(loaded.ok()) << loaded.FormatErrors();
+  auto processed = [&](const std::string& id) {
+    auto e = store_->GetEvent(id);
+    return e.ok() && e->has_value() && (*e)->status == "processed";
+  };
+  auto wait_for = [](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  };
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(processor_->Start(loaded.rules).ok());
+  const bool good = wait_for([&] { return processed("EVGOOD"); });
+  // Each failing event is tried again after 1 s, then after 2 s: wait for that
+  // second failure of the last one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CreateTable(db_path(), "DROP TRIGGER roll_back");
+  const bool all_bad = wait_for([&] {
+    return std::all_of(bad.begin(), bad.end(), processed);
+  });
+  processor_->Stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(good) << "the event after 70 failing ones was not processed";
+  EXPECT_TRUE(all_bad) << "the failing events were not processed once they could be";
+  // Alone, each failure is the event's own, and each waits longer.
+  const std::string failed =
+      "processing event EVBAD69 failed: committing it failed: the database rolled back the "
+      "transaction (inserting into table 'marks': injected); tried again in ";
+  EXPECT_NE(log.find(failed + "1 s (failure 1)"), std::string::npos) << log.substr(0, 3000);
+  EXPECT_NE(log.find(failed + "2 s (failure 2)"), std::string::npos) << log.substr(0, 3000);
+  // In a batch, the others learn that they were rolled back with it.
+  EXPECT_NE(log.find("processing event EVBAD01 failed: committing it failed: rolled back with "
+                     "the transaction of another write (the database rolled back the "
+                     "transaction (inserting into table 'marks': injected)); tried again in "
+                     "the next pass, alone"),
+            std::string::npos)
+      << log.substr(0, 3000);
 }
 
 }  // namespace

@@ -474,7 +474,8 @@ TEST_F(SqliteStoreTest, ATransactionRolledBackAsAWholeFailsItsWholeBatch) {
   EXPECT_FALSE(r_bad.ok());
   EXPECT_EQ(r_before.code(), StatusCode::kUnavailable) << r_before.message();
   EXPECT_EQ(r_after.code(), StatusCode::kUnavailable) << r_after.message();
-  EXPECT_NE(r_after.message().find("rolled back the transaction"), std::string::npos)
+  EXPECT_NE(r_after.message().find("rolled back with the transaction of another write ("),
+            std::string::npos)
       << r_after.message();
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE id != 'HOLD'"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
