@@ -18,6 +18,10 @@ constexpr std::array<bool, 256> MakeWordTable() {
 }
 constexpr std::array<bool, 256> kWordChar = MakeWordTable();
 
+// Longer words are left to RE2, which refuses the longest (its memory budget),
+// and Add keeps a list per word size up to the longest.
+constexpr size_t kMaxWordBytes = 256;
+
 
 bool IsWordChar(char c) { return kWordChar[static_cast<unsigned char>(c)]; }
 
@@ -55,7 +59,9 @@ bool ConsumeSuffix(std::string_view* s, std::string_view suffix) {
 bool ExpandAlternative(std::string_view alt, std::vector<std::string>* out) {
   bool optional_last = !alt.empty() && alt.back() == '?';
   if (optional_last) alt.remove_suffix(1);
-  if (alt.empty() || (optional_last && alt.size() < 2)) return false;
+  if (alt.empty() || (optional_last && alt.size() < 2) || alt.size() > kMaxWordBytes) {
+    return false;
+  }
   for (char c : alt) {
     if (!IsWordChar(c)) return false;
   }
@@ -122,11 +128,12 @@ bool KeywordSet::Add(std::string_view pattern, bool ignore_case) {
 
 bool KeywordSet::Match(std::string_view text, std::vector<int>* matched) const {
   uint64_t found = 0;
-  unsigned char high_bits = 0;  // of the separators: a word is ASCII
   const char* p = text.data();
   const char* const end = p + text.size();
   while (p < end) {
-    while (p < end && !IsWordChar(*p)) high_bits |= static_cast<unsigned char>(*p++);
+    for (; p < end && !IsWordChar(*p); ++p) {
+      if (static_cast<unsigned char>(*p) >= 0x80) return false;  // a word is ASCII
+    }
     const char* const word = p;
     while (p < end && IsWordChar(*p)) ++p;
     const size_t n = static_cast<size_t>(p - word);
@@ -141,7 +148,6 @@ bool KeywordSet::Match(std::string_view text, std::vector<int>* matched) const {
       }
     }
   }
-  if (high_bits & 0x80) return false;
   for (int i = 0; found != 0; ++i, found >>= 1) {
     if (found & 1) matched->push_back(i);
   }

@@ -191,8 +191,9 @@ void ApplyPrefilters(const Bucket& bucket, const Event::Rep& event, std::vector<
                info.kind == RE2::Set::kNoError);
     }
     if (!found) {
-      // Not a string, a text for no prefilter of this group, or the set
-      // failed (e.g. out of DFA memory): these rules are evaluated in full.
+      // Not a string, or a text that neither the keyword set nor the RE2 set
+      // answered (a set may be absent, or fail: out of DFA memory): these
+      // rules are evaluated in full.
       for (int pos : pf.rule_of_pattern) flags[pos] = 0;
       continue;
     }

@@ -53,6 +53,16 @@ TEST(KeywordSet, DeclinesOtherShapes) {
   }
 }
 
+TEST(KeywordSet, LeavesWordsOver256BytesToRe2) {
+  KeywordSet set;
+  EXPECT_FALSE(set.Add("\\b" + std::string(257, 'k') + "\\b", false));
+  EXPECT_FALSE(set.Add("\\b(a|" + std::string(257, 'k') + ")\\b", false));
+  EXPECT_TRUE(set.Add("\\b" + std::string(256, 'k') + "?\\b", false));
+  std::vector<int> matched;
+  ASSERT_TRUE(set.Match(std::string(255, 'k'), &matched));
+  EXPECT_EQ(matched, std::vector<int>({0}));
+}
+
 TEST(KeywordSet, LongWords) {
   KeywordSet set;
   const std::string word = "Supercalifragilistic_expialidocious_2";  // 37 bytes
