@@ -74,11 +74,18 @@ bool IsE164(std::string_view n) {
   return EightDigits(first) && EightDigits(last);
 }
 
-bool IsPhoneNumberId(std::string_view id) {
-  if (id.size() < 3 || id.size() > 64 || id.substr(0, 2) != "PN") return false;
+namespace {
+
+bool IsOpenPhoneId(std::string_view id, std::string_view prefix) {
+  if (id.size() < 3 || id.size() > 64 || id.substr(0, 2) != prefix) return false;
   return std::all_of(id.begin() + 2, id.end(),
                      [](char c) { return kPhoneNumberIdChars[static_cast<unsigned char>(c)]; });
 }
+
+}  // namespace
+
+bool IsPhoneNumberId(std::string_view id) { return IsOpenPhoneId(id, "PN"); }
+bool IsUserId(std::string_view id) { return IsOpenPhoneId(id, "US"); }
 
 size_t Utf8Length(std::string_view s) {
   // Every byte but the continuation bytes (10xxxxxx) starts a code point. They
@@ -120,6 +127,7 @@ class SendMessage : public BuiltinActionType {
   static constexpr std::string_view kTo = "to";
   static constexpr std::string_view kContent = "content";
   static constexpr std::string_view kFrom = "from";
+  static constexpr std::string_view kUserId = "user_id";
 
  public:
   std::vector<ParamSpec> params() const override {
@@ -151,6 +159,11 @@ class SendMessage : public BuiltinActionType {
       problems->push_back({"from", "", "parameter 'from' must be a phone number id (PN...) or "
                                        "one E.164 number, not '" + from->as_string() + "'"});
     }
+    const Value* user = params.Find("user_id");
+    if (IsLiteralTemplate(user) && !user->as_string().empty() && !IsUserId(user->as_string())) {
+      problems->push_back({"user_id", "", "parameter 'user_id' must be an OpenPhone user id "
+                                          "(US...), not '" + user->as_string() + "'"});
+    }
     const Value* status = params.Find("set_inbox_status");
     if (status != nullptr && (!status->is_string() || status->as_string() != "done")) {
       problems->push_back({"set_inbox_status", "", "parameter 'set_inbox_status' can only be 'done'"});
@@ -161,6 +174,7 @@ class SendMessage : public BuiltinActionType {
     const Value* to = nullptr;
     const Value* content = nullptr;
     const Value* from = nullptr;
+    const Value* user = nullptr;
     if (p.is_object()) {
       for (const auto& [name, value] : p.as_object()) {
         const std::string_view n = name;
@@ -170,6 +184,8 @@ class SendMessage : public BuiltinActionType {
           content = &value;
         } else if (n == kFrom) {
           from = &value;
+        } else if (n == kUserId) {
+          user = &value;
         }
       }
     }
@@ -191,11 +207,19 @@ class SendMessage : public BuiltinActionType {
     }
     const std::string_view from_text = from == nullptr ? "" : RenderedText(from, &storage);
     if (from_text.empty()) {
-      return Status::InvalidArgument("'from' is empty (the event has no facts.line; set 'from')");
+      return Status::InvalidArgument(
+          "'from' rendered empty (its default is {{ facts.line }}, which this event lacks; set "
+          "'from' to a phone number id (PN...) or an E.164 number)");
     }
     if (!IsE164(from_text) && !IsPhoneNumberId(from_text)) {
       return Status::InvalidArgument("'from' is neither a phone number id (PN...) nor one E.164 "
                                      "number: '" + std::string(from_text) + "'");
+    }
+    // Empty: no userId is sent.
+    const std::string_view user_text = user == nullptr ? "" : RenderedText(user, &storage);
+    if (!user_text.empty() && !IsUserId(user_text)) {
+      return Status::InvalidArgument("'user_id' is not an OpenPhone user id (US...): '" +
+                                     std::string(user_text) + "'");
     }
     return Status::OK();
   }
@@ -225,6 +249,7 @@ class Http : public BuiltinActionType {
       }
     }
     if (const Value* h = params.Find("headers")) {
+      std::map<std::string, std::string> seen;  // lower case -> as written
       for (const auto& [name, value] : h->as_object()) {
         bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
           return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -246,6 +271,12 @@ class Http : public BuiltinActionType {
                                    (lower == "host" ? "the url's host is the destination"
                                                     : "Switchboard frames the request itself") +
                                    ")"});
+          continue;
+        }
+        if (auto [it, added] = seen.emplace(lower, name); !added) {
+          problems->push_back({"headers", name, "parameter 'headers': '" + it->second + "' and '" +
+                                                    name + "' are one header (header names "
+                                                    "ignore case)"});
           continue;
         }
         // A line break written in the value would fail every firing.
@@ -302,7 +333,8 @@ class Sqlite : public BuiltinActionType {
                                           "reserved by SQLite"});
       } else if (!IsSqlIdentifier(table)) {
         problems->push_back({"table", "", "parameter 'table': '" + table +
-                                              "' is not a valid SQL identifier (letters, digits, _)"});
+                                              "' is not a valid SQL identifier (letters, digits, "
+                                              "_; at most 64)"});
       } else if (ToLowerUtf8(table).rfind("switchboard_", 0) == 0) {  // SQL ignores case
         problems->push_back({"table", "", "parameter 'table': names starting with 'switchboard_' "
                                           "are reserved for the server's own tables"});
@@ -323,7 +355,7 @@ class Sqlite : public BuiltinActionType {
       } else if (!IsSqlIdentifier(column)) {
         problems->push_back({"values", column, "parameter 'values': '" + column +
                                                    "' is not a valid SQL column name (letters, "
-                                                   "digits, _)"});
+                                                   "digits, _; at most 64)"});
       } else if (lower == "id" || lower == "created_at") {
         problems->push_back({"values", column, "parameter 'values': column '" + column +
                                                    "' is filled in automatically"});

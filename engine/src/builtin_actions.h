@@ -41,6 +41,8 @@ bool IsReservedBySqlite(std::string_view name);
 bool IsE164(std::string_view number);
 // An OpenPhone phone number id: "PN" and letters, digits, '_' or '-'.
 bool IsPhoneNumberId(std::string_view id);
+// An OpenPhone user id: "US" and letters, digits, '_' or '-'.
+bool IsUserId(std::string_view id);
 // Counts UTF-8 code points.
 size_t Utf8Length(std::string_view s);
 

@@ -262,6 +262,38 @@ class Loader {
     return ok;
   }
 
+  // Reports each key that a mapping in `node` (at any depth) holds twice, at
+  // its second occurrence: YAML leaves duplicates to the reader, and the last
+  // one would silently win. Keys brought by a merge key (<<) never count: the
+  // merge (ExpandMergeKeys) skips the keys a mapping has already. Returns
+  // whether there was none. Visits are bounded as the conversion's are: a
+  // shared node counts once per alias.
+  bool NoDuplicateKeys(const SourceFile* f, const YAML::Node& node, const std::string& item,
+                       const std::string& what) {
+    int visits = 0;
+    return NoDuplicateKeysAt(f, node, item, what, 0, &visits);
+  }
+  bool NoDuplicateKeysAt(const SourceFile* f, const YAML::Node& node, const std::string& item,
+                         const std::string& what, int depth, int* visits) {
+    if (depth > 64 || ++*visits > 200000) return true;  // the conversion reports it
+    bool ok = true;
+    if (node.IsSequence()) {
+      for (const YAML::Node& child : node) {
+        ok = NoDuplicateKeysAt(f, child, item, what, depth + 1, visits) && ok;
+      }
+    } else if (node.IsMap()) {
+      std::set<std::string> seen;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second) {
+          Error(f, it->first, item, what + ": duplicate key " + Quote(it->first.Scalar()));
+          ok = false;
+        }
+        ok = NoDuplicateKeysAt(f, it->second, item, what, depth + 1, visits) && ok;
+      }
+    }
+    return ok;
+  }
+
   // ---- reader ----
 
   void Read(const RuleSource& source) {
@@ -513,7 +545,8 @@ class Loader {
         YAML::Node weekly = node["weekly"];
         if (!weekly || !weekly.IsMap()) {
           Error(f, weekly ? weekly : node, item,
-                "missing 'weekly' (a mapping such as mon-fri: [\"09:00-17:00\"])");
+                weekly ? "'weekly' must be a mapping such as mon-fri: [\"09:00-17:00\"]"
+                       : "missing 'weekly' (a mapping such as mon-fri: [\"09:00-17:00\"])");
         } else {
           for (auto it = weekly.begin(); it != weekly.end(); ++it) {
             YAML::Node ranges = it->second;
@@ -1328,6 +1361,7 @@ class Loader {
     // A secret parameter of any kind is redacted for display, a literal or a
     // number as much as a template (below, also what uses env.*).
     tree->secret = spec.secret;
+    if (!NoDuplicateKeys(s.file, node, s.item, what)) return false;
     switch (spec.kind) {
       case Kind::kTemplate:
       case Kind::kUrl: {
@@ -1420,6 +1454,8 @@ class Loader {
         for (auto it = node.begin(); it != node.end(); ++it) {
           if (!it->first.IsScalar() || !(it->second.IsScalar() || it->second.IsNull())) {
             Error(s.file, it->second, s.item, what + ": each value must be a single value");
+            // Still named for the checks of the names (it is there, not missing).
+            if (it->first.IsScalar()) map.Set(it->first.Scalar(), Value(""));
             ok = false;
             continue;
           }
@@ -1755,7 +1791,10 @@ class Loader {
         Error(f, payload, item, "'payload' must be a mapping (the event's JSON object)");
       } else {
         Value event;
-        if (ToValue(f, payload, item, payload, &event)) test.event_json = event.ToJson();
+        if (NoDuplicateKeys(f, payload, item, "'payload'") &&
+            ToValue(f, payload, item, payload, &event)) {
+          test.event_json = event.ToJson();
+        }
       }
     } else {
       Error(f, node, item, "missing 'event' (a file) or 'payload' (an inline event)");
@@ -1763,7 +1802,7 @@ class Loader {
     if (YAML::Node set = node["set"]) {
       if (!set.IsMap()) {
         Error(f, set, item, "'set' must be a mapping of paths to values");
-      } else {
+      } else if (NoDuplicateKeys(f, set, item, "'set'")) {
         for (auto it = set.begin(); it != set.end(); ++it) {
           auto path = ParsePath(it->first.Scalar());
           if (!path.ok()) {

@@ -340,7 +340,9 @@ rules:
 )",
                       R"({"id":"EV1","type":"custom.event"})");
   ASSERT_EQ(actions.size(), 1u);
-  EXPECT_NE(actions[0].error.find("from"), std::string::npos) << actions[0].error;
+  EXPECT_EQ(actions[0].error,
+            "'from' rendered empty (its default is {{ facts.line }}, which this event lacks; "
+            "set 'from' to a phone number id (PN...) or an E.164 number)");
 }
 
 // ---- http ----
@@ -710,6 +712,72 @@ TEST(Action, SqliteNamesAreCheckedIgnoringCase) {
     ASSERT_FALSE(result.ok()) << params;
     EXPECT_NE(result.FormatErrors().find(message), std::string::npos) << result.FormatErrors();
   }
+}
+
+// A probe: a key written twice in a parameter's mapping loaded, and the last
+// one silently won; two header names that differ only in case loaded, and one
+// of the two headers was sent.
+TEST(Action, KeysWrittenTwiceAndHeadersThatDifferInCaseAreLoadErrors) {
+  auto engine = Engine::Create();
+  const std::pair<const char*, const char*> cases[] = {
+      {"sqlite: { table: notes, values: { a: \"1\", a: \"2\" } }",
+       ":6:51: rule 'one' action 'sqlite': parameter 'values': duplicate key 'a'"},
+      {"http: { url: \"https://x.example/\", headers: { X-A: \"1\", X-A: \"2\" } }",
+       "parameter 'headers': duplicate key 'X-A'"},
+      {"http: { url: \"https://x.example/\", body: { k: 1, n: { k: 2, k: 3 } } }",
+       ":6:69: rule 'one' action 'http': parameter 'body': duplicate key 'k'"},
+      {"http: { url: \"https://x.example/\", body: [ { k: 1, k: 2 } ] }",
+       "parameter 'body': duplicate key 'k'"},
+      {"http: { url: \"https://x.example/\", headers: { X-A: \"1\", x-a: \"2\" } }",
+       "parameter 'headers': 'X-A' and 'x-a' are one header (header names ignore case)"},
+  };
+  for (const auto& [params, message] : cases) {
+    LoadResult result = LoadOneAction(*engine, params);
+    ASSERT_FALSE(result.ok()) << params;
+    EXPECT_NE(result.FormatErrors().find(message), std::string::npos) << result.FormatErrors();
+  }
+  // The same key in two mappings, or merged in by <<, is no duplicate.
+  EXPECT_TRUE(LoadOneAction(*engine, "http: { url: \"https://x.example/\", "
+                                     "body: { a: { k: 1 }, b: { k: 2 } } }")
+                  .ok());
+}
+
+// A probe: a value that is not a single value made 'values' look empty too.
+TEST(Action, SqliteValueThatIsAListIsOneError) {
+  auto engine = Engine::Create();
+  LoadResult result = LoadOneAction(*engine, "sqlite: { table: notes, values: { a: [1, 2] } }");
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.FormatErrors().find("each value must be a single value"), std::string::npos)
+      << result.FormatErrors();
+  EXPECT_EQ(result.FormatErrors().find("needs at least one column"), std::string::npos)
+      << result.FormatErrors();
+}
+
+// A probe: user_id was sent as written, whatever it was.
+TEST(Action, SendMessageUserIdIsAnOpenPhoneUserId) {
+  auto engine = Engine::Create();
+  LoadResult bad = LoadOneAction(
+      *engine, "openphone.send_message: { to: \"+15555550100\", content: hi, user_id: bogus }");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.FormatErrors().find(
+                "parameter 'user_id' must be an OpenPhone user id (US...), not 'bogus'"),
+            std::string::npos)
+      << bad.FormatErrors();
+  auto rendered = [](const std::string& user_id) {
+    return Fire("version: 1\nrules:\n  - id: r\n    event: message.received\n    actions:\n"
+                "      - openphone.send_message: { to: \"+15555550100\", content: hi, "
+                "user_id: \"" + user_id + "\" }\n");
+  };
+  auto from_event = rendered("{{ facts.user_id }}");
+  ASSERT_EQ(from_event.size(), 1u);
+  EXPECT_EQ(from_event[0].error, "");
+  EXPECT_EQ(Param(from_event[0], "user_id"), "US1");
+  auto absent = rendered("{{ data.object.nothing }}");
+  ASSERT_EQ(absent.size(), 1u);
+  EXPECT_EQ(absent[0].error, "") << "an empty user_id is left out";
+  auto wrong = rendered("{{ facts.line }}");
+  ASSERT_EQ(wrong.size(), 1u);
+  EXPECT_EQ(wrong[0].error, "'user_id' is not an OpenPhone user id (US...): 'PN123'");
 }
 
 // SPEC: body is a string, or a mapping/list sent as JSON.

@@ -1606,6 +1606,28 @@ rules:
   EXPECT_NE(result.errors[2].message.find("unknown action type 'lgo'"), std::string::npos);
 }
 
+// A probe: a test's payload or set with a key written twice loaded, the last
+// one silently winning; a `weekly` that is not a mapping was called missing.
+TEST(RuleLoader, KeysWrittenTwiceInTestsAndWeeklyThatIsNoMapping) {
+  LoadResult result = Load(R"(
+version: 1
+schedules:
+  s: { timezone: UTC, weekly: [ mon ] }
+rules:
+  - { id: r1, event: "*", actions: [log: { message: x }] }
+tests:
+  - name: t
+    payload: { id: E, type: t, data: { object: { text: a, text: b } } }
+    set: { facts.text: x, facts.text: y }
+    expect: { fired: [r1] }
+)");
+  EXPECT_TRUE(HasError(result, 3, 31, "'weekly' must be a mapping such as mon-fri"));
+  EXPECT_TRUE(HasError(result, 8, 59, "'payload': duplicate key 'text'"));
+  EXPECT_TRUE(HasError(result, 9, 27, "'set': duplicate key 'facts.text'"));
+  EXPECT_TRUE(HasError(Load("version: 1\nschedules:\n  s: { timezone: UTC }\nrules: []\n"), 3, 6,
+                       "missing 'weekly' (a mapping such as mon-fri"));
+}
+
 TEST(RuleLoader, ReportsErrorsOfDefinitionsAndRulesInFileOrder) {
   // The macro is compiled before the rules and the test after them; the report
   // is still in the order of the file.
