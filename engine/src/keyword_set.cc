@@ -22,7 +22,6 @@ constexpr std::array<bool, 256> kWordChar = MakeWordTable();
 // and Add keeps a list per word size up to the longest.
 constexpr size_t kMaxWordBytes = 256;
 
-
 bool IsWordChar(char c) { return kWordChar[static_cast<unsigned char>(c)]; }
 
 // Case folding of word characters: setting bit 5 lowers A-Z and leaves the

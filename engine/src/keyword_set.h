@@ -32,8 +32,8 @@ class KeywordSet {
   //   [(?i)] \b WORDS \b       WORDS: word | (word|...) | (?:word|...)
   //
   // where a word is 1 to 256 of [0-9A-Za-z_], optionally followed by `?` (its
-  // last character is optional; at least one must be left). Returns false, adding nothing, for any
-  // other pattern, or when the set is full.
+  // last character is optional; at least one must be left). Returns false,
+  // adding nothing, for any other pattern, or when the set is full.
   bool Add(std::string_view pattern, bool ignore_case);
 
   int size() const { return patterns_; }
