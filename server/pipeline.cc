@@ -20,10 +20,12 @@ namespace {
 // Throttle firings are kept at least this long, longer when a rule's window is.
 constexpr std::chrono::hours kMinThrottleHorizon{24 * 31};
 constexpr int kBatch = 64;
-// An event whose processing failed is tried again after 1 s, then after twice
-// as long each time, at most every 5 minutes; at most kMaxRetrying such events
-// are paced (each widens the inbox's read by one), any more are retried
-// with a pause of a second between passes.
+// An event whose processing failed by its own doing is tried again after 1 s,
+// then after twice as long each time, at most every 5 minutes; at most
+// kMaxRetrying such events are paced (each widens the inbox's read by one),
+// any more are retried with a pause of a second between passes, as are the
+// events that failed for the database's sake (busy, or rolled back by
+// another write).
 constexpr std::chrono::seconds kFirstRetryDelay{1};
 constexpr std::chrono::seconds kMaxRetryDelay{300};
 constexpr size_t kMaxRetrying = 1024;
@@ -151,6 +153,7 @@ void Processor::Notify() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     wake_ = true;
+    retry_now_ = true;
   }
   cv_.notify_one();
 }
@@ -342,16 +345,20 @@ void Processor::Loop() {
     int failures = 0;
     Clock::time_point at;
   };
-  // Events whose processing failed, by id, and when each is tried again: an
-  // event that fails every time (memory runs out on it, a trigger rolls its
-  // transaction back) must neither be retried without pause nor, once 64 of
-  // them fill the read, hold the events behind them back.
+  // Events whose processing failed by their own doing, by id, and when each
+  // is tried again: an event that fails every time (memory runs out on it, a
+  // trigger rolls its transaction back) must neither be retried without pause
+  // nor, once 64 of them fill the read, hold the events behind them back.
   std::unordered_map<std::string, Retry> retrying;
   bool one_at_a_time = false;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;
+      if (retry_now_) {
+        for (auto& [id, retry] : retrying) retry.at = Clock::time_point();
+        retry_now_ = false;
+      }
     }
     // The read reaches past the events that wait for their retry.
     const int limit = kBatch + static_cast<int>(retrying.size());
@@ -361,7 +368,10 @@ void Processor::Loop() {
     }
     const Clock::time_point now = Clock::now();
     Clock::time_point wake_at = now + std::chrono::seconds(1);
-    std::vector<StoredEvent> ready;
+    // Events that failed before go alone, each in a transaction of its own:
+    // in a batch, one that fails again would roll back the others with it.
+    std::vector<StoredEvent> retries;
+    std::vector<StoredEvent> fresh;
     if (pending.ok()) {
       if (pending->size() < static_cast<size_t>(limit)) {
         // Every pending event was read: forget those no longer pending.
@@ -372,57 +382,62 @@ void Processor::Loop() {
         }
       }
       for (StoredEvent& e : *pending) {
+        if (retries.size() + fresh.size() >= static_cast<size_t>(kBatch)) break;
         auto it = retrying.find(e.id);
-        if (it != retrying.end() && it->second.at > now) {
+        if (it == retrying.end()) {
+          fresh.push_back(std::move(e));
+        } else if (it->second.at <= now) {
+          retries.push_back(std::move(e));
+        } else {
           wake_at = std::min(wake_at, it->second.at);
-        } else if (ready.size() < static_cast<size_t>(kBatch)) {
-          ready.push_back(std::move(e));
         }
       }
     }
-    if (ready.empty()) {
+    if (retries.empty() && fresh.empty()) {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_until(lock, wake_at, [&] { return stopping_ || wake_; });
       wake_ = false;
       continue;
     }
     std::shared_ptr<const RuleSet> rules = this->rules();
-    // Committed together (one transaction for the batch), each alone. After
-    // a pass with a failure, one event per transaction: an error that rolls
-    // back a whole transaction fails its whole batch (store.h), which says
-    // nothing of which event caused it; alone, a failure is the event's own.
-    const size_t step = one_at_a_time ? 1 : ready.size();
     bool failed = false;
-    bool unpaced = false;  // a failure that `retrying` had no room for
-    // `own`: the failure is the event's (not its batch's, which rolled back).
-    auto retry_later = [&](const std::string& id, const std::string& error, bool own) {
+    bool pause = false;  // a failure to be retried after a second, not paced
+    // `own`: the failure is the event's: its processing failed, or alone its
+    // commit did for a reason other than a busy database or another write
+    // that rolled back the transaction they shared (kUnavailable: nothing of
+    // the event's doing, and the next pass tries again).
+    auto retry_later = [&](const std::string& id, const std::string& error, bool own,
+                           bool alone) {
       failed = true;
-      std::string when = "; tried again in the next pass, alone";
+      std::string when;
       if (own && (retrying.size() < kMaxRetrying || retrying.count(id))) {
         Retry& r = retrying[id];
         ++r.failures;
         auto delay = kMaxRetryDelay;
         if (r.failures <= 20) delay = std::min(delay, kFirstRetryDelay * (1 << (r.failures - 1)));
         r.at = Clock::now() + delay;
-        when = "; tried again in " + std::to_string(delay.count()) + " s (failure " +
+        when = "tried again in " + std::to_string(delay.count()) + " s (failure " +
                std::to_string(r.failures) + ")";
-      } else if (own) {
-        unpaced = true;
-        when = "; tried again in 1 s";
+      } else if (own || alone) {
+        pause = true;
+        when = "tried again in 1 s";
+      } else {
+        when = "tried again in the next pass, alone";
       }
-      LogError("processing event " + OneLine(id) + " failed: " + error + when);
+      LogError("processing event " + OneLine(id) + " failed: " + error + "; " + when);
     };
-    for (size_t first = 0; first < ready.size(); first += step) {
-      const size_t last = std::min(ready.size(), first + step);
+    // Processes and commits `count` events from `events` + `first`, together.
+    auto run = [&](std::vector<StoredEvent>& events, size_t first, size_t count) {
+      const bool alone = count == 1;
       std::vector<ProcessedEvent> processed;
-      processed.reserve(last - first);
-      for (size_t i = first; i < last; ++i) {
-        const StoredEvent& stored = ready[i];
+      processed.reserve(count);
+      for (size_t i = first; i < first + count; ++i) {
+        const StoredEvent& stored = events[i];
         auto event = Event::Parse(stored.body);
         auto at = std::chrono::system_clock::now();
         if (!event.ok() && event.status().code() == StatusCode::kUnavailable) {
           // Memory ran out: no fault of the event, which stays pending.
-          retry_later(stored.id, event.status().message(), true);
+          retry_later(stored.id, event.status().message(), true, alone);
           continue;
         }
         processed.push_back(event.ok() ? Process(stored.id, *event, *rules, at)
@@ -434,20 +449,29 @@ void Processor::Loop() {
       }
       for (size_t i = 0; i < commits.size(); ++i) {
         Status s = commits[i].get();
+        const ProcessedEvent& p = processed[i];
         if (s.ok()) {
-          retrying.erase(processed[i].event_id);
-          Committed(processed[i]);
+          retrying.erase(p.event_id);
+          Committed(p);
+        } else if (!p.error.ok()) {
+          retry_later(p.event_id, s.message(), true, alone);
         } else {
-          const bool own = step == 1 || !processed[i].error.ok();
-          retry_later(processed[i].event_id,
-                      processed[i].error.ok() ? "committing it failed: " + s.message()
-                                              : s.message(),
-                      own);
+          retry_later(p.event_id, "committing it failed: " + s.message(),
+                      alone && s.code() != StatusCode::kUnavailable, alone);
         }
       }
+    };
+    for (size_t i = 0; i < retries.size(); ++i) run(retries, i, 1);
+    // Together, one transaction for the batch, or each alone: after a pass
+    // with a failure, one event per transaction, since an error that rolls
+    // back a whole transaction fails its whole batch (store.h), which says
+    // nothing of which event caused it.
+    const size_t step = one_at_a_time ? 1 : std::max<size_t>(fresh.size(), 1);
+    for (size_t first = 0; first < fresh.size(); first += step) {
+      run(fresh, first, std::min(step, fresh.size() - first));
     }
     one_at_a_time = failed;
-    if (unpaced) {
+    if (pause) {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
     }

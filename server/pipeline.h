@@ -39,7 +39,8 @@ class Processor {
   Status Start(std::shared_ptr<const RuleSet> rules);
   // Finishes the event in hand and stops.
   void Stop();
-  // Wakes the inbox thread: events were marked pending (replay).
+  // Wakes the inbox thread: events were marked pending (replay). Events that
+  // wait for a retry after failing are tried again at once.
   void Notify();
 
   void SetRules(std::shared_ptr<const RuleSet> rules);
@@ -101,6 +102,7 @@ class Processor {
   std::mutex mu_;
   std::condition_variable cv_;
   bool wake_ = false;
+  bool retry_now_ = false;  // Notify: the inbox's retries are due
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -807,7 +807,8 @@ class SqliteStore : public Store {
       // RAISE(ROLLBACK) on the row's table, a full disk): nothing more may be
       // written, or each statement would commit on its own (CommitBatch).
       if (sqlite3_get_autocommit(db)) {
-        return Status::Unavailable("the database rolled back the transaction (" + s.message() + ")");
+        // The row's doing (its code, not kUnavailable, unless the database was busy).
+        return Status(s.code(), "the database rolled back the transaction (" + s.message() + ")");
       }
       ExecCached(&writer_cache_, db, "ROLLBACK TO action_row");
       ExecCached(&writer_cache_, db, "RELEASE action_row");

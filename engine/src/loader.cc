@@ -263,33 +263,39 @@ class Loader {
   }
 
   // Reports each key that a mapping in `node` (at any depth) holds twice, at
-  // its second occurrence: YAML leaves duplicates to the reader, and the last
-  // one would silently win. Keys brought by a merge key (<<) never count: the
+  // its second occurrence, and each key that is not a plain name (null, a
+  // list, a mapping): YAML leaves duplicates to the reader, and the last one
+  // would silently win. Keys brought by a merge key (<<) never count: the
   // merge (ExpandMergeKeys) skips the keys a mapping has already. Returns
-  // whether there was none. Visits are bounded as the conversion's are: a
-  // shared node counts once per alias.
+  // whether there was none. A node shared through aliases is walked once per
+  // file (checked_nodes_), so that neither the time nor the errors multiply
+  // with its aliases.
   bool NoDuplicateKeys(const SourceFile* f, const YAML::Node& node, const std::string& item,
                        const std::string& what) {
-    int visits = 0;
-    return NoDuplicateKeysAt(f, node, item, what, 0, &visits);
+    return NoDuplicateKeysAt(f, node, item, what, 0);
   }
   bool NoDuplicateKeysAt(const SourceFile* f, const YAML::Node& node, const std::string& item,
-                         const std::string& what, int depth, int* visits) {
-    if (depth > 64 || ++*visits > 200000) return true;  // the conversion reports it
+                         const std::string& what, int depth) {
+    if (!node.IsSequence() && !node.IsMap()) return true;
+    // Deeper values are refused by the conversion (a value nested too deeply).
+    if (depth > 64 || !checked_nodes_.insert({f, node.Mark().pos}).second) return true;
     bool ok = true;
     if (node.IsSequence()) {
       for (const YAML::Node& child : node) {
-        ok = NoDuplicateKeysAt(f, child, item, what, depth + 1, visits) && ok;
+        ok = NoDuplicateKeysAt(f, child, item, what, depth + 1) && ok;
       }
-    } else if (node.IsMap()) {
-      std::set<std::string> seen;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second) {
-          Error(f, it->first, item, what + ": duplicate key " + Quote(it->first.Scalar()));
-          ok = false;
-        }
-        ok = NoDuplicateKeysAt(f, it->second, item, what, depth + 1, visits) && ok;
+      return ok;
+    }
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        Error(f, it->first, item, what + ": keys must be plain names (not null, a list or a mapping)");
+        ok = false;
+      } else if (!seen.insert(it->first.Scalar()).second) {
+        Error(f, it->first, item, what + ": duplicate key " + Quote(it->first.Scalar()));
+        ok = false;
       }
+      ok = NoDuplicateKeysAt(f, it->second, item, what, depth + 1) && ok;
     }
     return ok;
   }
@@ -1361,7 +1367,8 @@ class Loader {
     // A secret parameter of any kind is redacted for display, a literal or a
     // number as much as a template (below, also what uses env.*).
     tree->secret = spec.secret;
-    if (!NoDuplicateKeys(s.file, node, s.item, what)) return false;
+    // (A default is no node of the file: RegisterAction checked it.)
+    if (default_of_ == nullptr && !NoDuplicateKeys(s.file, node, s.item, what)) return false;
     switch (spec.kind) {
       case Kind::kTemplate:
       case Kind::kUrl: {
@@ -1855,6 +1862,8 @@ class Loader {
   std::map<const SourceFile*, ValueBudget> value_budgets_;
   std::map<const SourceFile*, int64_t> conditions_used_;
   std::map<std::pair<std::string, bool>, std::shared_ptr<const RE2>> regexes_;  // by ignore_case
+  // The mappings and lists NoDuplicateKeys has walked: file, offset.
+  std::set<std::pair<const SourceFile*, int>> checked_nodes_;
   // While a parameter's default is compiled: the action that took it, where
   // its errors are placed (see Error).
   struct DefaultOf {
