@@ -618,7 +618,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (!found->has_value()) return SendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such event");
     Status s = app_->store->MarkPending(id);
     if (!s.ok()) return SendUnavailable(response, s.message());
-    app_->processor->Notify();
+    app_->processor->Replayed(id);
     Value body{Value::Object()};
     body.Set("status", Value("queued"));
     body.Set("id", Value(id));

@@ -153,7 +153,15 @@ void Processor::Notify() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     wake_ = true;
-    retry_now_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Processor::Replayed(const std::string& id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = true;
+    if (replayed_.size() < kMaxRetrying) replayed_.push_back(id);
   }
   cv_.notify_one();
 }
@@ -355,10 +363,11 @@ void Processor::Loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;
-      if (retry_now_) {
-        for (auto& [id, retry] : retrying) retry.at = Clock::time_point();
-        retry_now_ = false;
+      for (const std::string& id : replayed_) {
+        auto it = retrying.find(id);
+        if (it != retrying.end()) it->second.at = Clock::time_point();
       }
+      replayed_.clear();
     }
     // The read reaches past the events that wait for their retry.
     const int limit = kBatch + static_cast<int>(retrying.size());

@@ -39,9 +39,11 @@ class Processor {
   Status Start(std::shared_ptr<const RuleSet> rules);
   // Finishes the event in hand and stops.
   void Stop();
-  // Wakes the inbox thread: events were marked pending (replay). Events that
-  // wait for a retry after failing are tried again at once.
+  // Wakes the inbox thread: events were marked pending.
   void Notify();
+  // Wakes the inbox thread for event `id`, marked pending by a replay: if it
+  // waits for a retry after failing, it is tried at once.
+  void Replayed(const std::string& id);
 
   void SetRules(std::shared_ptr<const RuleSet> rules);
   std::shared_ptr<const RuleSet> rules() const;
@@ -102,7 +104,7 @@ class Processor {
   std::mutex mu_;
   std::condition_variable cv_;
   bool wake_ = false;
-  bool retry_now_ = false;  // Notify: the inbox's retries are due
+  std::vector<std::string> replayed_;  // Replayed: due at once
   bool stopping_ = false;
   std::thread thread_;
 };

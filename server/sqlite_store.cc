@@ -420,6 +420,8 @@ class SqliteStore : public Store {
       if (r.ok() && sqlite3_changes(db) == 0) outcome = AcceptOutcome::kDuplicate;
       return r;
     };
+    ProcessedEvent* processed = nullptr;
+    bool effects_rolled_back = false;  // the event's own rows undid the transaction
     auto store_processed = [&](sqlite3* db) {
       Stmt exists(&writer_cache_, db, "SELECT 1 FROM switchboard_events WHERE id = ?");
       exists.Bind(1, id);
@@ -430,6 +432,7 @@ class SqliteStore : public Store {
       }
       if (rc != SQLITE_DONE) return exists.status("looking up the event id");
       ProcessedEvent* p = process();
+      processed = p;
       if (!p->error.ok()) {
         // Its processing failed (memory ran out): the event is stored pending,
         // acknowledged and durable, for the inbox to process later. What the
@@ -445,12 +448,30 @@ class SqliteStore : public Store {
       insert.Bind(1, id).Bind(2, type).Bind(3, body).Bind(4, received_ms);
       insert.Bind(5, p->trace).Bind(6, p->processed_ms);
       Status r = Run(insert, "storing the event");
-      return r.ok() ? WriteEffects(db, p) : r;
+      if (!r.ok()) return r;
+      r = WriteEffects(db, p);
+      effects_rolled_back = !r.ok() && r.code() != StatusCode::kUnavailable &&
+                            sqlite3_get_autocommit(db);
+      return r;
     };
     Status s;
     if (process) {
       s = Write(store_processed, /*shed_when_full=*/true, /*single_statement=*/false,
                 /*durable=*/true, discarded);
+      if (!s.ok() && effects_rolled_back && processed != nullptr) {
+        // Answered 503, the sender would try again for as long as it retries
+        // (a day, for OpenPhone) and then give the event up: it is stored
+        // pending instead, for the inbox to try again (and pace) until the
+        // cause is fixed. `discarded` has run: the firings are taken back.
+        processed->error = s;
+        processed->actions.clear();
+        processed->inserts.clear();
+        processed->firings.clear();
+        outcome = AcceptOutcome::kAccepted;
+        stored_pending = true;
+        s = Write(store_pending, /*shed_when_full=*/true, /*single_statement=*/true,
+                  /*durable=*/true, nullptr);
+      }
     } else {
       s = Write(store_pending, /*shed_when_full=*/true, /*single_statement=*/true,
                 /*durable=*/true, discarded);

@@ -106,7 +106,10 @@ class Store {
   // With `process`, the event is stored processed, together with what
   // `process` returns, in one transaction (stored pending instead when what
   // it returns has an error); without, it is stored pending. `discarded`
-  // (may be empty) runs when what `process` returned is not committed.
+  // (may be empty) runs when what `process` returned is not committed. When
+  // the rows of its effects roll the transaction back (a trigger on the table
+  // of a `sqlite` action), the event is stored pending in a transaction of its
+  // own, and what `process` returned gets that error and loses its effects.
   virtual Result<AcceptOutcome> Accept(const std::string& id, const std::string& type,
                                        const std::string& body, int64_t received_ms,
                                        const ProcessNewEvent& process,

@@ -508,4 +508,60 @@ TEST_F(Faults, AnOutcomeTheDatabaseRefusesIsStoredLaterNotRunAgain) {
   EXPECT_EQ(api.Hits().size(), 1u);
 }
 
+// A webhook whose `sqlite` row rolls back the whole transaction (a trigger of
+// the user's on the table) was answered 503 on every delivery, so that its
+// sender, after a day of retries, would give it up. It is now acknowledged and
+// stored pending, and the inbox processes it once the cause is gone.
+TEST_F(Faults, AWebhookWhoseRowRollsBackTheTransactionIsKeptPending) {
+  FaultyHttp api([&](const FakeRequest&, int) { return FakeReply::Answer(404); });
+  WriteFileAtomically(dir_ / "rules" / "rules.yaml",
+                      "version: 1\n"
+                      "rules:\n"
+                      "  - id: mark\n"
+                      "    event: message.received\n"
+                      "    actions:\n"
+                      "      - sqlite:\n"
+                      "          table: marks\n"
+                      "          values:\n"
+                      "            eid: \"{{ facts.id }}\"\n");
+  WriteConfig(api.base_url());
+  StartServer();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE marks (id INTEGER PRIMARY KEY, created_at TEXT, eid TEXT);"
+                         "CREATE TRIGGER roll_back BEFORE INSERT ON marks "
+                         "BEGIN SELECT RAISE(ROLLBACK, 'refused by a trigger'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  HttpAnswer first = PostSigned(port_, Key(kLegacyKeyText),
+                                MessageEvent("EVrolled1", "+15550001234", "hi"), 20);
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_NE(first.body.find("\"accepted\""), std::string::npos) << first.body;
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM switchboard_events WHERE id = 'EVrolled1' AND "
+                         "status = 'pending'"),
+            1);
+  HttpAnswer again = PostSigned(port_, Key(kLegacyKeyText),
+                                MessageEvent("EVrolled1", "+15550001234", "hi"), 20);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_NE(again.body.find("\"duplicate\""), std::string::npos) << again.body;
+  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER roll_back", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return QueryInt(db, "SELECT COUNT(*) FROM marks WHERE eid = 'EVrolled1'") == 1 &&
+               QueryInt(db, "SELECT COUNT(*) FROM switchboard_events WHERE id = 'EVrolled1' "
+                            "AND status = 'processed'") == 1;
+      },
+      20s, 20ms))
+      << LogTail(dir_ / "server.log");
+  sqlite3_close(db);
+  const std::string log = LogTail(dir_ / "server.log");
+  EXPECT_NE(log.find("event EVrolled1 stored unprocessed: the database rolled back the "
+                     "transaction (inserting into table 'marks': refused by a trigger)"),
+            std::string::npos)
+      << log;
+}
+
 }  // namespace

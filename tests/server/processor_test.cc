@@ -405,7 +405,7 @@ TEST_F(ProcessorThrottles, ReplayOfAPacedEventRetriesItNow) {
   CreateTable(db_path(), "DROP TRIGGER roll_back");
   const auto replayed = std::chrono::steady_clock::now();
   ASSERT_TRUE(store_->MarkPending("EVBAD").ok());
-  processor_->Notify();
+  processor_->Replayed("EVBAD");
   const bool done = InboxWaitFor([&] { return InboxProcessed(store_.get(), "EVBAD"); });
   const double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - replayed).count();
   processor_->Stop();

@@ -518,7 +518,7 @@ TEST_F(SqliteStoreTest, AnEventWhoseProcessingFailedIsStoredPending) {
 // A second review: the rollback came from a `sqlite` action's row, which the
 // store goes on from (its action is committed dead), and each statement after
 // it committed on its own: every retry of the event queued its actions again.
-TEST_F(SqliteStoreTest, ARowThatRollsBackTheTransactionStoresNothingOfItsEvent) {
+TEST_F(SqliteStoreTest, ARowThatRollsBackTheTransactionStoresNothingOfItsEffects) {
   CreateTable(dir_ / "test.db",
               "CREATE TABLE opt_outs (id INTEGER PRIMARY KEY, created_at TEXT, contact TEXT)");
   CreateTable(dir_ / "test.db",
@@ -538,11 +538,30 @@ TEST_F(SqliteStoreTest, ARowThatRollsBackTheTransactionStoresNothingOfItsEvent) 
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'"), 1);
+  // A new event whose rows do the same is stored pending, in a transaction of
+  // its own, and acknowledged: answered 503, its sender would retry it for a
+  // day and then give it up. Its effects are not stored, and what it was
+  // processed into says why.
   ProcessedEvent fresh = ProcessedWithEverything("EV2");
-  auto accepted = store_->Accept("EV2", "t", "{}", 1, [&] { return &fresh; }, nullptr);
-  EXPECT_FALSE(accepted.ok());
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events"), 1);
+  int discarded = 0;
+  auto accepted = store_->Accept("EV2", "t", "{}", 1, [&] { return &fresh; },
+                                 [&] { ++discarded; });
+  ASSERT_TRUE(accepted.ok()) << accepted.status().message();
+  EXPECT_EQ(*accepted, AcceptOutcome::kAccepted);
+  EXPECT_EQ(discarded, 1);
+  EXPECT_EQ(fresh.error.message(),
+            "the database rolled back the transaction (inserting into table 'opt_outs': "
+            "injected)");
+  EXPECT_TRUE(fresh.actions.empty());
+  EXPECT_TRUE(fresh.firings.empty());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_events WHERE status = 'pending'"), 2);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_actions"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM switchboard_throttle"), 0);
+  // Its id is taken: the sender's retry is a duplicate.
+  ProcessedEvent again = ProcessedWithEverything("EV2");
+  auto duplicate = store_->Accept("EV2", "t", "{}", 1, [&] { return &again; }, nullptr);
+  ASSERT_TRUE(duplicate.ok());
+  EXPECT_EQ(*duplicate, AcceptOutcome::kDuplicate);
 }
 
 // A table the store created and cached, then dropped behind its back, is
